@@ -1,0 +1,6 @@
+//! Cryptographic primitives: blocks, keys and bytes, and nothing about TLS.
+//!
+//! Every module here implements one algorithm from one document and is tested against that
+//! document's published vectors and against an independent implementation (the RustCrypto crates).
+//! The protocol layers above call these functions; nothing in here knows what a record, a handshake
+//! or a cipher suite is.

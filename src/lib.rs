@@ -1,0 +1,18 @@
+//! # toytls: TLS 1.2, written to be read
+//!
+//! TLS in one sentence: client and server agree on a version and cipher suite, the server proves who
+//! it is with a certificate, the client sends a random pre-master secret encrypted under the
+//! server's RSA public key, both derive the same symmetric keys from it with the TLS 1.2 PRF, prove
+//! it to each other with Finished messages, and from then on every record is encrypted and
+//! authenticated.
+//!
+//! The crate is layered; each layer uses only the ones below it (see `DESIGN.md` in the shared
+//! folder and `spec/` in this repository):
+//!
+//! - [`crypto`]: AES, CTR, HMAC, the TLS PRF and RSA. Knows blocks, keys and bytes, nothing of TLS.
+//! - [`alert`]: the alert codes every error maps to (RFC 5246 7.2).
+//! - [`clock`]: injected time, so certificate checks and session lifetimes are reproducible.
+
+pub mod alert;
+pub mod clock;
+pub mod crypto;
