@@ -4,3 +4,5 @@
 //! document's published vectors and against an independent implementation (the RustCrypto crates).
 //! The protocol layers above call these functions; nothing in here knows what a record, a handshake
 //! or a cipher suite is.
+
+pub mod ct;
