@@ -6,3 +6,5 @@
 //! or a cipher suite is.
 
 pub mod ct;
+pub mod hmac;
+pub mod prf;
