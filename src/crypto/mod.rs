@@ -5,6 +5,11 @@
 //! The protocol layers above call these functions; nothing in here knows what a record, a handshake
 //! or a cipher suite is.
 
+pub mod aes;
+mod aes_soft;
+#[cfg(target_arch = "x86_64")]
+mod aes_x86;
 pub mod ct;
+pub mod ctr;
 pub mod hmac;
 pub mod prf;

@@ -23,6 +23,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Cpu => {
             println!("toytls {}", env!("CARGO_PKG_VERSION"));
+            let aes = toytls::crypto::aes::Backend::best();
+            println!("AES-128 backend: {aes}");
             ExitCode::SUCCESS
         }
     }
