@@ -1,0 +1,239 @@
+//! The one error type of the protocol layers, and the alert each error sends.
+//!
+//! Every way a connection can fail is a variant of [`Error`], worded so that the person reading it
+//! can act on it, and [`Error::alert`] says which alert (RFC 5246 7.2) toytls sends to the peer
+//! because of it. A failing connection sends that alert once, at level fatal, then closes
+//! (`spec/alerts.md` lists every alert and when it is sent).
+//!
+//! Some errors send nothing: the peer sent us an alert ([`Error::PeerAlert`]), or the transport is
+//! gone ([`Error::Io`], [`Error::Truncated`]). For those [`Error::alert`] returns `None`.
+
+use crate::alert::AlertDescription;
+use crate::codec::CodecError;
+use std::fmt;
+
+/// Everything that can go wrong on a TLS connection.
+#[derive(Debug)]
+pub enum Error {
+    /// A message or record could not be decoded (bad length, truncated, trailing bytes).
+    Decode {
+        /// What was being decoded, e.g. `"ClientHello"`.
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A message arrived that is not allowed at this point of the protocol.
+    UnexpectedMessage {
+        /// What the state machine was waiting for.
+        expected: &'static str,
+        /// What arrived instead.
+        got: String,
+    },
+    /// The peer offered or chose a protocol version other than TLS 1.2.
+    ProtocolVersion {
+        /// The version on the wire (0x0303 is TLS 1.2).
+        offered: u16,
+    },
+    /// Client and server have no cipher suite in common.
+    NoCommonCipherSuite {
+        /// The suites the peer offered, as hex code points.
+        offered: Vec<u16>,
+    },
+    /// A field of a message is out of range or inconsistent.
+    IllegalParameter(String),
+    /// The server answered with an extension the client never offered (RFC 5246 7.4.1.4).
+    UnsupportedExtension(u16),
+    /// The server's certificate chain was rejected (untrusted, expired, wrong name, malformed).
+    Certificate {
+        /// Why, in the verifier's words.
+        reason: String,
+        /// The alert the certificate verifier chose for this reason.
+        alert: AlertDescription,
+    },
+    /// A record failed its integrity check: it was changed, replayed, reordered or forged.
+    BadRecordMac,
+    /// A record was longer than the RFC allows (2^14 bytes of plaintext, 2^14 + 2048 of ciphertext).
+    RecordOverflow {
+        /// The length on the wire.
+        len: usize,
+        /// The limit it broke.
+        max: usize,
+    },
+    /// The peer's Finished did not match: the two sides do not share the same keys or did not see
+    /// the same handshake (a tampered message, or a pre-master secret the server could not
+    /// decrypt; RFC 5246 7.4.9).
+    BadFinished,
+    /// The peer sent an alert; the connection is over.
+    PeerAlert(AlertDescription),
+    /// The transport closed without close_notify: the data received may have been cut short by an
+    /// attacker (RFC 5246 7.2.1), so toytls refuses to report a clean end of stream.
+    Truncated,
+    /// The connection was already closed or failed; nothing more can be sent or received.
+    Closed,
+    /// Our own side could not proceed (a configuration problem or an exhausted sequence number).
+    Internal(String),
+    /// The transport failed (connection reset, timeout, ...).
+    Io(std::io::Error),
+}
+
+impl Error {
+    /// The alert this error sends to the peer, or `None` when nothing can or should be sent.
+    pub fn alert(&self) -> Option<AlertDescription> {
+        use AlertDescription as A;
+        Some(match self {
+            Error::Decode { .. } => A::DecodeError,
+            Error::UnexpectedMessage { .. } => A::UnexpectedMessage,
+            Error::ProtocolVersion { .. } => A::ProtocolVersion,
+            Error::NoCommonCipherSuite { .. } => A::HandshakeFailure,
+            Error::IllegalParameter(_) => A::IllegalParameter,
+            Error::UnsupportedExtension(_) => A::UnsupportedExtension,
+            Error::Certificate { alert, .. } => *alert,
+            Error::BadRecordMac => A::BadRecordMac,
+            Error::RecordOverflow { .. } => A::RecordOverflow,
+            Error::BadFinished => A::DecryptError,
+            Error::Internal(_) => A::InternalError,
+            Error::PeerAlert(_) | Error::Truncated | Error::Closed | Error::Io(_) => return None,
+        })
+    }
+
+    /// A decoding error with the name of what was being decoded.
+    pub fn decode(what: &'static str, reason: impl fmt::Display) -> Self {
+        Error::Decode {
+            what,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Decode { what, reason } => write!(f, "malformed {what}: {reason}"),
+            Error::UnexpectedMessage { expected, got } => {
+                write!(f, "expected {expected} but the peer sent {got}")
+            }
+            Error::ProtocolVersion { offered } => write!(
+                f,
+                "the peer speaks protocol version 0x{offered:04x}, toytls speaks only TLS 1.2 (0x0303)"
+            ),
+            Error::NoCommonCipherSuite { offered } => {
+                write!(f, "no cipher suite in common; the client offered [")?;
+                for (i, s) in offered.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "0x{s:04x}")?;
+                }
+                f.write_str("]")
+            }
+            Error::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
+            Error::UnsupportedExtension(t) => write!(
+                f,
+                "the server sent extension {t} that the client did not offer"
+            ),
+            Error::Certificate { reason, .. } => write!(f, "certificate rejected: {reason}"),
+            Error::BadRecordMac => f.write_str(
+                "a record failed its integrity check (modified, replayed, reordered or forged)",
+            ),
+            Error::RecordOverflow { len, max } => {
+                write!(f, "record of {len} bytes exceeds the limit of {max}")
+            }
+            Error::BadFinished => f.write_str(
+                "the peer's Finished message does not match: the two sides derived different keys or saw different handshakes",
+            ),
+            Error::PeerAlert(d) => write!(f, "the peer sent the alert {d}"),
+            Error::Truncated => f.write_str(
+                "the connection was closed without close_notify: the data may have been truncated",
+            ),
+            Error::Closed => f.write_str("the connection is closed"),
+            Error::Internal(why) => write!(f, "internal error: {why}"),
+            Error::Io(e) => write!(f, "transport error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<CodecError> for Error {
+    fn from(e: CodecError) -> Self {
+        Error::decode("message", e)
+    }
+}
+
+impl From<Error> for std::io::Error {
+    /// Lets [`crate::stream::TlsStream`] implement `Read` and `Write`: the TLS error is kept as
+    /// the I/O error's source so callers can downcast to it.
+    fn from(e: Error) -> Self {
+        use std::io::ErrorKind as K;
+        match e {
+            Error::Io(io) => io,
+            Error::Truncated => std::io::Error::new(K::UnexpectedEof, e),
+            Error::Closed => std::io::Error::new(K::NotConnected, e),
+            other => std::io::Error::new(K::InvalidData, other),
+        }
+    }
+}
+
+/// Results of the protocol layers.
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::AlertDescription as A;
+
+    #[test]
+    fn each_error_maps_to_its_alert() {
+        assert_eq!(Error::BadRecordMac.alert(), Some(A::BadRecordMac));
+        assert_eq!(Error::BadFinished.alert(), Some(A::DecryptError));
+        assert_eq!(
+            Error::ProtocolVersion { offered: 0x0301 }.alert(),
+            Some(A::ProtocolVersion)
+        );
+        assert_eq!(
+            Error::NoCommonCipherSuite { offered: vec![] }.alert(),
+            Some(A::HandshakeFailure)
+        );
+        assert_eq!(
+            Error::RecordOverflow { len: 1, max: 0 }.alert(),
+            Some(A::RecordOverflow)
+        );
+        assert_eq!(
+            Error::Certificate {
+                reason: "x".into(),
+                alert: A::UnknownCa
+            }
+            .alert(),
+            Some(A::UnknownCa)
+        );
+        assert_eq!(Error::decode("x", "y").alert(), Some(A::DecodeError));
+        assert_eq!(Error::PeerAlert(A::BadRecordMac).alert(), None);
+        assert_eq!(Error::Truncated.alert(), None);
+    }
+
+    #[test]
+    fn messages_name_the_problem() {
+        let e = Error::NoCommonCipherSuite {
+            offered: vec![0x009c, 0xff01],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no cipher suite in common; the client offered [0x009c, 0xff01]"
+        );
+        let e: std::io::Error = Error::Truncated.into();
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+}
