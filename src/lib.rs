@@ -12,7 +12,15 @@
 //! - [`crypto`]: AES, CTR, HMAC, the TLS PRF and RSA. Knows blocks, keys and bytes, nothing of TLS.
 //! - [`alert`]: the alert codes every error maps to (RFC 5246 7.2).
 //! - [`clock`]: injected time, so certificate checks and session lifetimes are reproducible.
+//! - [`codec`]: the bounds-checked reader and length-prefixing writer every message goes through.
+//! - [`messages`]: every TLS message as a plain struct with `encode`/`decode`.
+//! - [`suites`]: what each cipher suite code point means.
+//! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
 
 pub mod alert;
 pub mod clock;
+pub mod codec;
 pub mod crypto;
+pub mod error;
+pub mod messages;
+pub mod suites;

@@ -1,0 +1,165 @@
+//! Hello extensions (RFC 5246 7.4.1.4) and the one toytls reads: server_name (RFC 6066 3).
+//!
+//! An extension is kept as its type and its raw bytes, so that a message decodes and re-encodes to
+//! exactly the bytes received, and an extension toytls does not know is carried and ignored (RFC
+//! 5246 7.4.1.4: a server "MUST ignore" extension types it does not recognise). Meaning is given
+//! by small functions that read or build one extension's bytes; issue 5 adds renegotiation_info
+//! and extended_master_secret the same way.
+
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+
+/// `server_name`, RFC 6066 3.
+pub const SERVER_NAME: u16 = 0;
+/// `extended_master_secret`, RFC 7627 (issue 5).
+pub const EXTENDED_MASTER_SECRET: u16 = 23;
+/// `renegotiation_info`, RFC 5746 (issue 5).
+pub const RENEGOTIATION_INFO: u16 = 0xff01;
+
+/// One extension: `ExtensionType extension_type; opaque extension_data<0..2^16-1>;`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extension {
+    /// The extension type code point.
+    pub typ: u16,
+    /// Its contents, uninterpreted.
+    pub data: Vec<u8>,
+}
+
+impl Extension {
+    /// A server_name extension naming one DNS host (RFC 6066 3):
+    /// `ServerNameList { NameType name_type = host_name(0); opaque HostName<1..2^16-1>; }<1..2^16-1>`.
+    pub fn server_name(host: &str) -> Extension {
+        let mut w = Writer::new();
+        w.u16_prefixed(|w| {
+            w.u8(0);
+            w.u16_prefixed(|w| w.bytes(host.as_bytes()));
+        });
+        Extension {
+            typ: SERVER_NAME,
+            // A host name longer than 65535 bytes is already refused by the config; keep whatever
+            // was written so a bad name fails at the server rather than here.
+            data: w.as_slice().to_vec(),
+        }
+    }
+
+    /// Reads the host name out of a server_name extension's data. Entries of other name types are
+    /// skipped; more than one host_name is illegal (RFC 6066 3).
+    pub fn parse_server_name(data: &[u8]) -> Result<Option<String>> {
+        let bad = |why: &str| Error::decode("server_name extension", why);
+        let mut r = Reader::new(data);
+        let mut list = r.u16_prefixed()?;
+        r.expect_empty()?;
+        if list.is_empty() {
+            return Err(bad("empty server name list"));
+        }
+        let mut host = None;
+        while !list.is_empty() {
+            let name_type = list.u8()?;
+            let name = list.u16_prefixed()?.rest();
+            if name_type != 0 {
+                continue;
+            }
+            if host.is_some() {
+                return Err(Error::IllegalParameter(
+                    "more than one host_name in server_name (RFC 6066 3)".into(),
+                ));
+            }
+            if name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
+                return Err(bad("host name is empty or not printable ASCII"));
+            }
+            // All bytes are ASCII, so this conversion cannot fail.
+            host = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        Ok(host)
+    }
+}
+
+/// Reads the optional extensions block that may end a hello (RFC 5246 7.4.1.2: present only if
+/// bytes remain after compression_methods). Repeated types are refused (RFC 5246 7.4.1.4).
+pub fn decode_extensions(r: &mut Reader) -> Result<Option<Vec<Extension>>> {
+    if r.is_empty() {
+        return Ok(None);
+    }
+    let mut list = r.u16_prefixed()?;
+    let mut out: Vec<Extension> = Vec::new();
+    while !list.is_empty() {
+        let typ = list.u16()?;
+        let data = list.u16_prefixed()?.rest().to_vec();
+        if out.iter().any(|e| e.typ == typ) {
+            return Err(Error::IllegalParameter(format!(
+                "extension {typ} appears twice (RFC 5246 7.4.1.4)"
+            )));
+        }
+        out.push(Extension { typ, data });
+    }
+    Ok(Some(out))
+}
+
+/// Writes an extensions block if there is one.
+pub fn encode_extensions(w: &mut Writer, exts: &Option<Vec<Extension>>) {
+    if let Some(exts) = exts {
+        w.u16_prefixed(|w| {
+            for e in exts {
+                w.u16(e.typ);
+                w.u16_prefixed(|w| w.bytes(&e.data));
+            }
+        });
+    }
+}
+
+/// The extension of type `typ`, if present.
+pub fn find(exts: &Option<Vec<Extension>>, typ: u16) -> Option<&Extension> {
+    exts.as_ref()?.iter().find(|e| e.typ == typ)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_name_round_trips() {
+        let e = Extension::server_name("example.com");
+        assert_eq!(e.data, [&[0, 14, 0, 0, 11][..], b"example.com"].concat());
+        assert_eq!(
+            Extension::parse_server_name(&e.data).unwrap().as_deref(),
+            Some("example.com")
+        );
+    }
+
+    #[test]
+    fn malformed_server_names_are_rejected() {
+        assert!(Extension::parse_server_name(&[]).is_err());
+        assert!(Extension::parse_server_name(&[0, 0]).is_err());
+        // Empty host name.
+        assert!(Extension::parse_server_name(&[0, 3, 0, 0, 0]).is_err());
+        // Two host names.
+        let two = [0, 8, 0, 0, 1, b'a', 0, 0, 1, b'b'];
+        assert!(matches!(
+            Extension::parse_server_name(&two),
+            Err(Error::IllegalParameter(_))
+        ));
+        // Trailing bytes after the list.
+        assert!(Extension::parse_server_name(&[0, 4, 0, 0, 1, b'a', 9]).is_err());
+        // Non-ASCII.
+        assert!(Extension::parse_server_name(&[0, 4, 0, 0, 1, 0xff]).is_err());
+        // An unknown name type alone gives no host.
+        assert_eq!(
+            Extension::parse_server_name(&[0, 4, 7, 0, 1, b'a']).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn duplicate_extensions_are_rejected() {
+        let b = [0, 8, 0, 5, 0, 0, 0, 5, 0, 0];
+        assert!(decode_extensions(&mut Reader::new(&b)).is_err());
+        let b = [0, 8, 0, 5, 0, 0, 0, 6, 0, 0];
+        assert_eq!(
+            decode_extensions(&mut Reader::new(&b))
+                .unwrap()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}
