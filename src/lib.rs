@@ -16,6 +16,7 @@
 //! - [`messages`]: every TLS message as a plain struct with `encode`/`decode`.
 //! - [`suites`]: what each cipher suite code point means.
 //! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
+//! - [`x509`]: certificates: DER and PEM, parsing, building, and verifying a server's chain.
 
 pub mod alert;
 pub mod clock;
@@ -24,3 +25,4 @@ pub mod crypto;
 pub mod error;
 pub mod messages;
 pub mod suites;
+pub mod x509;

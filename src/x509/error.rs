@@ -1,0 +1,249 @@
+//! Everything that can be wrong with a certificate, a chain or a key file, in words a person can act
+//! on, each mapped to the one TLS alert (RFC 5246 7.2.2) a client sends when it happens.
+//!
+//! Certificates are named by their subject as printed by [`super::name::Name`] (or by serial number
+//! when the subject is empty), so a message says which certificate of a chain is at fault.
+
+use super::der::DerError;
+use super::time;
+use crate::alert::AlertDescription;
+use crate::clock::UnixTime;
+use std::fmt;
+
+/// A certificate, chain or key problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertError {
+    /// The bytes are not a well-formed certificate (or key): `what` says which part.
+    Malformed { what: &'static str, reason: String },
+    /// A PEM file is not well-formed armour around base64.
+    Pem(String),
+    /// A file or a chain that should hold at least one certificate holds none.
+    NoCertificate,
+    /// A certificate version other than v1, v2 or v3.
+    UnsupportedVersion { version: u64 },
+    /// The subject public key is not RSA; toytls only speaks RSA key transport.
+    UnsupportedKeyType { cert: String, algorithm: String },
+    /// The RSA public key itself is unusable (even modulus, tiny exponent, ...).
+    BadPublicKey { cert: String, reason: String },
+    /// The certificate is signed with an algorithm other than sha256WithRSAEncryption.
+    UnsupportedSignatureAlgorithm { cert: String, algorithm: String },
+    /// An extension marked critical that toytls does not understand (RFC 5280 4.2: such a
+    /// certificate must be rejected).
+    UnknownCriticalExtension { cert: String, oid: String },
+    /// The same extension appears twice (RFC 5280 4.2 forbids it).
+    DuplicateExtension { cert: String, oid: String },
+    /// The issuer's key did not verify the certificate's signature: it was altered, or signed by
+    /// another key with the same name.
+    BadSignature { cert: String, issuer: String },
+    /// The current time is after notAfter.
+    Expired { cert: String, not_after: UnixTime },
+    /// The current time is before notBefore.
+    NotYetValid { cert: String, not_before: UnixTime },
+    /// The chain does not lead to any trust anchor.
+    UntrustedIssuer { top_issuer: String },
+    /// A certificate that signed another is not a CA (basicConstraints CA:TRUE missing).
+    NotACa { cert: String },
+    /// A CA signed a chain longer than its basicConstraints pathLenConstraint allows.
+    PathLenExceeded {
+        cert: String,
+        path_len: u64,
+        below: usize,
+    },
+    /// A CA whose keyUsage does not include keyCertSign signed a certificate.
+    IssuerKeyUsage { cert: String },
+    /// The server certificate's keyUsage allows neither digitalSignature nor keyEncipherment.
+    LeafKeyUsage { cert: String },
+    /// A certificate's extendedKeyUsage does not include serverAuth.
+    NotForServerAuth { cert: String },
+    /// The server certificate is not for the host the client asked for.
+    NameMismatch {
+        cert: String,
+        host: String,
+        covers: Vec<String>,
+    },
+    /// The chain is longer than toytls is willing to walk.
+    ChainTooLong { max: usize },
+    /// A private key file could not be used.
+    Key(String),
+    /// Building a certificate or key failed (key generation, signing, a date out of range).
+    Build(String),
+}
+
+impl CertError {
+    /// The alert a TLS client sends when the server's chain fails this way (RFC 5246 7.2.2):
+    /// corrupt or badly signed certificates are `bad_certificate`, unsupported algorithms and
+    /// critical extensions `unsupported_certificate`, expiry `certificate_expired`, an unknown root
+    /// `unknown_ca`, and a wrong name or usage `certificate_unknown`. Local problems (a key file)
+    /// are `internal_error`.
+    pub fn alert(&self) -> AlertDescription {
+        use AlertDescription as A;
+        match self {
+            CertError::Malformed { .. }
+            | CertError::Pem(_)
+            | CertError::NoCertificate
+            | CertError::UnsupportedVersion { .. }
+            | CertError::BadPublicKey { .. }
+            | CertError::DuplicateExtension { .. }
+            | CertError::BadSignature { .. }
+            | CertError::NotACa { .. }
+            | CertError::PathLenExceeded { .. }
+            | CertError::IssuerKeyUsage { .. }
+            | CertError::ChainTooLong { .. } => A::BadCertificate,
+            CertError::UnsupportedKeyType { .. }
+            | CertError::UnsupportedSignatureAlgorithm { .. }
+            | CertError::UnknownCriticalExtension { .. } => A::UnsupportedCertificate,
+            CertError::Expired { .. } | CertError::NotYetValid { .. } => A::CertificateExpired,
+            CertError::UntrustedIssuer { .. } => A::UnknownCa,
+            CertError::LeafKeyUsage { .. }
+            | CertError::NotForServerAuth { .. }
+            | CertError::NameMismatch { .. } => A::CertificateUnknown,
+            CertError::Key(_) | CertError::Build(_) => A::InternalError,
+        }
+    }
+
+    /// A [`CertError::Malformed`] from a DER error.
+    pub(crate) fn der(what: &'static str) -> impl Fn(DerError) -> CertError {
+        move |e| CertError::Malformed {
+            what,
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertError::Malformed { what, reason } => {
+                write!(f, "malformed {what}: {reason}")
+            }
+            CertError::Pem(reason) => write!(f, "bad PEM: {reason}"),
+            CertError::NoCertificate => f.write_str("no certificate found"),
+            CertError::UnsupportedVersion { version } => {
+                write!(f, "unsupported certificate version {version}")
+            }
+            CertError::UnsupportedKeyType { cert, algorithm } => write!(
+                f,
+                "certificate '{cert}' has a {algorithm} key; toytls supports only RSA keys"
+            ),
+            CertError::BadPublicKey { cert, reason } => {
+                write!(f, "certificate '{cert}' has an unusable RSA key: {reason}")
+            }
+            CertError::UnsupportedSignatureAlgorithm { cert, algorithm } => write!(
+                f,
+                "certificate '{cert}' is signed with {algorithm}; toytls supports only \
+                 sha256WithRSAEncryption"
+            ),
+            CertError::UnknownCriticalExtension { cert, oid } => write!(
+                f,
+                "certificate '{cert}' has a critical extension toytls does not understand ({oid})"
+            ),
+            CertError::DuplicateExtension { cert, oid } => {
+                write!(f, "certificate '{cert}' has the extension {oid} twice")
+            }
+            CertError::BadSignature { cert, issuer } => write!(
+                f,
+                "the signature on certificate '{cert}' does not verify with the key of '{issuer}'"
+            ),
+            CertError::Expired { cert, not_after } => write!(
+                f,
+                "certificate '{cert}' expired on {}",
+                time::Display(*not_after)
+            ),
+            CertError::NotYetValid { cert, not_before } => write!(
+                f,
+                "certificate '{cert}' is not valid until {}",
+                time::Display(*not_before)
+            ),
+            CertError::UntrustedIssuer { top_issuer } => write!(
+                f,
+                "no certificate in the chain is signed by a trusted CA; the top one was issued by \
+                 '{top_issuer}'"
+            ),
+            CertError::NotACa { cert } => write!(
+                f,
+                "certificate '{cert}' signed another certificate but is not a CA \
+                 (no basicConstraints CA:TRUE)"
+            ),
+            CertError::PathLenExceeded {
+                cert,
+                path_len,
+                below,
+            } => write!(
+                f,
+                "CA '{cert}' allows {path_len} intermediate CA(s) below it (pathlen), \
+                 but the chain has {below}"
+            ),
+            CertError::IssuerKeyUsage { cert } => write!(
+                f,
+                "CA '{cert}' signed a certificate but its keyUsage does not include keyCertSign"
+            ),
+            CertError::LeafKeyUsage { cert } => write!(
+                f,
+                "certificate '{cert}' has a keyUsage with neither digitalSignature nor \
+                 keyEncipherment, so it cannot be used by a TLS server"
+            ),
+            CertError::NotForServerAuth { cert } => write!(
+                f,
+                "certificate '{cert}' has an extendedKeyUsage without serverAuth"
+            ),
+            CertError::NameMismatch { cert, host, covers } => {
+                if covers.is_empty() {
+                    write!(f, "certificate '{cert}' names no host, so not '{host}'")
+                } else {
+                    let list: Vec<String> = covers.iter().map(|n| format!("'{n}'")).collect();
+                    write!(
+                        f,
+                        "certificate '{cert}' covers {}, not '{host}'",
+                        list.join(", ")
+                    )
+                }
+            }
+            CertError::ChainTooLong { max } => {
+                write!(f, "the chain is longer than {max} certificates")
+            }
+            CertError::Key(reason) => write!(f, "unusable private key: {reason}"),
+            CertError::Build(reason) => write!(f, "cannot build certificate: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CertError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_certificate_and_reason() {
+        let e = CertError::Expired {
+            cert: "CN=localhost".into(),
+            not_after: UnixTime(1_767_225_600),
+        };
+        assert_eq!(
+            e.to_string(),
+            "certificate 'CN=localhost' expired on 2026-01-01 00:00:00 UTC"
+        );
+        assert_eq!(e.alert(), AlertDescription::CertificateExpired);
+
+        let e = CertError::UntrustedIssuer {
+            top_issuer: "CN=Evil CA".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "no certificate in the chain is signed by a trusted CA; the top one was issued by \
+             'CN=Evil CA'"
+        );
+        assert_eq!(e.alert(), AlertDescription::UnknownCa);
+
+        let e = CertError::NameMismatch {
+            cert: "CN=example.com".into(),
+            host: "localhost".into(),
+            covers: vec!["example.com".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "certificate 'CN=example.com' covers 'example.com', not 'localhost'"
+        );
+        assert_eq!(e.alert(), AlertDescription::CertificateUnknown);
+    }
+}

@@ -1,0 +1,247 @@
+//! Shared helpers for the x509 integration tests: a temporary directory and a tiny PKI driven by
+//! the `openssl` command line (which `.ci/run` installs), so tests check toytls against
+//! certificates it did not make itself.
+//!
+//! Certificates are signed with `openssl ca`, because it is the one OpenSSL 3.0 command that takes
+//! explicit validity dates (`-startdate`/`-enddate`): the tests then verify at fixed instants and do
+//! not depend on the machine's clock.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path =
+            std::env::temp_dir().join(format!("toytls-{tag}-{}-{n}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.join(name);
+        std::fs::write(&p, contents).expect("write temp file");
+        p
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.join(name)).expect("read temp file")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `openssl args...` in `dir` and returns its output, whatever the exit status.
+pub fn openssl_output(dir: &Path, args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command line must be installed (see .ci/run)")
+}
+
+/// Runs `openssl args...` in `dir`, panics with its stderr if it fails, returns its stdout.
+pub fn openssl(dir: &Path, args: &[&str]) -> String {
+    let out = openssl_output(dir, args);
+    assert!(
+        out.status.success(),
+        "openssl {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// 2025-06-01 00:00:00 UTC: "now" for tests whose certificates run from 2025 to 2027.
+pub const NOW: i64 = 1_748_736_000;
+pub const START: &str = "20250101000000Z";
+pub const END: &str = "20270101000000Z";
+
+const CA_CONFIG: &str = "\
+[ca]
+default_ca = CA_default
+[CA_default]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = policy_any
+unique_subject = no
+email_in_dn = no
+preserve = yes
+[policy_any]
+countryName = optional
+organizationName = optional
+commonName = optional
+";
+
+/// A scratch PKI: RSA keys, CSRs and certificates signed by `openssl ca`, all in one temp dir.
+pub struct Pki {
+    pub dir: TempDir,
+    serial: AtomicUsize,
+}
+
+impl Pki {
+    pub fn new(tag: &str) -> Pki {
+        let dir = TempDir::new(tag);
+        dir.write("ca.cnf", CA_CONFIG);
+        dir.write("index.txt", "");
+        dir.write("serial", "1000\n");
+        Pki {
+            dir,
+            serial: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        self.dir.read(name)
+    }
+
+    /// A 2048-bit RSA key in `NAME.key` (PKCS #8, OpenSSL 3's default).
+    pub fn rsa_key(&self, name: &str) {
+        let out = format!("{name}.key");
+        openssl(
+            self.dir.path(),
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                &out,
+            ],
+        );
+    }
+
+    /// A P-256 key in `NAME.key`.
+    pub fn ec_key(&self, name: &str) {
+        let out = format!("{name}.key");
+        openssl(
+            self.dir.path(),
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                &out,
+            ],
+        );
+    }
+
+    /// Writes `NAME.pem`: a certificate for key `key` with subject `subj` (e.g. `/CN=localhost`),
+    /// signed by `issuer` (the name of an earlier certificate, whose key is `ISSUER_KEY.key`), or
+    /// self-signed when `issuer` is `None`. `ext` is the body of an OpenSSL extensions section.
+    #[allow(clippy::too_many_arguments)]
+    pub fn cert(
+        &self,
+        name: &str,
+        subj: &str,
+        key: &str,
+        issuer: Option<(&str, &str)>,
+        ext: &str,
+        start: &str,
+        end: &str,
+        md: &str,
+    ) {
+        let n = self.serial.fetch_add(1, Ordering::SeqCst);
+        let csr = format!("{name}.csr");
+        let ext_file = format!("{name}-{n}.ext");
+        self.dir.write(&ext_file, ext);
+        let key_file = format!("{key}.key");
+        openssl(
+            self.dir.path(),
+            &[
+                "req", "-new", "-key", &key_file, "-subj", subj, "-out", &csr,
+            ],
+        );
+        let out = format!("{name}.pem");
+        let mut args = vec![
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-notext",
+            "-md",
+            md,
+            "-startdate",
+            start,
+            "-enddate",
+            end,
+            "-in",
+            &csr,
+            "-out",
+            &out,
+            "-extfile",
+            &ext_file,
+        ];
+        let issuer_cert;
+        let issuer_key;
+        match issuer {
+            Some((cert, key)) => {
+                issuer_cert = format!("{cert}.pem");
+                issuer_key = format!("{key}.key");
+                args.extend(["-cert", &issuer_cert, "-keyfile", &issuer_key]);
+            }
+            None => {
+                args.extend(["-selfsign", "-keyfile", &key_file]);
+            }
+        }
+        openssl(self.dir.path(), &args);
+    }
+
+    /// The usual case: sha256, valid 2025-2027.
+    pub fn simple(
+        &self,
+        name: &str,
+        subj: &str,
+        key: &str,
+        issuer: Option<(&str, &str)>,
+        ext: &str,
+    ) {
+        self.cert(name, subj, key, issuer, ext, START, END, "sha256");
+    }
+}
+
+/// Extensions of a root CA.
+pub const ROOT_EXT: &str = "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n";
+/// Extensions of an intermediate CA allowed no further CAs below it.
+pub const INTERMEDIATE_EXT: &str = "basicConstraints = critical, CA:TRUE, pathlen:0\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n";
+
+/// Extensions of a TLS server certificate for the given SAN list (e.g. `DNS:localhost, IP:127.0.0.1`).
+pub fn leaf_ext(san: &str) -> String {
+    format!(
+        "basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n\
+         extendedKeyUsage = serverAuth\nsubjectAltName = {san}\nsubjectKeyIdentifier = hash\n\
+         authorityKeyIdentifier = keyid\n"
+    )
+}
