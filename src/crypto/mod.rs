@@ -13,3 +13,4 @@ pub mod ct;
 pub mod ctr;
 pub mod hmac;
 pub mod prf;
+pub mod rsa;

@@ -1,0 +1,468 @@
+//! RSA with PKCS#1 v1.5 (RFC 8017), the key transport and signature scheme of TLS 1.2's
+//! `TLS_RSA_WITH_*` cipher suites.
+//!
+//! # The idea
+//! Pick two large primes `p` and `q`, let `n = p*q`, and pick `e` (65537) and `d` so that
+//! `e*d = 1` modulo `lcm(p-1, q-1)`. Then `(m^e)^d = m mod n` for every `m`. Anyone may know
+//! `(n, e)` and compute `c = m^e mod n` (the *public operation*: encrypt, verify); only the holder
+//! of `d` can undo it (the *private operation*: decrypt, sign). Finding `d` from `(n, e)` is as hard
+//! as factoring `n`.
+//!
+//! Raw RSA is deterministic and malleable, so the number that goes through it is a *padded block*
+//! the size of the modulus (see [`pkcs1`] for both layouts): random nonzero padding for
+//! encryption (RFC 8017 7.2), the fixed `0x00 0x01 0xff.. 0x00 DigestInfo hash` for signatures
+//! (RFC 8017 8.2).
+//!
+//! # Where TLS uses it
+//! The client encrypts the 48-byte pre-master secret under the public key from the server's
+//! certificate ([`RsaPublicKey::encrypt_pkcs1v15`]); the server decrypts it with
+//! [`RsaPrivateKey::decrypt_pre_master_secret`], which implements the countermeasure of RFC 5246
+//! 7.4.7.1: on *any* failure it continues with a random secret instead of reporting an error, so
+//! the handshake fails later, at Finished, the same way whatever went wrong. Certificates are
+//! signed with [`RsaPrivateKey::sign_pkcs1v15_sha256`] and checked with
+//! [`RsaPublicKey::verify_pkcs1v15_sha256`].
+//!
+//! # Files
+//! - [`keygen`]: random primes (trial division, Miller-Rabin), `e`, `d` and the CRT values.
+//! - [`pkcs1`]: the two padding formats, with a constant-time check of the encryption padding.
+//! - [`private`]: the private operation, blinded and split by the CRT.
+//! - [`montgomery`] and [`limbs`]: the constant-time fixed-width arithmetic the private operation
+//!   runs on.
+//!
+//! # Constant time, and why `num-bigint` is not enough
+//! `num-bigint` is a general-purpose library: its numbers shrink to fit their value, its loops end
+//! when the data says so and its `modpow` looks up a window table by exponent bits. With a secret
+//! exponent or a secret result, all of that shows up in timing and in the cache. In 2023 the
+//! Marvin attack (Hubert Kario; RUSTSEC-2023-0071 for the `rsa` crate) measured exactly such
+//! differences in RSA decryption over the network and used them as a Bleichenbacher oracle.
+//! So this module uses `num-bigint` only where nothing is secret or where the value is blinded:
+//! parsing, key generation, the public operation, and preparing the blinding factors. Everything
+//! that depends on `d`, `p`, `q` or on an unblinded result runs on fixed-width `u64` limbs with a
+//! fixed-window Montgomery exponentiation and constant-time table reads ([`montgomery`]).
+//!
+//! # Wiping keys
+//! The private key's limb vectors (the primes in Montgomery form, `dp`, `dq`, `qinv`, `d`) are ours
+//! and are overwritten with zeros on drop (the `zeroize` crate makes sure the optimiser cannot drop
+//! those writes), and so are the intermediate results of the private operation. What we cannot
+//! wipe: the `BigUint` temporaries used while parsing or generating a key, because `num-bigint`
+//! frees its digit buffers without clearing them and offers no hook to do so, and copies the
+//! allocator or the operating system may have made. The public key (`n`, `e`) is not secret.
+
+mod keygen;
+mod limbs;
+mod montgomery;
+mod pkcs1;
+mod private;
+
+use core::fmt;
+
+use num_bigint::BigUint;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::crypto::ct;
+use montgomery::MontModulus;
+
+/// Smallest modulus accepted anywhere, in bits.
+pub const MIN_MODULUS_BITS: usize = 1024;
+/// Largest modulus accepted anywhere, in bits (bounds the work a hostile key can cause).
+pub const MAX_MODULUS_BITS: usize = 8192;
+
+/// Everything that can go wrong with RSA.
+///
+/// Decryption has a single variant, [`RsaError::Decryption`], for every failure: wrong length,
+/// value too large, bad padding. Saying *which* check failed is the padding oracle that
+/// Bleichenbacher's attack needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaError {
+    /// The key's numbers are not a valid RSA key; the text says which rule they break.
+    InvalidKey(&'static str),
+    /// Key generation was asked for a size outside 1024..=8192 bits.
+    UnsupportedKeySize(usize),
+    /// The message is longer than the modulus allows (k - 11 bytes for PKCS#1 v1.5 encryption).
+    MessageTooLong,
+    /// Decryption failed. Deliberately says nothing more.
+    Decryption,
+    /// The signature does not verify under this key.
+    InvalidSignature,
+    /// The private-key operation failed its self-check (a hardware fault or a bug); no output was
+    /// released.
+    Fault,
+}
+
+impl fmt::Display for RsaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RsaError::InvalidKey(why) => write!(f, "invalid RSA key: {why}"),
+            RsaError::UnsupportedKeySize(bits) => write!(
+                f,
+                "unsupported RSA key size {bits} bits (supported: {MIN_MODULUS_BITS} to {MAX_MODULUS_BITS})"
+            ),
+            RsaError::MessageTooLong => write!(f, "message too long for this RSA key"),
+            RsaError::Decryption => write!(f, "RSA decryption failed"),
+            RsaError::InvalidSignature => write!(f, "RSA signature is not valid"),
+            RsaError::Fault => write!(f, "RSA private-key operation failed its self-check"),
+        }
+    }
+}
+
+impl std::error::Error for RsaError {}
+
+/// An RSA public key `(n, e)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RsaPublicKey {
+    n: BigUint,
+    e: BigUint,
+}
+
+impl fmt::Debug for RsaPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RsaPublicKey")
+            .field("bits", &self.bits())
+            .field("e", &self.e)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RsaPublicKey {
+    /// A public key from the big-endian bytes of `n` and `e` (leading zero bytes allowed, as in
+    /// DER INTEGERs).
+    ///
+    /// Rules: `n` odd and of 1024 to 8192 bits; `e` odd, at least 3, below `n` and below 2^32 (no
+    /// real key uses a bigger one, and the bound keeps a hostile key from making the public
+    /// operation slow).
+    pub fn from_be_bytes(n: &[u8], e: &[u8]) -> Result<Self, RsaError> {
+        let n = BigUint::from_bytes_be(n);
+        let e = BigUint::from_bytes_be(e);
+        let bits = n.bits() as usize;
+        if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) {
+            return Err(RsaError::InvalidKey(
+                "modulus size outside 1024..=8192 bits",
+            ));
+        }
+        if !n.bit(0) {
+            return Err(RsaError::InvalidKey("modulus is even"));
+        }
+        if !e.bit(0) || e < BigUint::from(3u32) || e.bits() > 32 {
+            return Err(RsaError::InvalidKey(
+                "public exponent must be odd and in 3..2^32",
+            ));
+        }
+        Ok(RsaPublicKey { n, e })
+    }
+
+    /// Length of the modulus in bytes (`k` in RFC 8017): the size of every ciphertext and
+    /// signature under this key.
+    pub fn modulus_len(&self) -> usize {
+        self.bits().div_ceil(8)
+    }
+
+    /// Length of the modulus in bits.
+    pub fn bits(&self) -> usize {
+        self.n.bits() as usize
+    }
+
+    /// The modulus `n`, big-endian, without leading zeros.
+    pub fn n_be_bytes(&self) -> Vec<u8> {
+        self.n.to_bytes_be()
+    }
+
+    /// The public exponent `e`, big-endian, without leading zeros.
+    pub fn e_be_bytes(&self) -> Vec<u8> {
+        self.e.to_bytes_be()
+    }
+
+    /// RSAES-PKCS1-v1_5 encryption (RFC 8017 7.2.1): pads `msg` with at least 8 random nonzero
+    /// bytes and returns a ciphertext of exactly [`Self::modulus_len`] bytes.
+    pub fn encrypt_pkcs1v15<R: rand::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        msg: &[u8],
+    ) -> Result<Vec<u8>, RsaError> {
+        let k = self.modulus_len();
+        if msg.len() + pkcs1::ENCRYPTION_OVERHEAD > k {
+            return Err(RsaError::MessageTooLong);
+        }
+        let em = Zeroizing::new(pkcs1::encode_encryption_block(rng, msg, k));
+        let m = BigUint::from_bytes_be(&em);
+        Ok(self.public_op(&m))
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification with SHA-256 (RFC 8017 8.2.2).
+    ///
+    /// We never parse the decrypted block. We build the block a correct signature of `msg` would
+    /// produce and compare the two whole blocks in constant time, which rules out the classic
+    /// lenient-parser forgeries (Bleichenbacher 2006: garbage after the hash, or inside DigestInfo,
+    /// that a parser skips over).
+    pub fn verify_pkcs1v15_sha256(&self, msg: &[u8], signature: &[u8]) -> Result<(), RsaError> {
+        let k = self.modulus_len();
+        if signature.len() != k {
+            return Err(RsaError::InvalidSignature);
+        }
+        let s = BigUint::from_bytes_be(signature);
+        if s >= self.n {
+            return Err(RsaError::InvalidSignature);
+        }
+        let em = self.public_op(&s);
+        let expected =
+            pkcs1::encode_signature_block_sha256(msg, k).ok_or(RsaError::InvalidSignature)?;
+        if ct::ct_eq(&em, &expected) {
+            Ok(())
+        } else {
+            Err(RsaError::InvalidSignature)
+        }
+    }
+
+    /// RSAEP / RSAVP1 (RFC 8017 5.1.1, 5.2.2): `x^e mod n` as exactly `k` bytes. `num-bigint` is
+    /// fine here: nothing in it is secret.
+    fn public_op(&self, x: &BigUint) -> Vec<u8> {
+        let y = x.modpow(&self.e, &self.n);
+        let bytes = y.to_bytes_be();
+        let mut out = vec![0u8; self.modulus_len()];
+        out[self.modulus_len() - bytes.len()..].copy_from_slice(&bytes);
+        out
+    }
+}
+
+/// An RSA private key, kept in the form the constant-time private operation needs.
+///
+/// Every secret field is wiped on drop (see the module doc for what cannot be).
+#[derive(Clone)]
+pub struct RsaPrivateKey {
+    public: RsaPublicKey,
+    /// `n` prepared for Montgomery arithmetic, for the final unblinding.
+    n_mont: MontModulus,
+    /// The primes prepared for Montgomery arithmetic.
+    p: MontModulus,
+    q: MontModulus,
+    /// `d mod (p-1)` and `d mod (q-1)`, each as wide as its prime.
+    dp: Zeroizing<Vec<u64>>,
+    dq: Zeroizing<Vec<u64>>,
+    /// `q^-1 mod p`, as wide as `p`.
+    qinv: Zeroizing<Vec<u64>>,
+    /// `d` itself, kept only so the key can be written out again ([`Self::components`]).
+    d: Zeroizing<Vec<u64>>,
+}
+
+impl fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print secrets.
+        f.debug_struct("RsaPrivateKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The numbers of a private key as big-endian bytes without leading zeros, in the order of
+/// RFC 8017 appendix A.1.2 (`RSAPrivateKey`), for writing PKCS#1 / PKCS#8 files.
+///
+/// The secret fields are wiped when this is dropped.
+#[derive(Clone)]
+pub struct RsaPrivateComponents {
+    pub n: Vec<u8>,
+    pub e: Vec<u8>,
+    pub d: Vec<u8>,
+    pub p: Vec<u8>,
+    pub q: Vec<u8>,
+    pub dp: Vec<u8>,
+    pub dq: Vec<u8>,
+    pub qinv: Vec<u8>,
+}
+
+impl Drop for RsaPrivateComponents {
+    fn drop(&mut self) {
+        self.d.zeroize();
+        self.p.zeroize();
+        self.q.zeroize();
+        self.dp.zeroize();
+        self.dq.zeroize();
+        self.qinv.zeroize();
+    }
+}
+
+impl RsaPrivateKey {
+    /// A private key from the big-endian bytes of `n`, `e`, `d`, `p` and `q` (for example from a
+    /// PKCS#1 or PKCS#8 file). The CRT values are recomputed rather than trusted.
+    ///
+    /// Checks: the public part as in [`RsaPublicKey::from_be_bytes`]; `p` and `q` distinct, odd,
+    /// greater than 1, with `p*q = n`; `0 < d < n` and `e*d = 1` modulo `p-1` and modulo `q-1`
+    /// (which is exactly what makes decryption undo encryption); `q` invertible mod `p`.
+    pub fn from_be_bytes(
+        n: &[u8],
+        e: &[u8],
+        d: &[u8],
+        p: &[u8],
+        q: &[u8],
+    ) -> Result<Self, RsaError> {
+        let public = RsaPublicKey::from_be_bytes(n, e)?;
+        let d = BigUint::from_bytes_be(d);
+        let p = BigUint::from_bytes_be(p);
+        let q = BigUint::from_bytes_be(q);
+        let one = BigUint::ONE;
+        if p <= one || q <= one || p == q || &p * &q != public.n {
+            return Err(RsaError::InvalidKey(
+                "p * q is not n for distinct primes p and q",
+            ));
+        }
+        if d == BigUint::ZERO || d >= public.n {
+            return Err(RsaError::InvalidKey("private exponent out of range"));
+        }
+        let p1 = &p - 1u32;
+        let q1 = &q - 1u32;
+        let ed = &public.e * &d;
+        if &ed % &p1 != one || &ed % &q1 != one {
+            return Err(RsaError::InvalidKey("e * d is not 1 modulo p-1 and q-1"));
+        }
+        let dp = &d % &p1;
+        let dq = &d % &q1;
+        let qinv = q
+            .modinv(&p)
+            .ok_or(RsaError::InvalidKey("q is not invertible modulo p"))?;
+
+        let bad = || RsaError::InvalidKey("modulus or prime is not odd");
+        let n_mont = MontModulus::new(&public.n).ok_or_else(bad)?;
+        let p_mont = MontModulus::new(&p).ok_or_else(bad)?;
+        let q_mont = MontModulus::new(&q).ok_or_else(bad)?;
+        let (kp, kq, kn) = (p_mont.limbs(), q_mont.limbs(), n_mont.limbs());
+        let width = |x: &BigUint, k: usize| {
+            limbs::from_biguint(x, k)
+                .map(Zeroizing::new)
+                .ok_or(RsaError::InvalidKey("value wider than its modulus"))
+        };
+        Ok(RsaPrivateKey {
+            dp: width(&dp, kp)?,
+            dq: width(&dq, kq)?,
+            qinv: width(&qinv, kp)?,
+            d: width(&d, kn)?,
+            public,
+            n_mont,
+            p: p_mont,
+            q: q_mont,
+        })
+    }
+
+    /// Generates a new key with a modulus of exactly `bits` bits and `e = 65537` (see [`keygen`]
+    /// for the recipe and the number of Miller-Rabin rounds). Supported sizes: 1024 to 8192 bits.
+    pub fn generate<R: rand::CryptoRng + ?Sized>(
+        rng: &mut R,
+        bits: usize,
+    ) -> Result<Self, RsaError> {
+        keygen::generate(rng, bits)
+    }
+
+    /// The public half of this key.
+    pub fn public_key(&self) -> RsaPublicKey {
+        self.public.clone()
+    }
+
+    /// The key's numbers, for writing it out (PKCS#1 / PKCS#8).
+    pub fn components(&self) -> RsaPrivateComponents {
+        let bytes = |limbs: &[u64]| limbs::to_biguint(limbs).to_bytes_be();
+        RsaPrivateComponents {
+            n: self.public.n_be_bytes(),
+            e: self.public.e_be_bytes(),
+            d: bytes(&self.d),
+            p: bytes(self.p.modulus()),
+            q: bytes(self.q.modulus()),
+            dp: bytes(&self.dp),
+            dq: bytes(&self.dq),
+            qinv: bytes(&self.qinv),
+        }
+    }
+
+    /// RSAES-PKCS1-v1_5 decryption (RFC 8017 7.2.2).
+    ///
+    /// Every failure (wrong ciphertext length, value not below `n`, malformed padding) is the one
+    /// error [`RsaError::Decryption`], and the padding is checked without branching on its
+    /// contents. A TLS server must not use this for the pre-master secret: even this single error
+    /// is an oracle if it turns into a distinct alert. Use
+    /// [`Self::decrypt_pre_master_secret`].
+    pub fn decrypt_pkcs1v15<R: rand::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, RsaError> {
+        let c = self
+            .ciphertext_value(ciphertext)
+            .ok_or(RsaError::Decryption)?;
+        let em = self.private_op(rng, &c).map_err(|_| RsaError::Decryption)?;
+        let decoded = pkcs1::decode_encryption_block(&em);
+        // The one branch on the outcome: the caller gets either a message or an error.
+        if decoded.good != 0xff {
+            return Err(RsaError::Decryption);
+        }
+        Ok(em[decoded.msg_start..].to_vec())
+    }
+
+    /// The server side of RSA key transport with the countermeasure of RFC 5246 7.4.7.1.
+    ///
+    /// Returns the 48-byte pre-master secret in `ciphertext` if the ciphertext decrypts to a well
+    /// formed PKCS#1 v1.5 block holding exactly 48 bytes whose first two are `client_version` (the
+    /// version the client offered in its ClientHello, not the negotiated one). Otherwise it returns
+    /// 48 random bytes, and the handshake goes on until the Finished check fails, exactly as it
+    /// would with a wrong but well-formed secret. It never fails and never says which check failed.
+    ///
+    /// How it avoids branching on secret data, in the order of the RFC's recommendation:
+    /// 1. the 48 random bytes are drawn *first*, on every call;
+    /// 2. the block is decrypted and its padding checked into a mask (no early exit);
+    /// 3. "exactly 48 bytes" and "version matches" are also computed as masks, on the last 48 bytes
+    ///    of the block, which are read whether or not the padding was good;
+    /// 4. the result is picked byte by byte between those 48 bytes and the random ones, by the
+    ///    combined mask.
+    ///
+    /// The only early returns are for a ciphertext of the wrong length or not below `n`: both are
+    /// public facts about the bytes on the wire, not about the secret.
+    pub fn decrypt_pre_master_secret<R: rand::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        ciphertext: &[u8],
+        client_version: [u8; 2],
+    ) -> [u8; 48] {
+        const PMS_LEN: usize = 48;
+        let mut random = Zeroizing::new([0u8; PMS_LEN]);
+        rng.fill_bytes(&mut random[..]);
+
+        let Some(c) = self.ciphertext_value(ciphertext) else {
+            return *random;
+        };
+        let Ok(em) = self.private_op(rng, &c) else {
+            return *random;
+        };
+        let k = em.len();
+        let decoded = pkcs1::decode_encryption_block(&em);
+        let candidate = &em[k - PMS_LEN..];
+        let length_ok = ct::mask_u64_eq(decoded.msg_start as u64, (k - PMS_LEN) as u64) as u8;
+        let version_ok = ct::mask_u8_eq(candidate[0], client_version[0])
+            & ct::mask_u8_eq(candidate[1], client_version[1]);
+        let good = decoded.good & length_ok & version_ok;
+
+        let mut out = [0u8; PMS_LEN];
+        ct::select_bytes(good, candidate, &random[..], &mut out);
+        out
+    }
+
+    /// RSASSA-PKCS1-v1_5 signature with SHA-256 (RFC 8017 8.2.1): `modulus_len()` bytes.
+    pub fn sign_pkcs1v15_sha256<R: rand::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        msg: &[u8],
+    ) -> Result<Vec<u8>, RsaError> {
+        let k = self.public.modulus_len();
+        let em = pkcs1::encode_signature_block_sha256(msg, k).ok_or(RsaError::InvalidKey(
+            "modulus too small for a SHA-256 signature",
+        ))?;
+        // em starts with 0x00 and has k bytes, so it is below n.
+        let m = BigUint::from_bytes_be(&em);
+        let sig = self.private_op(rng, &m).map_err(|_| RsaError::Fault)?;
+        Ok(sig.to_vec())
+    }
+
+    /// OS2IP of a ciphertext (RFC 8017 7.2.2 step 1 and 5.1.2 step 1): exactly `k` bytes and a
+    /// value below `n`, else `None`. Both checks are on public data.
+    fn ciphertext_value(&self, ciphertext: &[u8]) -> Option<BigUint> {
+        if ciphertext.len() != self.public.modulus_len() {
+            return None;
+        }
+        let c = BigUint::from_bytes_be(ciphertext);
+        (c < self.public.n).then_some(c)
+    }
+}

@@ -1,0 +1,519 @@
+//! RSA PKCS#1 v1.5 against Project Wycheproof and against itself.
+//!
+//! - `wycheproof/rsa_pkcs1_2048_test.json`: RSAES-PKCS1-v1_5 decryption, every case (valid ones
+//!   decrypt to `msg`, invalid ones fail with the one decryption error).
+//! - `wycheproof/rsa_signature_2048_sha256_test.json`: RSASSA-PKCS1-v1_5 with SHA-256, every case
+//!   (valid verify, invalid fail, "acceptable" may do either). The public key is taken from the
+//!   group's hex `publicKey.modulus` / `publicExponent` fields.
+//! - Generated keys of 1024, 2048 and 3072 bits (each generated once per test run): size and
+//!   structure of the key, round trips, and negative tests.
+//! - The RFC 5246 7.4.7.1 helper: the real secret for a good ciphertext, a fresh random one for bad
+//!   padding, wrong length and wrong version.
+
+use std::sync::OnceLock;
+
+use num_bigint::BigUint;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::Value;
+use toytls::crypto::rsa::{RsaError, RsaPrivateKey, RsaPublicKey};
+
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/");
+
+fn load(path: &str) -> Value {
+    let full = format!("{VECTORS}{path}");
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"));
+    serde_json::from_str(&text).expect("vector file is JSON")
+}
+
+fn hex(v: &Value) -> Vec<u8> {
+    let s = v.as_str().expect("hex string");
+    assert!(s.len().is_multiple_of(2), "odd-length hex");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
+        .collect()
+}
+
+fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wycheproof
+
+#[test]
+fn wycheproof_pkcs1_decryption_all_cases() {
+    let doc = load("wycheproof/rsa_pkcs1_2048_test.json");
+    let mut rng = rng(1);
+    let (mut valid, mut invalid) = (0, 0);
+    for group in doc["testGroups"].as_array().unwrap() {
+        let k = &group["privateKey"];
+        let key = RsaPrivateKey::from_be_bytes(
+            &hex(&k["modulus"]),
+            &hex(&k["publicExponent"]),
+            &hex(&k["privateExponent"]),
+            &hex(&k["prime1"]),
+            &hex(&k["prime2"]),
+        )
+        .expect("Wycheproof key loads");
+        assert_eq!(key.public_key().bits(), 2048);
+
+        // The CRT values we recompute equal the ones in the file.
+        let c = key.components();
+        let trim = |v: Vec<u8>| BigUint::from_bytes_be(&v).to_bytes_be();
+        assert_eq!(c.dp, trim(hex(&k["exponent1"])), "dp");
+        assert_eq!(c.dq, trim(hex(&k["exponent2"])), "dq");
+        assert_eq!(c.qinv, trim(hex(&k["coefficient"])), "qinv");
+
+        for t in group["tests"].as_array().unwrap() {
+            let id = &t["tcId"];
+            let ct = hex(&t["ct"]);
+            let got = key.decrypt_pkcs1v15(&mut rng, &ct);
+            match t["result"].as_str().unwrap() {
+                "valid" => {
+                    valid += 1;
+                    assert_eq!(got.as_deref(), Ok(&hex(&t["msg"])[..]), "tcId {id}");
+                }
+                "invalid" => {
+                    invalid += 1;
+                    assert_eq!(got, Err(RsaError::Decryption), "tcId {id}");
+                }
+                other => panic!("tcId {id}: unexpected result {other}"),
+            }
+        }
+    }
+    assert_eq!(valid + invalid, doc["numberOfTests"].as_u64().unwrap());
+    assert_eq!((valid, invalid), (42, 25));
+}
+
+#[test]
+fn wycheproof_pkcs1_through_the_pre_master_helper() {
+    // Wycheproof has no 48-byte messages, so every case must come back as a random secret, never
+    // as the message or an error. (Good 48-byte cases are tested with generated keys below.)
+    let doc = load("wycheproof/rsa_pkcs1_2048_test.json");
+    let mut rng = rng(2);
+    let group = &doc["testGroups"][0];
+    let k = &group["privateKey"];
+    let key = RsaPrivateKey::from_be_bytes(
+        &hex(&k["modulus"]),
+        &hex(&k["publicExponent"]),
+        &hex(&k["privateExponent"]),
+        &hex(&k["prime1"]),
+        &hex(&k["prime2"]),
+    )
+    .unwrap();
+    for t in group["tests"].as_array().unwrap() {
+        let ct = hex(&t["ct"]);
+        let msg = hex(&t["msg"]);
+        let a = key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]);
+        let b = key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]);
+        assert_ne!(a, b, "tcId {}: not fresh randomness", t["tcId"]);
+        assert!(msg.len() != 48);
+    }
+}
+
+#[test]
+fn wycheproof_signatures_sha256_all_cases() {
+    let doc = load("wycheproof/rsa_signature_2048_sha256_test.json");
+    let (mut seen, mut valid, mut invalid) = (0, 0, 0);
+    for group in doc["testGroups"].as_array().unwrap() {
+        let pk = &group["publicKey"];
+        let key = RsaPublicKey::from_be_bytes(&hex(&pk["modulus"]), &hex(&pk["publicExponent"]))
+            .expect("Wycheproof public key loads");
+        for t in group["tests"].as_array().unwrap() {
+            seen += 1;
+            let id = &t["tcId"];
+            let got = key.verify_pkcs1v15_sha256(&hex(&t["msg"]), &hex(&t["sig"]));
+            match t["result"].as_str().unwrap() {
+                "valid" => {
+                    valid += 1;
+                    assert_eq!(got, Ok(()), "tcId {id}");
+                }
+                "invalid" => {
+                    invalid += 1;
+                    assert_eq!(got, Err(RsaError::InvalidSignature), "tcId {id}");
+                }
+                // "acceptable" (a DigestInfo without the NULL parameter): either outcome is
+                // allowed. We reject it, because we only accept the one canonical encoding.
+                "acceptable" => assert_eq!(got, Err(RsaError::InvalidSignature), "tcId {id}"),
+                other => panic!("tcId {id}: unexpected result {other}"),
+            }
+        }
+    }
+    assert_eq!(seen, doc["numberOfTests"].as_u64().unwrap());
+    assert!(valid > 0 && invalid > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated keys, each size generated once per run.
+
+fn key(bits: usize) -> &'static RsaPrivateKey {
+    static K1024: OnceLock<RsaPrivateKey> = OnceLock::new();
+    static K2048: OnceLock<RsaPrivateKey> = OnceLock::new();
+    static K3072: OnceLock<RsaPrivateKey> = OnceLock::new();
+    let cell = match bits {
+        1024 => &K1024,
+        2048 => &K2048,
+        3072 => &K3072,
+        _ => unreachable!(),
+    };
+    cell.get_or_init(|| RsaPrivateKey::generate(&mut rng(bits as u64), bits).unwrap())
+}
+
+/// Fermat test to a few bases: enough to catch a composite that slipped through.
+fn looks_prime(x: &BigUint) -> bool {
+    [2u32, 3, 5, 7, 11]
+        .iter()
+        .all(|&a| BigUint::from(a).modpow(&(x - 1u32), x) == BigUint::ONE)
+}
+
+fn check_generated_key(bits: usize) {
+    let key = key(bits);
+    let public = key.public_key();
+    assert_eq!(public.bits(), bits);
+    assert_eq!(public.modulus_len(), bits / 8);
+    assert_eq!(public.e_be_bytes(), vec![0x01, 0x00, 0x01]);
+
+    let c = key.components();
+    let big = |v: &[u8]| BigUint::from_bytes_be(v);
+    let (n, e, d, p, q) = (big(&c.n), big(&c.e), big(&c.d), big(&c.p), big(&c.q));
+    assert_eq!(n.bits() as usize, bits, "n has exactly {bits} bits");
+    assert_eq!(&p * &q, n);
+    for prime in [&p, &q] {
+        assert_eq!(prime.bits() as usize, bits / 2);
+        assert!(prime.bit(bits as u64 / 2 - 2), "second-highest bit set");
+        assert!(looks_prime(prime));
+    }
+    let (p1, q1) = (&p - 1u32, &q - 1u32);
+    assert_eq!((&e * &d) % &p1, BigUint::ONE);
+    assert_eq!((&e * &d) % &q1, BigUint::ONE);
+    assert_eq!(big(&c.dp), &d % &p1);
+    assert_eq!(big(&c.dq), &d % &q1);
+    assert_eq!((big(&c.qinv) * &q) % &p, BigUint::ONE);
+
+    // Reloading the components gives a working, identical key.
+    let again = RsaPrivateKey::from_be_bytes(&c.n, &c.e, &c.d, &c.p, &c.q).unwrap();
+    assert_eq!(again.public_key(), public);
+
+    round_trips(key);
+    round_trips(&again);
+}
+
+fn round_trips(key: &RsaPrivateKey) {
+    let public = key.public_key();
+    let k = public.modulus_len();
+    let mut rng = rng(99);
+    for len in [0, 1, 48, k - 11] {
+        let msg: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+        let ct = public.encrypt_pkcs1v15(&mut rng, &msg).unwrap();
+        assert_eq!(ct.len(), k);
+        assert_eq!(
+            key.decrypt_pkcs1v15(&mut rng, &ct).unwrap(),
+            msg,
+            "len {len}"
+        );
+        // Encryption is randomised.
+        assert_ne!(public.encrypt_pkcs1v15(&mut rng, &msg).unwrap(), ct);
+    }
+    let sig = key.sign_pkcs1v15_sha256(&mut rng, b"hello").unwrap();
+    assert_eq!(sig.len(), k);
+    assert_eq!(public.verify_pkcs1v15_sha256(b"hello", &sig), Ok(()));
+    // PKCS#1 v1.5 signatures are deterministic, blinding or not.
+    assert_eq!(key.sign_pkcs1v15_sha256(&mut rng, b"hello").unwrap(), sig);
+}
+
+#[test]
+fn generated_1024_bit_key() {
+    check_generated_key(1024);
+}
+
+#[test]
+fn generated_2048_bit_key() {
+    check_generated_key(2048);
+}
+
+#[test]
+fn generated_3072_bit_key() {
+    check_generated_key(3072);
+}
+
+#[test]
+fn works_with_the_thread_rng() {
+    let key = key(1024);
+    let ct = key
+        .public_key()
+        .encrypt_pkcs1v15(&mut rand::rng(), b"thread rng")
+        .unwrap();
+    assert_eq!(
+        key.decrypt_pkcs1v15(&mut rand::rng(), &ct).unwrap(),
+        b"thread rng"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negative tests
+
+#[test]
+fn message_too_long_is_refused() {
+    let public = key(1024).public_key();
+    let k = public.modulus_len();
+    let mut rng = rng(3);
+    assert_eq!(
+        public.encrypt_pkcs1v15(&mut rng, &vec![1u8; k - 10]),
+        Err(RsaError::MessageTooLong)
+    );
+    assert!(
+        public
+            .encrypt_pkcs1v15(&mut rng, &vec![1u8; k - 11])
+            .is_ok()
+    );
+}
+
+#[test]
+fn wrong_key_does_not_decrypt_or_verify() {
+    let (a, b) = (key(1024), key(2048));
+    let mut rng = rng(4);
+    let ct = a.public_key().encrypt_pkcs1v15(&mut rng, b"for a").unwrap();
+    // Wrong length for b's modulus.
+    assert_eq!(b.decrypt_pkcs1v15(&mut rng, &ct), Err(RsaError::Decryption));
+    // Same length, other key: a second 1024-bit key.
+    let other = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+    assert_ne!(
+        other.decrypt_pkcs1v15(&mut rng, &ct).as_deref(),
+        Ok(&b"for a"[..])
+    );
+
+    let sig = a.sign_pkcs1v15_sha256(&mut rng, b"msg").unwrap();
+    assert_eq!(
+        other.public_key().verify_pkcs1v15_sha256(b"msg", &sig),
+        Err(RsaError::InvalidSignature)
+    );
+}
+
+#[test]
+fn tampered_signatures_and_messages_fail() {
+    let key = key(2048);
+    let public = key.public_key();
+    let mut rng = rng(5);
+    let sig = key.sign_pkcs1v15_sha256(&mut rng, b"message").unwrap();
+    assert_eq!(public.verify_pkcs1v15_sha256(b"message", &sig), Ok(()));
+    assert_eq!(
+        public.verify_pkcs1v15_sha256(b"messagE", &sig),
+        Err(RsaError::InvalidSignature)
+    );
+    for i in [0, 1, 100, sig.len() - 1] {
+        let mut bad = sig.clone();
+        bad[i] ^= 0x01;
+        assert_eq!(
+            public.verify_pkcs1v15_sha256(b"message", &bad),
+            Err(RsaError::InvalidSignature),
+            "byte {i}"
+        );
+    }
+    // Wrong lengths: one byte short (leading zero dropped) and one byte long.
+    assert_eq!(
+        public.verify_pkcs1v15_sha256(b"message", &sig[1..]),
+        Err(RsaError::InvalidSignature)
+    );
+    let mut long = vec![0u8];
+    long.extend_from_slice(&sig);
+    assert_eq!(
+        public.verify_pkcs1v15_sha256(b"message", &long),
+        Err(RsaError::InvalidSignature)
+    );
+    // A "signature" equal to n (not below the modulus).
+    assert_eq!(
+        public.verify_pkcs1v15_sha256(b"message", &public.n_be_bytes()),
+        Err(RsaError::InvalidSignature)
+    );
+}
+
+#[test]
+fn wrong_length_or_unreduced_ciphertexts_fail() {
+    let key = key(1024);
+    let public = key.public_key();
+    let mut rng = rng(6);
+    let ct = public.encrypt_pkcs1v15(&mut rng, b"x").unwrap();
+    assert_eq!(
+        key.decrypt_pkcs1v15(&mut rng, &ct[1..]),
+        Err(RsaError::Decryption)
+    );
+    let mut long = ct.clone();
+    long.push(0);
+    assert_eq!(
+        key.decrypt_pkcs1v15(&mut rng, &long),
+        Err(RsaError::Decryption)
+    );
+    assert_eq!(
+        key.decrypt_pkcs1v15(&mut rng, &[]),
+        Err(RsaError::Decryption)
+    );
+    assert_eq!(
+        key.decrypt_pkcs1v15(&mut rng, &public.n_be_bytes()),
+        Err(RsaError::Decryption)
+    );
+    let mut tampered = ct.clone();
+    tampered[50] ^= 0x80;
+    assert_eq!(
+        key.decrypt_pkcs1v15(&mut rng, &tampered),
+        Err(RsaError::Decryption)
+    );
+}
+
+#[test]
+fn invalid_keys_are_refused() {
+    let c = key(1024).components();
+    let bad = |n: &[u8], e: &[u8], d: &[u8], p: &[u8], q: &[u8]| {
+        matches!(
+            RsaPrivateKey::from_be_bytes(n, e, d, p, q),
+            Err(RsaError::InvalidKey(_))
+        )
+    };
+    assert!(bad(&c.n, &c.e, &c.d, &c.q, &c.q), "p = q");
+    assert!(bad(&c.n, &c.e, &c.d, &c.p, &[1]), "q = 1");
+    assert!(bad(&c.n, &[3], &c.d, &c.p, &c.q), "d does not match e");
+    let mut d1 = c.d.clone();
+    *d1.last_mut().unwrap() ^= 2;
+    assert!(bad(&c.n, &c.e, &d1, &c.p, &c.q), "d changed");
+    assert!(bad(&c.n, &c.e, &[0], &c.p, &c.q), "d = 0");
+
+    let pubkey = |n: &[u8], e: &[u8]| RsaPublicKey::from_be_bytes(n, e);
+    assert!(pubkey(&c.n, &c.e).is_ok());
+    assert!(pubkey(&c.n, &[2]).is_err(), "even e");
+    assert!(pubkey(&c.n, &[1]).is_err(), "e = 1");
+    assert!(pubkey(&c.n, &[1, 0, 0, 0, 1]).is_err(), "e above 2^32");
+    let mut even_n = c.n.clone();
+    *even_n.last_mut().unwrap() &= 0xfe;
+    assert!(pubkey(&even_n, &c.e).is_err(), "even n");
+    assert!(pubkey(&c.n[..64], &c.e).is_err(), "512-bit n");
+}
+
+#[test]
+fn generate_refuses_tiny_and_huge_sizes() {
+    let mut rng = rng(7);
+    assert_eq!(
+        RsaPrivateKey::generate(&mut rng, 512).err(),
+        Some(RsaError::UnsupportedKeySize(512))
+    );
+    assert_eq!(
+        RsaPrivateKey::generate(&mut rng, 16384).err(),
+        Some(RsaError::UnsupportedKeySize(16384))
+    );
+}
+
+#[test]
+fn debug_output_does_not_print_secrets() {
+    let key = key(1024);
+    let text = format!("{key:?}");
+    let d_hex: String = key
+        .components()
+        .d
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!text.contains(&d_hex[..16]));
+    assert!(text.contains("1024"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 5246 7.4.7.1
+
+/// Raw RSA with the public key: `block^e mod n`, so tests can encrypt malformed blocks.
+fn raw_encrypt(public: &RsaPublicKey, block: &[u8]) -> Vec<u8> {
+    let n = BigUint::from_bytes_be(&public.n_be_bytes());
+    let e = BigUint::from_bytes_be(&public.e_be_bytes());
+    let c = BigUint::from_bytes_be(block).modpow(&e, &n).to_bytes_be();
+    let mut out = vec![0u8; public.modulus_len()];
+    out[public.modulus_len() - c.len()..].copy_from_slice(&c);
+    out
+}
+
+/// A type-2 block holding `msg`, with `pad_byte` as padding.
+fn block(k: usize, msg: &[u8], block_type: u8) -> Vec<u8> {
+    let mut em = vec![0x5au8; k];
+    em[0] = 0;
+    em[1] = block_type;
+    em[k - msg.len() - 1] = 0;
+    em[k - msg.len()..].copy_from_slice(msg);
+    em
+}
+
+fn pre_master(version: [u8; 2]) -> [u8; 48] {
+    let mut pms = [0x77u8; 48];
+    pms[..2].copy_from_slice(&version);
+    pms
+}
+
+/// The helper gives a 48-byte secret that differs from `real` and from call to call.
+fn assert_random_each_time(key: &RsaPrivateKey, ct: &[u8], version: [u8; 2], real: &[u8; 48]) {
+    let mut rng = rng(8);
+    let a = key.decrypt_pre_master_secret(&mut rng, ct, version);
+    let b = key.decrypt_pre_master_secret(&mut rng, ct, version);
+    assert_ne!(&a, real);
+    assert_ne!(&b, real);
+    assert_ne!(a, b, "the fallback secret must be fresh on each call");
+}
+
+#[test]
+fn pre_master_helper_returns_the_real_secret_for_a_good_ciphertext() {
+    for bits in [1024, 2048] {
+        let key = key(bits);
+        let mut rng = rng(9);
+        let pms = pre_master([3, 3]);
+        let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
+        assert_eq!(key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]), pms);
+        assert_eq!(key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]), pms);
+    }
+}
+
+#[test]
+fn pre_master_helper_random_on_bad_padding() {
+    let key = key(1024);
+    let public = key.public_key();
+    let k = public.modulus_len();
+    let pms = pre_master([3, 3]);
+    // Block type 1 instead of 2, otherwise perfect.
+    assert_random_each_time(key, &raw_encrypt(&public, &block(k, &pms, 1)), [3, 3], &pms);
+    // No zero separator at all: the last 48 bytes are the secret but the padding runs into it.
+    let mut em = block(k, &pms, 2);
+    em[k - 49] = 0x5a;
+    assert_random_each_time(key, &raw_encrypt(&public, &em), [3, 3], &pms);
+    // PS of only 7 bytes (separator at index 9) with the secret at the end of the block.
+    let mut em = vec![0x5au8; k];
+    em[0] = 0;
+    em[1] = 2;
+    em[9] = 0;
+    em[k - 48..].copy_from_slice(&pms);
+    assert_random_each_time(key, &raw_encrypt(&public, &em), [3, 3], &pms);
+}
+
+#[test]
+fn pre_master_helper_random_on_wrong_length() {
+    let key = key(1024);
+    let public = key.public_key();
+    let mut rng = rng(10);
+    let pms = pre_master([3, 3]);
+    // 47 and 49 bytes of message; for 49 the last 48 bytes are exactly `pms`.
+    let ct47 = public.encrypt_pkcs1v15(&mut rng, &pms[..47]).unwrap();
+    assert_random_each_time(key, &ct47, [3, 3], &pms);
+    let mut msg49 = vec![3u8];
+    msg49.extend_from_slice(&pms);
+    let ct49 = public.encrypt_pkcs1v15(&mut rng, &msg49).unwrap();
+    assert_random_each_time(key, &ct49, [3, 3], &pms);
+    // A ciphertext of the wrong length.
+    let ct = public.encrypt_pkcs1v15(&mut rng, &pms).unwrap();
+    assert_random_each_time(key, &ct[1..], [3, 3], &pms);
+}
+
+#[test]
+fn pre_master_helper_random_on_wrong_version() {
+    let key = key(1024);
+    let mut rng = rng(11);
+    let pms = pre_master([3, 1]);
+    let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
+    assert_random_each_time(key, &ct, [3, 3], &pms);
+    let pms = pre_master([2, 3]);
+    let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
+    assert_random_each_time(key, &ct, [3, 3], &pms);
+}
