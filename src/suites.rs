@@ -60,3 +60,243 @@ pub fn suite_name(suite: CipherSuite) -> String {
         v => format!("0x{v:04x}"),
     }
 }
+
+use crate::crypto::ct::ct_eq;
+use crate::crypto::ctr::Aes128Ctr;
+use crate::crypto::hmac::HmacSha256;
+use crate::error::{Error, Result};
+
+/// How one direction of a connection protects its records: the seam between the record layer and
+/// the suites. The record layer frames, numbers and limits records; a protection only turns one
+/// fragment into ciphertext and back. Issue 5 adds `Aes128Gcm` (RFC 5288) as another variant.
+pub enum RecordProtection {
+    /// Before ChangeCipherSpec: `TLSPlaintext` is sent as is (RFC 5246 6.2.1).
+    Null,
+    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256 (`spec/suite.md`). Boxed: the expanded AES key is
+    /// large, and a connection makes this once per direction, never per record.
+    ToyCtrHmac(Box<ToyCtrHmac>),
+}
+
+impl RecordProtection {
+    /// The protection `suite` uses with the given key block slice for one direction.
+    pub fn new(info: &SuiteInfo, mac_key: &[u8], enc_key: &[u8], iv: &[u8]) -> Result<Self> {
+        if info.suite == TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256 {
+            Ok(RecordProtection::ToyCtrHmac(Box::new(ToyCtrHmac::new(
+                mac_key, enc_key, iv,
+            )?)))
+        } else {
+            Err(Error::Internal(format!(
+                "no record protection for {}",
+                suite_name(info.suite)
+            )))
+        }
+    }
+
+    /// True before ChangeCipherSpec.
+    pub fn is_null(&self) -> bool {
+        matches!(self, RecordProtection::Null)
+    }
+
+    /// Bytes written before the ciphertext (an explicit nonce; 0 for the toy suite, 8 for GCM).
+    pub fn prefix_len(&self) -> usize {
+        0
+    }
+
+    /// Bytes written after the ciphertext (the MAC or AEAD tag).
+    pub fn tag_len(&self) -> usize {
+        match self {
+            RecordProtection::Null => 0,
+            RecordProtection::ToyCtrHmac(_) => ToyCtrHmac::TAG_LEN,
+        }
+    }
+
+    /// Protects a record in place. `fragment` is `prefix_len() + plaintext + tag_len()` bytes with
+    /// the plaintext already in its middle; on return it is the fragment to send.
+    pub fn seal(&mut self, seq: u64, content_type: u8, version: [u8; 2], fragment: &mut [u8]) {
+        match self {
+            RecordProtection::Null => {}
+            RecordProtection::ToyCtrHmac(p) => p.seal(seq, content_type, version, fragment),
+        }
+    }
+
+    /// Checks and decrypts a received fragment in place; returns where the plaintext now is.
+    /// Any failure is [`Error::BadRecordMac`], whatever its cause (RFC 5246 6.2.3.2 note).
+    pub fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: [u8; 2],
+        fragment: &mut [u8],
+    ) -> Result<std::ops::Range<usize>> {
+        match self {
+            RecordProtection::Null => Ok(0..fragment.len()),
+            RecordProtection::ToyCtrHmac(p) => p.open(seq, content_type, version, fragment),
+        }
+    }
+}
+
+/// The toy suite's record protection for one direction: AES-128-CTR, then HMAC-SHA256 over the
+/// ciphertext (encrypt-then-MAC). See `spec/suite.md` for why each choice.
+pub struct ToyCtrHmac {
+    /// HMAC keyed once per connection direction; cloned per record (no re-keying, no allocation).
+    mac: HmacSha256,
+    /// The expanded AES key; `set_counter` restarts it for each record.
+    ctr: Aes128Ctr,
+    /// The 4-byte per-direction IV from the key block: the first bytes of every counter block.
+    iv: [u8; 4],
+}
+
+impl ToyCtrHmac {
+    /// HMAC-SHA256 tag length.
+    pub const TAG_LEN: usize = 32;
+
+    pub fn new(mac_key: &[u8], enc_key: &[u8], iv: &[u8]) -> Result<Self> {
+        let bad = || Error::Internal("wrong key lengths for the toy suite".into());
+        let key: &[u8; 16] = enc_key.try_into().map_err(|_| bad())?;
+        let iv: [u8; 4] = iv.try_into().map_err(|_| bad())?;
+        if mac_key.len() != 32 {
+            return Err(bad());
+        }
+        Ok(ToyCtrHmac {
+            mac: HmacSha256::new(mac_key),
+            ctr: Aes128Ctr::new(key, &[0; 16]),
+            iv,
+        })
+    }
+
+    /// The first counter block of record `seq`: `IV (4) || seq_num (8) || 0u32`. Within a record
+    /// the last 4 bytes count blocks; a record holds at most 2^14 + 2048 bytes, 1152 blocks, so the
+    /// count never reaches the sequence number, and distinct records never share a counter block
+    /// (`spec/suite.md`, "Why the counter never repeats").
+    pub fn counter_block(&self, seq: u64) -> [u8; 16] {
+        let mut cb = [0u8; 16];
+        cb[..4].copy_from_slice(&self.iv);
+        cb[4..12].copy_from_slice(&seq.to_be_bytes());
+        cb
+    }
+
+    /// `HMAC(MAC key, seq_num || type || version || length || ciphertext)`.
+    fn tag(&self, seq: u64, content_type: u8, version: [u8; 2], ciphertext: &[u8]) -> [u8; 32] {
+        let mut header = [0u8; 13];
+        header[..8].copy_from_slice(&seq.to_be_bytes());
+        header[8] = content_type;
+        header[9..11].copy_from_slice(&version);
+        header[11..13].copy_from_slice(&(ciphertext.len() as u16).to_be_bytes());
+        let mut mac = self.mac.clone();
+        mac.update(&header);
+        mac.update(ciphertext);
+        mac.finalize()
+    }
+
+    fn seal(&mut self, seq: u64, content_type: u8, version: [u8; 2], fragment: &mut [u8]) {
+        let (body, tag) = fragment.split_at_mut(fragment.len() - Self::TAG_LEN);
+        let cb = self.counter_block(seq);
+        self.ctr.set_counter(&cb);
+        self.ctr.apply_keystream(body);
+        tag.copy_from_slice(&self.tag(seq, content_type, version, body));
+    }
+
+    fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        version: [u8; 2],
+        fragment: &mut [u8],
+    ) -> Result<std::ops::Range<usize>> {
+        if fragment.len() < Self::TAG_LEN {
+            return Err(Error::BadRecordMac);
+        }
+        let n = fragment.len() - Self::TAG_LEN;
+        let (body, tag) = fragment.split_at_mut(n);
+        // Encrypt-then-MAC: authenticate the ciphertext first; nothing is decrypted unless the
+        // tag matches, compared in constant time so timing does not reveal how much matched.
+        let expected = self.tag(seq, content_type, version, body);
+        if !ct_eq(&expected, tag) {
+            return Err(Error::BadRecordMac);
+        }
+        let cb = self.counter_block(seq);
+        self.ctr.set_counter(&cb);
+        self.ctr.apply_keystream(body);
+        Ok(0..n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (RecordProtection, RecordProtection) {
+        let info = lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
+        let mk = || RecordProtection::new(info, &[1; 32], &[2; 16], &[3; 4]).unwrap();
+        (mk(), mk())
+    }
+
+    fn seal(p: &mut RecordProtection, seq: u64, msg: &[u8]) -> Vec<u8> {
+        let mut frag = msg.to_vec();
+        frag.resize(msg.len() + p.tag_len(), 0);
+        p.seal(seq, 23, [3, 3], &mut frag);
+        frag
+    }
+
+    #[test]
+    fn toy_suite_round_trips_and_hides_the_plaintext() {
+        let (mut w, mut r) = pair();
+        let msg = b"attack at dawn, attack at dawn!!";
+        let mut frag = seal(&mut w, 7, msg);
+        assert_eq!(frag.len(), msg.len() + 32);
+        assert_ne!(&frag[..msg.len()], msg);
+        let range = r.open(7, 23, [3, 3], &mut frag).unwrap();
+        assert_eq!(&frag[range], msg);
+    }
+
+    #[test]
+    fn ciphertext_is_aes_ctr_with_the_documented_counter_block() {
+        use aes::cipher::{KeyIvInit, StreamCipher};
+        let (mut w, _) = pair();
+        let msg = [0x55u8; 100];
+        let frag = seal(&mut w, 0x0102030405060708, &msg);
+        // Reference: the RustCrypto ctr crate, counter block 03030303 || seq || 00000000.
+        let mut expect = msg;
+        let iv = [3, 3, 3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0];
+        ctr::Ctr128BE::<aes::Aes128>::new(&[2u8; 16].into(), &iv.into())
+            .apply_keystream(&mut expect);
+        assert_eq!(&frag[..100], &expect[..]);
+        // And the tag is HMAC over seq || type || version || length || ciphertext.
+        let mut mac_input = vec![1, 2, 3, 4, 5, 6, 7, 8, 23, 3, 3, 0, 100];
+        mac_input.extend_from_slice(&expect);
+        assert_eq!(
+            &frag[100..],
+            &crate::crypto::hmac::hmac_sha256(&[1; 32], &mac_input)
+        );
+    }
+
+    #[test]
+    fn any_change_is_bad_record_mac() {
+        let (mut w, mut r) = pair();
+        let frag = seal(&mut w, 3, b"hello world");
+        for i in 0..frag.len() * 8 {
+            let mut f = frag.clone();
+            f[i / 8] ^= 1 << (i % 8);
+            assert!(matches!(
+                r.open(3, 23, [3, 3], &mut f),
+                Err(Error::BadRecordMac)
+            ));
+        }
+        // Wrong sequence number (replay/reorder), wrong type, wrong version, truncated tag.
+        assert!(r.open(4, 23, [3, 3], &mut frag.clone()).is_err());
+        assert!(r.open(3, 22, [3, 3], &mut frag.clone()).is_err());
+        assert!(r.open(3, 23, [3, 1], &mut frag.clone()).is_err());
+        assert!(r.open(3, 23, [3, 3], &mut frag[1..].to_vec()).is_err());
+        assert!(r.open(3, 23, [3, 3], &mut frag[..31].to_vec()).is_err());
+        let ok = r.open(3, 23, [3, 3], &mut frag.clone());
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn counter_blocks_differ_per_record() {
+        let (mut w, _) = pair();
+        let a = seal(&mut w, 0, &[0; 64]);
+        let b = seal(&mut w, 1, &[0; 64]);
+        assert_ne!(&a[..64], &b[..64]);
+    }
+}

@@ -1,0 +1,430 @@
+//! The record layer (RFC 5246 6.2): framing, limits, sequence numbers, protection.
+//!
+//! Every byte of a TLS connection travels in records:
+//!
+//! ```text
+//! struct { ContentType type; ProtocolVersion version; uint16 length; opaque fragment[length]; }
+//! ```
+//!
+//! The record layer knows nothing of handshakes: it reads one record, checks its header against the
+//! limits, opens it with the direction's [`RecordProtection`] and the direction's sequence number,
+//! and hands back the plaintext. Writing is the reverse, splitting data into records of at most
+//! 2^14 bytes of plaintext. Both directions own one buffer each, allocated once per connection,
+//! and every record is protected in place: the hot path allocates nothing.
+
+use crate::error::{Error, Result};
+use crate::messages::ProtocolVersion;
+use crate::suites::RecordProtection;
+use crate::trace::{Dir, TraceEvent, Tracer};
+use std::io::{ErrorKind, Read, Write};
+use std::ops::Range;
+
+/// RFC 5246 6.2.1: `TLSPlaintext.length` MUST NOT exceed 2^14.
+pub const MAX_PLAINTEXT: usize = 1 << 14;
+/// RFC 5246 6.2.3: `TLSCiphertext.length` MUST NOT exceed 2^14 + 2048.
+pub const MAX_CIPHERTEXT: usize = MAX_PLAINTEXT + 2048;
+/// type (1) + version (2) + length (2).
+pub const HEADER_LEN: usize = 5;
+
+/// `ContentType` (RFC 5246 6.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentType {
+    ChangeCipherSpec = 20,
+    Alert = 21,
+    Handshake = 22,
+    ApplicationData = 23,
+}
+
+impl ContentType {
+    pub fn from_u8(v: u8) -> Option<ContentType> {
+        Some(match v {
+            20 => ContentType::ChangeCipherSpec,
+            21 => ContentType::Alert,
+            22 => ContentType::Handshake,
+            23 => ContentType::ApplicationData,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ContentType::ChangeCipherSpec => "change_cipher_spec",
+            ContentType::Alert => "alert",
+            ContentType::Handshake => "handshake",
+            ContentType::ApplicationData => "application_data",
+        }
+    }
+}
+
+/// One direction's protection state.
+struct DirectionState {
+    protection: RecordProtection,
+    /// RFC 5246 6.1: the next record's sequence number; 0 after each ChangeCipherSpec.
+    seq: u64,
+}
+
+impl DirectionState {
+    /// The sequence number for the next record. RFC 5246 6.1: "Sequence numbers ... MUST NOT
+    /// wrap"; toytls refuses to use the last value rather than wrap (`spec/limits.md`).
+    fn take_seq(&mut self) -> Result<u64> {
+        if self.seq == u64::MAX {
+            return Err(Error::Internal(
+                "sequence number exhausted; the connection must be closed".into(),
+            ));
+        }
+        let s = self.seq;
+        self.seq += 1;
+        Ok(s)
+    }
+}
+
+/// Reads and writes records on a transport.
+pub struct RecordLayer {
+    read: DirectionState,
+    write: DirectionState,
+    /// The version written in record headers and required in received ones once known.
+    version: ProtocolVersion,
+    /// False until the peer's version is known: the first ClientHello may come in a record
+    /// stamped {3, 1} or {3, 0} (RFC 5246 Appendix E.1).
+    version_fixed: bool,
+    rbuf: Box<[u8]>,
+    wbuf: Box<[u8]>,
+    tracer: Tracer,
+}
+
+impl RecordLayer {
+    pub fn new(tracer: Tracer) -> Self {
+        RecordLayer {
+            read: DirectionState {
+                protection: RecordProtection::Null,
+                seq: 0,
+            },
+            write: DirectionState {
+                protection: RecordProtection::Null,
+                seq: 0,
+            },
+            version: ProtocolVersion::TLS12,
+            version_fixed: false,
+            rbuf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
+            wbuf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
+            tracer,
+        }
+    }
+
+    /// From now on every received record must carry exactly this version.
+    pub fn fix_version(&mut self) {
+        self.version_fixed = true;
+    }
+
+    /// Our ChangeCipherSpec went out: protect what follows, starting again at sequence 0.
+    pub fn set_write_protection(&mut self, p: RecordProtection) {
+        self.write = DirectionState {
+            protection: p,
+            seq: 0,
+        };
+    }
+
+    /// The peer's ChangeCipherSpec arrived: open what follows, starting again at sequence 0.
+    pub fn set_read_protection(&mut self, p: RecordProtection) {
+        self.read = DirectionState {
+            protection: p,
+            seq: 0,
+        };
+    }
+
+    /// True once our outgoing records are protected.
+    pub fn write_protected(&self) -> bool {
+        !self.write.protection.is_null()
+    }
+
+    /// The plaintext of the last record read, at `range`.
+    pub fn plaintext(&self, range: Range<usize>) -> &[u8] {
+        &self.rbuf[range]
+    }
+
+    /// Reads, checks and opens the next record. Returns its type and where its plaintext lies
+    /// (see [`plaintext`](Self::plaintext)). A transport that ends, even between records, is
+    /// [`Error::Truncated`]: only close_notify ends a connection cleanly, and that is a record the
+    /// caller sees.
+    pub fn read_record(&mut self, io: &mut impl Read) -> Result<(ContentType, Range<usize>)> {
+        read_full(io, &mut self.rbuf[..HEADER_LEN])?;
+        let typ_byte = self.rbuf[0];
+        let version = [self.rbuf[1], self.rbuf[2]];
+        let len = u16::from_be_bytes([self.rbuf[3], self.rbuf[4]]) as usize;
+        let typ = ContentType::from_u8(typ_byte).ok_or_else(|| Error::UnexpectedMessage {
+            expected: "a record of type handshake, alert, change_cipher_spec or application_data",
+            got: format!("a record of type {typ_byte}"),
+        })?;
+        if version[0] != 3 || (self.version_fixed && version != self.version.to_bytes()) {
+            return Err(Error::ProtocolVersion {
+                offered: u16::from_be_bytes(version),
+            });
+        }
+        // Check the length before reading the body, so a hostile length costs nothing.
+        let max = if self.read.protection.is_null() {
+            MAX_PLAINTEXT
+        } else {
+            MAX_CIPHERTEXT
+        };
+        if len > max {
+            return Err(Error::RecordOverflow { len, max });
+        }
+        read_full(io, &mut self.rbuf[HEADER_LEN..HEADER_LEN + len])?;
+        let protected = !self.read.protection.is_null();
+        let seq = self.read.take_seq()?;
+        if self.tracer.enabled() {
+            let wire = self.rbuf[..HEADER_LEN + len].to_vec();
+            // The plaintext length is reported after opening; the wire bytes are what arrived.
+            let tag = self.read.protection.tag_len() + self.read.protection.prefix_len();
+            self.tracer.emit(|side| TraceEvent::Record {
+                side,
+                dir: Dir::Received,
+                content_type: typ_byte,
+                seq: protected.then_some(seq),
+                plaintext_len: len.saturating_sub(tag),
+                wire,
+            });
+        }
+        let fragment = &mut self.rbuf[HEADER_LEN..HEADER_LEN + len];
+        let inner = self
+            .read
+            .protection
+            .open(seq, typ_byte, version, fragment)?;
+        let pt_len = inner.len();
+        if pt_len > MAX_PLAINTEXT {
+            return Err(Error::RecordOverflow {
+                len: pt_len,
+                max: MAX_PLAINTEXT,
+            });
+        }
+        // RFC 5246 6.2.1: zero-length fragments of handshake, alert or ChangeCipherSpec records
+        // MUST NOT be sent; empty application data is allowed (and carries nothing).
+        if pt_len == 0 && typ != ContentType::ApplicationData {
+            return Err(Error::decode(typ.name(), "empty record"));
+        }
+        Ok((typ, HEADER_LEN + inner.start..HEADER_LEN + inner.end))
+    }
+
+    /// Sends `data` as records of type `typ`, each holding at most 2^14 bytes of plaintext (so a
+    /// large write becomes full records and one remainder).
+    pub fn write_records(
+        &mut self,
+        io: &mut impl Write,
+        typ: ContentType,
+        data: &[u8],
+    ) -> Result<()> {
+        for chunk in data.chunks(MAX_PLAINTEXT) {
+            self.write_one(io, typ, chunk)?;
+        }
+        io.flush()?;
+        Ok(())
+    }
+
+    fn write_one(&mut self, io: &mut impl Write, typ: ContentType, chunk: &[u8]) -> Result<()> {
+        let prefix = self.write.protection.prefix_len();
+        let frag_len = prefix + chunk.len() + self.write.protection.tag_len();
+        let protected = !self.write.protection.is_null();
+        let seq = self.write.take_seq()?;
+        let version = self.version.to_bytes();
+        let buf = &mut self.wbuf[..HEADER_LEN + frag_len];
+        buf[0] = typ as u8;
+        buf[1..3].copy_from_slice(&version);
+        buf[3..5].copy_from_slice(&(frag_len as u16).to_be_bytes());
+        buf[HEADER_LEN + prefix..HEADER_LEN + prefix + chunk.len()].copy_from_slice(chunk);
+        self.write
+            .protection
+            .seal(seq, typ as u8, version, &mut buf[HEADER_LEN..]);
+        self.tracer.emit(|side| TraceEvent::Record {
+            side,
+            dir: Dir::Sent,
+            content_type: typ as u8,
+            seq: protected.then_some(seq),
+            plaintext_len: chunk.len(),
+            wire: buf.to_vec(),
+        });
+        io.write_all(buf)?;
+        Ok(())
+    }
+}
+
+/// `read_exact` that reports the end of the transport as truncation.
+fn read_full(io: &mut impl Read, buf: &mut [u8]) -> Result<()> {
+    match io.read_exact(buf) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => Err(Error::Truncated),
+        Err(e) => Err(Error::Io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suites::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+    use crate::trace::Side;
+
+    fn layer() -> RecordLayer {
+        RecordLayer::new(Tracer::new(Side::Client, None))
+    }
+
+    fn toy() -> RecordProtection {
+        let info = lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
+        RecordProtection::new(info, &[9; 32], &[8; 16], &[7; 4]).unwrap()
+    }
+
+    #[test]
+    fn plaintext_records_are_framed_as_rfc_5246_6_2_1() {
+        let mut l = layer();
+        let mut out = Vec::new();
+        l.write_records(&mut out, ContentType::Handshake, b"abc")
+            .unwrap();
+        assert_eq!(out, [22, 3, 3, 0, 3, b'a', b'b', b'c']);
+        let mut r = layer();
+        let (t, range) = r.read_record(&mut &out[..]).unwrap();
+        assert_eq!(t, ContentType::Handshake);
+        assert_eq!(r.plaintext(range), b"abc");
+    }
+
+    #[test]
+    fn large_writes_become_full_records() {
+        let mut l = layer();
+        l.set_write_protection(toy());
+        let data = vec![0xAB; 2 * MAX_PLAINTEXT + 5];
+        let mut out = Vec::new();
+        l.write_records(&mut out, ContentType::ApplicationData, &data)
+            .unwrap();
+        let mut r = layer();
+        r.set_read_protection(toy());
+        let mut input = &out[..];
+        let mut got = Vec::new();
+        let mut sizes = Vec::new();
+        while !input.is_empty() {
+            let (t, range) = r.read_record(&mut input).unwrap();
+            assert_eq!(t, ContentType::ApplicationData);
+            sizes.push(range.len());
+            got.extend_from_slice(r.plaintext(range));
+        }
+        assert_eq!(sizes, vec![MAX_PLAINTEXT, MAX_PLAINTEXT, 5]);
+        assert_eq!(got, data);
+    }
+
+    #[test]
+    fn plaintext_over_2_14_is_record_overflow() {
+        let mut rec = vec![22, 3, 3];
+        rec.extend_from_slice(&((MAX_PLAINTEXT + 1) as u16).to_be_bytes());
+        rec.resize(HEADER_LEN + MAX_PLAINTEXT + 1, 1);
+        assert!(matches!(
+            layer().read_record(&mut &rec[..]),
+            Err(Error::RecordOverflow { .. })
+        ));
+        // Exactly 2^14 is fine.
+        let mut rec = vec![22, 3, 3];
+        rec.extend_from_slice(&(MAX_PLAINTEXT as u16).to_be_bytes());
+        rec.resize(HEADER_LEN + MAX_PLAINTEXT, 1);
+        assert!(layer().read_record(&mut &rec[..]).is_ok());
+    }
+
+    #[test]
+    fn ciphertext_over_2_14_plus_2048_is_record_overflow_before_reading_it() {
+        let mut r = layer();
+        r.set_read_protection(toy());
+        // Only the header is present: the length alone must be refused.
+        let hdr = [23, 3, 3, 0x48, 0x01]; // 2^14 + 2048 + 1
+        assert!(matches!(
+            r.read_record(&mut &hdr[..]),
+            Err(Error::RecordOverflow { len: 18433, .. })
+        ));
+    }
+
+    #[test]
+    fn empty_handshake_alert_and_ccs_records_are_rejected() {
+        for t in [20u8, 21, 22] {
+            let rec = [t, 3, 3, 0, 0];
+            let e = layer().read_record(&mut &rec[..]).unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{t}: {e}");
+        }
+        let rec = [23u8, 3, 3, 0, 0];
+        let (t, range) = layer().read_record(&mut &rec[..]).unwrap();
+        assert_eq!((t, range.len()), (ContentType::ApplicationData, 0));
+    }
+
+    #[test]
+    fn unknown_types_versions_and_eof_are_errors() {
+        let e = layer()
+            .read_record(&mut &[24u8, 3, 3, 0, 1, 0][..])
+            .unwrap_err();
+        assert!(matches!(e, Error::UnexpectedMessage { .. }));
+        let e = layer()
+            .read_record(&mut &[22u8, 2, 0, 0, 1, 0][..])
+            .unwrap_err();
+        assert!(matches!(e, Error::ProtocolVersion { offered: 0x0200 }));
+        let mut l = layer();
+        l.fix_version();
+        let e = l.read_record(&mut &[22u8, 3, 1, 0, 1, 0][..]).unwrap_err();
+        assert!(matches!(e, Error::ProtocolVersion { offered: 0x0301 }));
+        // Before the version is fixed a {3,1} record (an old ClientHello framing) is accepted.
+        assert!(layer().read_record(&mut &[22u8, 3, 1, 0, 1, 0][..]).is_ok());
+        for cut in 0..6 {
+            let e = layer()
+                .read_record(&mut &[22u8, 3, 3, 0, 1, 0][..cut])
+                .unwrap_err();
+            assert!(matches!(e, Error::Truncated));
+        }
+    }
+
+    #[test]
+    fn replayed_or_reordered_records_fail_the_mac() {
+        let mut w = layer();
+        w.set_write_protection(toy());
+        let mut a = Vec::new();
+        w.write_records(&mut a, ContentType::ApplicationData, b"one")
+            .unwrap();
+        let mut b = Vec::new();
+        w.write_records(&mut b, ContentType::ApplicationData, b"two")
+            .unwrap();
+        // Reordered: b first.
+        let mut r = layer();
+        r.set_read_protection(toy());
+        assert!(matches!(
+            r.read_record(&mut &b[..]),
+            Err(Error::BadRecordMac)
+        ));
+        // Replayed: a twice.
+        let mut r = layer();
+        r.set_read_protection(toy());
+        r.read_record(&mut &a[..]).unwrap();
+        assert!(matches!(
+            r.read_record(&mut &a[..]),
+            Err(Error::BadRecordMac)
+        ));
+    }
+
+    #[test]
+    fn protected_records_of_every_size_near_the_limit_round_trip() {
+        for n in [
+            0,
+            1,
+            15,
+            16,
+            17,
+            MAX_PLAINTEXT - 1,
+            MAX_PLAINTEXT,
+            MAX_PLAINTEXT + 1,
+        ] {
+            let mut w = layer();
+            w.set_write_protection(toy());
+            let mut r = layer();
+            r.set_read_protection(toy());
+            let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            let mut out = Vec::new();
+            w.write_records(&mut out, ContentType::ApplicationData, &data)
+                .unwrap();
+            let mut input = &out[..];
+            let mut got = Vec::new();
+            while !input.is_empty() {
+                let (_, range) = r.read_record(&mut input).unwrap();
+                got.extend_from_slice(r.plaintext(range));
+            }
+            assert_eq!(got, data, "size {n}");
+        }
+    }
+}
