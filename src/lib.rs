@@ -14,7 +14,10 @@
 //! - [`clock`]: injected time, so certificate checks and session lifetimes are reproducible.
 //! - [`codec`]: the bounds-checked reader and length-prefixing writer every message goes through.
 //! - [`messages`]: every TLS message as a plain struct with `encode`/`decode`.
-//! - [`suites`]: what each cipher suite code point means.
+//! - [`record`]: record framing, limits, sequence numbers; [`suites`]: what each cipher suite
+//!   means and how it protects a record (our AES-128-CTR + HMAC-SHA256 suite).
+//! - [`keys`]: the key schedule, pre-master secret to master secret to keys to Finished.
+//! - [`trace`]: structured events for the demo, `--trace` and tests; the library never prints.
 //! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
 //! - [`x509`]: certificates: DER and PEM, parsing, building, and verifying a server's chain.
 
@@ -23,6 +26,9 @@ pub mod clock;
 pub mod codec;
 pub mod crypto;
 pub mod error;
+pub mod keys;
 pub mod messages;
+pub mod record;
 pub mod suites;
+pub mod trace;
 pub mod x509;
