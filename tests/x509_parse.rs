@@ -71,11 +71,15 @@ fn fields_match_what_openssl_prints() {
     let ours: String = leaf.serial().iter().map(|b| format!("{b:02X}")).collect();
     assert_eq!(ours, serial);
     let modulus = openssl_field(&pki, "leaf.pem", "-modulus");
-    let key = leaf.public_key_parts();
-    let ours: String = key.n.iter().map(|b| format!("{b:02X}")).collect();
+    let key = leaf.public_key();
+    let ours: String = key
+        .n_be_bytes()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
     assert_eq!(ours, modulus);
     assert_eq!(key.bits(), 2048);
-    assert_eq!(key.e, [0x01, 0x00, 0x01]);
+    assert_eq!(key.e_be_bytes(), [0x01, 0x00, 0x01]);
 
     // SHA-256 fingerprint.
     let fp_sha256 = openssl(

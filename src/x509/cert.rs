@@ -34,6 +34,7 @@ use super::name::Name;
 use super::oid;
 use super::time;
 use crate::clock::UnixTime;
+use crate::crypto::rsa::RsaPublicKey;
 use sha2::{Digest, Sha256};
 
 /// The signature algorithm of a certificate.
@@ -54,26 +55,6 @@ impl std::fmt::Display for SignatureAlgorithm {
     }
 }
 
-/// The RSA public key of a certificate, as the big-endian integers of RFC 8017 A.1.1
-/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RsaKeyParts {
-    /// The modulus n, without leading zero bytes.
-    pub n: Vec<u8>,
-    /// The public exponent e, without leading zero bytes.
-    pub e: Vec<u8>,
-}
-
-impl RsaKeyParts {
-    /// The modulus size in bits.
-    pub fn bits(&self) -> usize {
-        match self.n.first() {
-            None => 0,
-            Some(&top) => self.n.len() * 8 - top.leading_zeros() as usize,
-        }
-    }
-}
-
 /// A parsed certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
@@ -86,7 +67,7 @@ pub struct Certificate {
     subject: Name,
     not_before: UnixTime,
     not_after: UnixTime,
-    key: RsaKeyParts,
+    public_key: RsaPublicKey,
     extensions: Extensions,
     signature: Vec<u8>,
 }
@@ -168,7 +149,7 @@ impl Certificate {
         let subject = Name::read(&mut tbs).map_err(m("subject"))?;
 
         let label = label_for(&subject, &serial);
-        let key = read_rsa_spki(&mut tbs, &label)?;
+        let public_key = read_rsa_spki(&mut tbs, &label)?;
 
         // Unique IDs (v2, obsolete): skipped.
         let _ = tbs
@@ -210,7 +191,7 @@ impl Certificate {
             subject,
             not_before,
             not_after,
-            key,
+            public_key,
             extensions,
             signature,
         })
@@ -266,9 +247,10 @@ impl Certificate {
         self.not_after
     }
 
-    /// The subject's RSA public key as integers.
-    pub fn public_key_parts(&self) -> &RsaKeyParts {
-        &self.key
+    /// The subject's RSA public key: what the client encrypts the pre-master secret to (for a
+    /// server certificate) or checks signatures with (for a CA).
+    pub fn public_key(&self) -> &RsaPublicKey {
+        &self.public_key
     }
 
     /// The extensions toytls understands.
@@ -313,7 +295,7 @@ pub fn hex_colons(bytes: &[u8]) -> String {
 
 /// Reads subjectPublicKeyInfo and requires an RSA key (RFC 3279 2.3.1: rsaEncryption with NULL
 /// parameters, the BIT STRING holding `RSAPublicKey`).
-fn read_rsa_spki(tbs: &mut Reader<'_>, label: &str) -> Result<RsaKeyParts, CertError> {
+fn read_rsa_spki(tbs: &mut Reader<'_>, label: &str) -> Result<RsaPublicKey, CertError> {
     let m = CertError::der("subjectPublicKeyInfo");
     let mut spki = tbs.sequence().map_err(&m)?;
     let mut alg = spki.sequence().map_err(&m)?;
@@ -335,19 +317,21 @@ fn read_rsa_spki(tbs: &mut Reader<'_>, label: &str) -> Result<RsaKeyParts, CertE
     alg.finish().map_err(&m)?;
     let key_bytes = spki.bit_string_bytes().map_err(&m)?;
     spki.finish().map_err(&m)?;
-    parse_rsa_public_key(key_bytes).map_err(&m)
+    let (n, e) = parse_rsa_public_key(key_bytes).map_err(&m)?;
+    RsaPublicKey::from_be_bytes(n, e).map_err(|e| CertError::BadPublicKey {
+        cert: label.to_string(),
+        reason: e.to_string(),
+    })
 }
 
-/// Parses PKCS #1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
-pub fn parse_rsa_public_key(der: &[u8]) -> Result<RsaKeyParts, DerError> {
+/// Parses PKCS #1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` into
+/// the big-endian magnitudes of n and e.
+pub fn parse_rsa_public_key(der: &[u8]) -> Result<(&[u8], &[u8]), DerError> {
     let mut r = Reader::new(der);
     let mut seq = r.sequence()?;
-    let n = seq.unsigned_integer()?.to_vec();
-    let e = seq.unsigned_integer()?.to_vec();
+    let n = seq.unsigned_integer()?;
+    let e = seq.unsigned_integer()?;
     seq.finish()?;
     r.finish()?;
-    if n.is_empty() || e.is_empty() {
-        return Err(DerError::IntegerOutOfRange);
-    }
-    Ok(RsaKeyParts { n, e })
+    Ok((n, e))
 }

@@ -9,6 +9,8 @@
 use super::base64;
 use super::cert::Certificate;
 use super::error::CertError;
+use super::key;
+use crate::crypto::rsa::RsaPrivateKey;
 
 /// One `-----BEGIN label-----` ... `-----END label-----` block, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +100,17 @@ pub fn parse_certificates(pem: &str) -> Result<Vec<Certificate>, CertError> {
 /// A certificate as a PEM `CERTIFICATE` block.
 pub fn encode_certificate(cert: &Certificate) -> String {
     encode("CERTIFICATE", cert.der())
+}
+
+/// The first private key in `pem` (`PRIVATE KEY`, PKCS #8, or `RSA PRIVATE KEY`, PKCS #1), ready
+/// to use.
+pub fn parse_private_key(pem: &str) -> Result<RsaPrivateKey, CertError> {
+    key::private_key_from_components(&key::parse_pem_components(pem)?)
+}
+
+/// A private key as a PKCS #8 `PRIVATE KEY` PEM block (the form `openssl genpkey` writes).
+pub fn encode_private_key_pkcs8(private_key: &RsaPrivateKey) -> String {
+    encode("PRIVATE KEY", &key::pkcs8_der(private_key))
 }
 
 #[cfg(test)]
