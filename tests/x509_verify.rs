@@ -415,7 +415,7 @@ fn unsupported_algorithms() {
     let err = parse_certificates(&pki.read("ec.pem")).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "certificate 'CN=localhost' has a id-ecPublicKey (prime256v1) key; toytls supports only \
+        "certificate 'CN=localhost' has a key of type id-ecPublicKey (prime256v1); toytls supports only \
          RSA keys"
     );
     assert_eq!(err.alert(), AlertDescription::UnsupportedCertificate);

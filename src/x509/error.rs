@@ -123,7 +123,7 @@ impl fmt::Display for CertError {
             }
             CertError::UnsupportedKeyType { cert, algorithm } => write!(
                 f,
-                "certificate '{cert}' has a {algorithm} key; toytls supports only RSA keys"
+                "certificate '{cert}' has a key of type {algorithm}; toytls supports only RSA keys"
             ),
             CertError::BadPublicKey { cert, reason } => {
                 write!(f, "certificate '{cert}' has an unusable RSA key: {reason}")

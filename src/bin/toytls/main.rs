@@ -2,6 +2,8 @@
 //!
 //! Each subcommand lives in its own file; this one only parses arguments and dispatches.
 
+mod cert;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -16,6 +18,12 @@ struct Cli {
 enum Command {
     /// Print which CPU features the crypto core will use (AES-NI, VAES, ...).
     Cpu,
+    /// Certificate authority: `toytls ca init --out DIR`.
+    #[command(subcommand)]
+    Ca(cert::CaCommand),
+    /// Server certificates: issue, show, verify.
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
 }
 
 fn main() -> ExitCode {
@@ -27,5 +35,7 @@ fn main() -> ExitCode {
             println!("AES-128 backend: {aes}");
             ExitCode::SUCCESS
         }
+        Command::Ca(cmd) => cert::run_ca(cmd),
+        Command::Cert(cmd) => cert::run_cert(cmd),
     }
 }
