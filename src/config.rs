@@ -1,0 +1,162 @@
+//! What a client or a server needs to know before its first connection, shared by `Arc`.
+//!
+//! All randomness comes from the configured RNG and all time from the configured clock: with a
+//! seeded RNG and a [`crate::clock::FixedClock`], a whole connection reproduces byte for byte
+//! (the transcript in `spec/` is made that way). Each connection draws a 32-byte seed from the
+//! shared RNG when it starts and then uses its own generator, so connections on different threads
+//! do not contend for it.
+
+use crate::clock::{Clock, SystemClock, UnixTime};
+use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
+use crate::error::{Error, Result};
+use crate::messages::CipherSuite;
+use crate::session::{ClientSessionStore, ServerSessionCache};
+use crate::suites;
+use crate::trace::TraceSink;
+use crate::x509::Certificate;
+use crate::x509::error::CertError;
+use crate::x509::verify::verify_server_chain;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::sync::{Arc, Mutex};
+
+/// A random number generator that can be shared between threads.
+pub type SharedRng = Mutex<Box<dyn rand::CryptoRng + Send>>;
+
+/// A generator seeded from the operating system.
+pub fn system_rng() -> SharedRng {
+    Mutex::new(Box::new(StdRng::from_rng(&mut rand::rng())))
+}
+
+/// A generator whose output is fixed by `seed` (tests, demos, transcripts).
+pub fn seeded_rng(seed: u64) -> SharedRng {
+    Mutex::new(Box::new(StdRng::seed_from_u64(seed)))
+}
+
+/// A connection's own generator, seeded from the shared one.
+pub(crate) fn connection_rng(shared: &SharedRng) -> StdRng {
+    let mut seed = [0u8; 32];
+    shared
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .fill_bytes(&mut seed);
+    StdRng::from_seed(seed)
+}
+
+/// Decides whether the server's certificate chain is acceptable for `host`, and if so returns the
+/// RSA key the pre-master secret is encrypted to (the leaf's).
+pub trait ServerCertVerifier: Send + Sync {
+    fn verify(&self, chain: &[Vec<u8>], host: &str, now: UnixTime) -> Result<RsaPublicKey>;
+}
+
+/// The standard verifier: the chain must lead to one of `trust_anchors`, be valid at the time
+/// of the handshake, and cover the host name (RFC 5280 6, RFC 6125 6; [`crate::x509::verify`]).
+pub struct X509Verifier {
+    pub trust_anchors: Vec<Certificate>,
+}
+
+impl ServerCertVerifier for X509Verifier {
+    fn verify(&self, chain: &[Vec<u8>], host: &str, now: UnixTime) -> Result<RsaPublicKey> {
+        let cert_error = |e: CertError| Error::Certificate {
+            reason: e.to_string(),
+            alert: e.alert(),
+        };
+        let parsed = chain
+            .iter()
+            .map(|der| Certificate::from_der(der))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(cert_error)?;
+        verify_server_chain(&parsed, &self.trust_anchors, host, now).map_err(cert_error)?;
+        // verify_server_chain refuses an empty chain, so the leaf exists.
+        parsed
+            .first()
+            .map(|leaf| leaf.public_key().clone())
+            .ok_or_else(|| Error::Internal("empty chain passed verification".into()))
+    }
+}
+
+/// Client settings.
+pub struct ClientConfig {
+    /// Checks the server's chain and name.
+    pub verifier: Arc<dyn ServerCertVerifier>,
+    /// Suites offered, most preferred first.
+    pub suites: Vec<CipherSuite>,
+    /// Sessions remembered for resumption.
+    pub sessions: ClientSessionStore,
+    pub rng: SharedRng,
+    pub clock: Arc<dyn Clock>,
+    /// Where trace events go, if anywhere.
+    pub trace: Option<Arc<dyn TraceSink>>,
+}
+
+impl ClientConfig {
+    /// A client that trusts servers whose chains lead to one of `trust_anchors` (see
+    /// [`with_verifier`](Self::with_verifier) for the other defaults).
+    pub fn new(trust_anchors: Vec<Certificate>) -> Self {
+        ClientConfig::with_verifier(Arc::new(X509Verifier { trust_anchors }))
+    }
+
+    /// A client that accepts servers whose chains `verifier` accepts; system RNG and clock, the
+    /// default suites, and a session store for 64 servers.
+    pub fn with_verifier(verifier: Arc<dyn ServerCertVerifier>) -> Self {
+        ClientConfig {
+            verifier,
+            suites: suites::SUPPORTED.iter().map(|s| s.suite).collect(),
+            sessions: ClientSessionStore::new(64),
+            rng: system_rng(),
+            clock: Arc::new(SystemClock),
+            trace: None,
+        }
+    }
+}
+
+/// Server settings.
+pub struct ServerConfig {
+    /// The server's certificate chain in DER, its own first.
+    pub chain: Vec<Vec<u8>>,
+    /// The private key of the first certificate.
+    pub private_key: RsaPrivateKey,
+    /// Suites accepted, in the server's order of preference (the server picks the first one the
+    /// client also offers).
+    pub suites: Vec<CipherSuite>,
+    pub sessions: ServerSessionCache,
+    pub rng: SharedRng,
+    pub clock: Arc<dyn Clock>,
+    pub trace: Option<Arc<dyn TraceSink>>,
+}
+
+impl ServerConfig {
+    /// A server presenting `chain` (its own certificate first) with the first one's key.
+    pub fn from_certificates(chain: &[Certificate], private_key: RsaPrivateKey) -> Result<Self> {
+        if let Some(leaf) = chain.first()
+            && leaf.public_key() != &private_key.public_key()
+        {
+            return Err(Error::Internal(
+                "the private key does not belong to the server certificate".into(),
+            ));
+        }
+        ServerConfig::new(
+            chain.iter().map(|c| c.der().to_vec()).collect(),
+            private_key,
+        )
+    }
+
+    /// A server with this chain and key; system RNG and clock, the default suites, and a cache of
+    /// 1024 sessions kept for at most an hour.
+    pub fn new(chain: Vec<Vec<u8>>, private_key: RsaPrivateKey) -> Result<Self> {
+        if chain.is_empty() {
+            return Err(Error::Internal(
+                "a server needs at least one certificate".into(),
+            ));
+        }
+        Ok(ServerConfig {
+            chain,
+            private_key,
+            suites: suites::SUPPORTED.iter().map(|s| s.suite).collect(),
+            sessions: ServerSessionCache::new(1024, 3600),
+            rng: system_rng(),
+            clock: Arc::new(SystemClock),
+            trace: None,
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! Sessions and their caches: what resumption reuses (RFC 5246 7.3, 7.4.1.2, F.1.4).
+//!
+//! A session is the master secret and the suite a full handshake agreed on, named by the session
+//! ID the server chose. A returning client offers that ID; if the server still holds the session it
+//! runs the abbreviated handshake, and both sides derive fresh keys from the cached master secret
+//! and the new randoms, skipping certificates and RSA altogether.
+//!
+//! Both caches are bounded. The server's holds at most `capacity` sessions for at most `lifetime`
+//! seconds each (oldest evicted first); the client's keeps one session per (server name, port).
+//! A connection that ends with a fatal alert removes its session from both (RFC 5246 7.2.2:
+//! "...any session identifier associated with the connection MUST be invalidated").
+
+use crate::clock::UnixTime;
+use crate::keys::MasterSecret;
+use crate::messages::{CipherSuite, SessionId};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// What resumption needs from a past full handshake.
+#[derive(Clone)]
+pub struct Session {
+    pub id: SessionId,
+    pub suite: CipherSuite,
+    pub master_secret: MasterSecret,
+    /// The server's certificate chain as it was verified (DER), reported again when resumed.
+    pub peer_chain: Vec<Vec<u8>>,
+    /// When the full handshake completed.
+    pub created: UnixTime,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the master secret.
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("suite", &self.suite)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bounded map that forgets its oldest entry when full.
+struct Bounded<K> {
+    map: HashMap<K, Session>,
+    order: VecDeque<K>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Bounded<K> {
+    fn new() -> Self {
+        Bounded {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    fn insert(&mut self, capacity: usize, key: K, s: Session) {
+        if capacity == 0 {
+            return;
+        }
+        self.remove(&key);
+        while self.map.len() >= capacity {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.map.remove(&old);
+                }
+                None => break,
+            }
+        }
+        self.order.push_back(key.clone());
+        self.map.insert(key, s);
+    }
+
+    fn remove(&mut self, key: &K) {
+        if self.map.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
+}
+
+/// The server's session cache, keyed by session ID.
+pub struct ServerSessionCache {
+    inner: Mutex<Bounded<SessionId>>,
+    capacity: usize,
+    lifetime_secs: i64,
+}
+
+impl ServerSessionCache {
+    /// Holds at most `capacity` sessions (0 disables resumption), each for `lifetime_secs`.
+    pub fn new(capacity: usize, lifetime_secs: i64) -> Self {
+        ServerSessionCache {
+            inner: Mutex::new(Bounded::new()),
+            capacity,
+            lifetime_secs,
+        }
+    }
+
+    /// True if sessions are cached at all (if not, the server sends an empty session ID).
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    pub fn insert(&self, s: Session) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.insert(self.capacity, s.id, s);
+    }
+
+    /// The session named `id`, unless it is unknown or older than the lifetime (then forgotten).
+    pub fn get(&self, id: &SessionId, now: UnixTime) -> Option<Session> {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let s = g.map.get(id)?;
+        if now.0.saturating_sub(s.created.0) > self.lifetime_secs {
+            g.remove(id);
+            return None;
+        }
+        Some(s.clone())
+    }
+
+    pub fn remove(&self, id: &SessionId) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Number of cached sessions.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The client's sessions, one per (server name, port).
+pub struct ClientSessionStore {
+    inner: Mutex<Bounded<(String, u16)>>,
+    capacity: usize,
+}
+
+impl ClientSessionStore {
+    /// Remembers at most `capacity` servers (0 disables resumption).
+    pub fn new(capacity: usize) -> Self {
+        ClientSessionStore {
+            inner: Mutex::new(Bounded::new()),
+            capacity,
+        }
+    }
+
+    pub fn insert(&self, server_name: &str, port: u16, s: Session) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.insert(self.capacity, (server_name.to_string(), port), s);
+    }
+
+    pub fn get(&self, server_name: &str, port: u16) -> Option<Session> {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.map.get(&(server_name.to_string(), port)).cloned()
+    }
+
+    pub fn remove(&self, server_name: &str, port: u16) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(server_name.to_string(), port));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: u8, created: i64) -> Session {
+        Session {
+            id: SessionId::new(&[id; 32]).unwrap(),
+            suite: CipherSuite(0xff01),
+            master_secret: MasterSecret([id; 48]),
+            peer_chain: vec![],
+            created: UnixTime(created),
+        }
+    }
+
+    #[test]
+    fn server_cache_expires_sessions() {
+        let c = ServerSessionCache::new(10, 100);
+        c.insert(session(1, 1000));
+        let id = SessionId::new(&[1; 32]).unwrap();
+        assert!(c.get(&id, UnixTime(1100)).is_some());
+        assert!(c.get(&id, UnixTime(1101)).is_none());
+        // And it is gone for good.
+        assert!(c.get(&id, UnixTime(1000)).is_none());
+    }
+
+    #[test]
+    fn server_cache_evicts_the_oldest_when_full() {
+        let c = ServerSessionCache::new(2, 100);
+        for i in 1..=3 {
+            c.insert(session(i, 0));
+        }
+        assert_eq!(c.len(), 2);
+        assert!(
+            c.get(&SessionId::new(&[1; 32]).unwrap(), UnixTime(0))
+                .is_none()
+        );
+        assert!(
+            c.get(&SessionId::new(&[3; 32]).unwrap(), UnixTime(0))
+                .is_some()
+        );
+        c.remove(&SessionId::new(&[3; 32]).unwrap());
+        assert_eq!(c.len(), 1);
+        let off = ServerSessionCache::new(0, 100);
+        off.insert(session(1, 0));
+        assert!(off.is_empty());
+    }
+
+    #[test]
+    fn client_store_is_per_name_and_port() {
+        let s = ClientSessionStore::new(4);
+        s.insert("a", 1, session(1, 0));
+        assert!(s.get("a", 1).is_some());
+        assert!(s.get("a", 2).is_none());
+        assert!(s.get("b", 1).is_none());
+        s.remove("a", 1);
+        assert!(s.get("a", 1).is_none());
+    }
+}
