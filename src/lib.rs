@@ -17,18 +17,28 @@
 //! - [`record`]: record framing, limits, sequence numbers; [`suites`]: what each cipher suite
 //!   means and how it protects a record (our AES-128-CTR + HMAC-SHA256 suite).
 //! - [`keys`]: the key schedule, pre-master secret to master secret to keys to Finished.
+//! - [`client`] and [`server`]: the two handshakes, straight-line, each step one function naming
+//!   its RFC section; [`conn`]: the connection state they share (reassembly, transcript, alerts).
+//! - [`session`]: resumption caches; [`config`]: what a client or server is configured with.
+//! - [`stream`]: [`stream::TlsStream`], a connection over any `Read + Write`, itself `Read + Write`.
 //! - [`trace`]: structured events for the demo, `--trace` and tests; the library never prints.
 //! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
 //! - [`x509`]: certificates: DER and PEM, parsing, building, and verifying a server's chain.
 
 pub mod alert;
+pub mod client;
 pub mod clock;
 pub mod codec;
+pub mod config;
+pub mod conn;
 pub mod crypto;
 pub mod error;
 pub mod keys;
 pub mod messages;
 pub mod record;
+pub mod server;
+pub mod session;
+pub mod stream;
 pub mod suites;
 pub mod trace;
 pub mod x509;

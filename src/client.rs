@@ -1,0 +1,375 @@
+//! The client's handshake, step by step, as RFC 5246 7.3 tells it.
+//!
+//! ```text
+//! full handshake                              abbreviated (resumed) handshake
+//! ClientHello          -->                    ClientHello (cached session ID) -->
+//!                      <-- ServerHello                         <-- ServerHello (same ID)
+//!                      <-- Certificate                         <-- ChangeCipherSpec
+//!                      <-- ServerHelloDone                     <-- Finished
+//! ClientKeyExchange    -->                    ChangeCipherSpec -->
+//! ChangeCipherSpec     -->                    Finished         -->
+//! Finished             -->
+//!                      <-- ChangeCipherSpec
+//!                      <-- Finished
+//! ```
+//!
+//! [`handshake`] reads top to bottom in that order; each step is a function named after the
+//! message it sends or reads, whose doc comment names its RFC section. Any error ends the
+//! handshake; the caller ([`crate::stream::TlsStream::connect`]) sends the error's alert once.
+
+use crate::config::{ClientConfig, connection_rng};
+use crate::conn::Conn;
+use crate::crypto::ct::ct_eq;
+use crate::crypto::rsa::RsaPublicKey;
+use crate::error::{Error, Result};
+use crate::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::messages::extensions::{self, Extension};
+use crate::messages::hello::COMPRESSION_NULL;
+use crate::messages::{
+    CertificateMsg, CipherSuite, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
+    ProtocolVersion, Random, ServerHello, ServerHelloDone, SessionId,
+};
+use crate::session::Session;
+use crate::suites::{self, RecordProtection, SuiteInfo};
+use rand::Rng;
+use rand::rngs::StdRng;
+use std::io::{Read, Write};
+
+/// What a finished handshake agreed on.
+#[derive(Clone, Debug)]
+pub struct Negotiated {
+    pub suite: CipherSuite,
+    pub session_id: SessionId,
+    /// True if this was an abbreviated handshake resuming an earlier session.
+    pub resumed: bool,
+    /// The server's certificate chain (DER, leaf first).
+    pub peer_chain: Vec<Vec<u8>>,
+    /// The host name the client asked for (and the server received, if sent).
+    pub server_name: Option<String>,
+}
+
+/// The state a client handshake carries from step to step.
+struct Client<'a> {
+    config: &'a ClientConfig,
+    rng: StdRng,
+    server_name: &'a str,
+    port: u16,
+    hello: Option<ClientHello>,
+    offered_session: Option<Session>,
+}
+
+/// Runs a client handshake over `conn` for `server_name` (checked against the certificate and
+/// sent as server_name) and `port` (with the name, the key of the session store).
+pub fn handshake<T: Read + Write>(
+    conn: &mut Conn<T>,
+    config: &ClientConfig,
+    server_name: &str,
+    port: u16,
+) -> Result<Negotiated> {
+    let mut c = Client {
+        config,
+        rng: connection_rng(&config.rng),
+        server_name,
+        port,
+        hello: None,
+        offered_session: None,
+    };
+    let client_hello = c.send_client_hello(conn)?;
+    let server_hello = c.read_server_hello(conn)?;
+    let suite = suites::lookup(server_hello.cipher_suite)
+        .ok_or_else(|| Error::Internal("negotiated an unimplemented suite".into()))?;
+
+    if let Some(session) = c.resumed_session(&server_hello)? {
+        conn.tracer.note(|| {
+            "the server resumed our session: no certificate, no RSA, keys from the cached master secret".into()
+        });
+        let mut n = abbreviated(conn, &client_hello, &server_hello, suite, session)?;
+        n.server_name = Some(server_name.to_string());
+        return Ok(n);
+    }
+
+    let chain = c.read_certificate(conn)?;
+    let server_key = c.verify_certificate(conn, &chain)?;
+    read_server_hello_done(conn)?;
+    let pre_master = c.send_client_key_exchange(conn, &client_hello, &server_key)?;
+    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello);
+    drop(pre_master);
+    let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
+    send_change_cipher_spec(conn, suite, &keys)?;
+    send_finished(conn, &master)?;
+    read_change_cipher_spec(conn, suite, &keys)?;
+    read_finished(conn, &master)?;
+
+    let negotiated = Negotiated {
+        suite: server_hello.cipher_suite,
+        session_id: server_hello.session_id,
+        resumed: false,
+        peer_chain: chain,
+        server_name: Some(server_name.to_string()),
+    };
+    c.remember_session(&negotiated, master);
+    Ok(negotiated)
+}
+
+/// RFC 5246 7.3 (abbreviated handshake): the server sends ChangeCipherSpec and Finished first,
+/// then we answer with ours.
+fn abbreviated<T: Read + Write>(
+    conn: &mut Conn<T>,
+    client_hello: &ClientHello,
+    server_hello: &ServerHello,
+    suite: &SuiteInfo,
+    session: Session,
+) -> Result<Negotiated> {
+    let master = session.master_secret.clone();
+    let keys = derive_keys(conn, &master, suite, client_hello, server_hello);
+    read_change_cipher_spec(conn, suite, &keys)?;
+    read_finished(conn, &master)?;
+    send_change_cipher_spec(conn, suite, &keys)?;
+    send_finished(conn, &master)?;
+    Ok(Negotiated {
+        suite: session.suite,
+        session_id: session.id,
+        resumed: true,
+        peer_chain: session.peer_chain.clone(),
+        server_name: None,
+    })
+}
+
+impl Client<'_> {
+    /// RFC 5246 7.4.1.2: our version, a fresh random, the session we would like to resume (if
+    /// we have one for this server), our suites in order of preference, null compression, and
+    /// server_name (RFC 6066 3; not for IP literals).
+    fn send_client_hello<T: Read + Write>(&mut self, conn: &mut Conn<T>) -> Result<ClientHello> {
+        let mut random = [0u8; 32];
+        // RFC 5246 7.4.1.2: gmt_unix_time then 28 random bytes.
+        let now = self.config.clock.now().0 as u32;
+        random[..4].copy_from_slice(&now.to_be_bytes());
+        self.rng.fill_bytes(&mut random[4..]);
+        self.offered_session = self.config.sessions.get(self.server_name, self.port);
+        let session_id = self
+            .offered_session
+            .as_ref()
+            .map(|s| s.id)
+            .unwrap_or(SessionId::EMPTY);
+        let mut exts = Vec::new();
+        if self.server_name.parse::<std::net::IpAddr>().is_err() {
+            exts.push(Extension::server_name(self.server_name));
+        }
+        let hello = ClientHello {
+            client_version: ProtocolVersion::TLS12,
+            random: Random(random),
+            session_id,
+            cipher_suites: self.config.suites.clone(),
+            compression_methods: vec![COMPRESSION_NULL],
+            extensions: Some(exts),
+        };
+        conn.send(HandshakeMessage::ClientHello(hello.clone()))?;
+        conn.flush()?;
+        self.hello = Some(hello.clone());
+        Ok(hello)
+    }
+
+    /// RFC 5246 7.4.1.3: the server's choices must be among our offers: TLS 1.2, one of our
+    /// suites, null compression, and only extensions we sent.
+    fn read_server_hello<T: Read + Write>(&mut self, conn: &mut Conn<T>) -> Result<ServerHello> {
+        let sh: ServerHello = conn.read_message()?;
+        if sh.server_version != ProtocolVersion::TLS12 {
+            return Err(Error::ProtocolVersion {
+                offered: sh.server_version.0,
+            });
+        }
+        conn.rec.fix_version();
+        if !self.config.suites.contains(&sh.cipher_suite)
+            || suites::lookup(sh.cipher_suite).is_none()
+        {
+            return Err(Error::IllegalParameter(format!(
+                "the server chose cipher suite {}, which we did not offer",
+                suites::suite_name(sh.cipher_suite)
+            )));
+        }
+        if sh.compression_method != COMPRESSION_NULL {
+            return Err(Error::IllegalParameter(format!(
+                "the server chose compression method {}, we offered only null",
+                sh.compression_method
+            )));
+        }
+        let offered = self.hello.as_ref().and_then(|h| h.extensions.as_ref());
+        for e in sh.extensions.iter().flatten() {
+            if !offered.is_some_and(|o| o.iter().any(|x| x.typ == e.typ)) {
+                return Err(Error::UnsupportedExtension(e.typ));
+            }
+            if e.typ == extensions::SERVER_NAME && !e.data.is_empty() {
+                return Err(Error::decode(
+                    "ServerHello",
+                    "server_name extension must be empty (RFC 6066 3)",
+                ));
+            }
+        }
+        Ok(sh)
+    }
+
+    /// RFC 5246 7.4.1.3: the server resumes by echoing the session ID we offered. It must then
+    /// keep the session's suite.
+    fn resumed_session(&self, sh: &ServerHello) -> Result<Option<Session>> {
+        let Some(s) = &self.offered_session else {
+            return Ok(None);
+        };
+        if sh.session_id != s.id {
+            // A miss: the server starts a new session; forget the old one.
+            self.config.sessions.remove(self.server_name, self.port);
+            return Ok(None);
+        }
+        if sh.cipher_suite != s.suite {
+            return Err(Error::IllegalParameter(
+                "the server resumed our session with a different cipher suite".into(),
+            ));
+        }
+        Ok(Some(s.clone()))
+    }
+
+    /// RFC 5246 7.4.2: the server's chain, leaf first.
+    fn read_certificate<T: Read + Write>(&self, conn: &mut Conn<T>) -> Result<Vec<Vec<u8>>> {
+        let m: CertificateMsg = conn.read_message()?;
+        Ok(m.chain)
+    }
+
+    /// RFC 5246 7.4.2 and RFC 5280 6: is the chain signed by a CA we trust, valid now, and issued
+    /// for the name we asked for? The verifier chooses the alert for each reason.
+    fn verify_certificate<T: Read + Write>(
+        &self,
+        conn: &mut Conn<T>,
+        chain: &[Vec<u8>],
+    ) -> Result<RsaPublicKey> {
+        let now = self.config.clock.now();
+        let key = self.config.verifier.verify(chain, self.server_name, now)?;
+        conn.tracer.note(|| {
+            format!(
+                "certificate chain verified for '{}' ({}-bit RSA key)",
+                self.server_name,
+                key.bits()
+            )
+        });
+        Ok(key)
+    }
+
+    /// RFC 5246 7.4.7.1: the pre-master secret is the version we offered plus 46 random bytes,
+    /// encrypted with PKCS#1 v1.5 to the server's RSA key. Only the server can decrypt it.
+    fn send_client_key_exchange<T: Read + Write>(
+        &mut self,
+        conn: &mut Conn<T>,
+        hello: &ClientHello,
+        server_key: &RsaPublicKey,
+    ) -> Result<PreMasterSecret> {
+        let mut pms = PreMasterSecret([0u8; 48]);
+        pms.0[..2].copy_from_slice(&hello.client_version.to_bytes());
+        self.rng.fill_bytes(&mut pms.0[2..]);
+        conn.tracer.secret("pre-master secret", &pms.0);
+        let encrypted_pre_master = server_key
+            .encrypt_pkcs1v15(&mut self.rng, &pms.0)
+            .map_err(|e| Error::Internal(format!("RSA encryption failed: {e}")))?;
+        conn.send(HandshakeMessage::ClientKeyExchange(ClientKeyExchange {
+            encrypted_pre_master,
+        }))?;
+        Ok(pms)
+    }
+
+    /// Keeps the session for resumption, if the server gave it an ID.
+    fn remember_session(&self, n: &Negotiated, master: MasterSecret) {
+        if n.session_id.is_empty() {
+            return;
+        }
+        self.config.sessions.insert(
+            self.server_name,
+            self.port,
+            Session {
+                id: n.session_id,
+                suite: n.suite,
+                master_secret: master,
+                peer_chain: n.peer_chain.clone(),
+                created: self.config.clock.now(),
+            },
+        );
+    }
+}
+
+/// RFC 5246 7.4.5: the server has sent all it will send before our key exchange.
+fn read_server_hello_done<T: Read + Write>(conn: &mut Conn<T>) -> Result<()> {
+    let _: ServerHelloDone = conn.read_message()?;
+    Ok(())
+}
+
+/// RFC 5246 8.1: master secret from the pre-master secret and both randoms.
+pub(crate) fn derive_master_secret<T>(
+    conn: &Conn<T>,
+    pre_master: &PreMasterSecret,
+    ch: &ClientHello,
+    sh: &ServerHello,
+) -> MasterSecret {
+    let ms = keys::master_secret(pre_master, &ch.random.0, &sh.random.0);
+    conn.tracer.secret("master secret", &ms.0);
+    ms
+}
+
+/// RFC 5246 6.3: the key block, cut into the keys of both directions.
+pub(crate) fn derive_keys<T>(
+    conn: &Conn<T>,
+    ms: &MasterSecret,
+    suite: &SuiteInfo,
+    ch: &ClientHello,
+    sh: &ServerHello,
+) -> KeyBlock {
+    let kb = keys::key_block(ms, suite, &ch.random.0, &sh.random.0);
+    let t = &conn.tracer;
+    t.secret("key block", kb.as_bytes());
+    t.secret("client write MAC key", kb.client_mac_key());
+    t.secret("server write MAC key", kb.server_mac_key());
+    t.secret("client write key", kb.client_key());
+    t.secret("server write key", kb.server_key());
+    t.secret("client write IV", kb.client_iv());
+    t.secret("server write IV", kb.server_iv());
+    kb
+}
+
+/// RFC 5246 7.1: from our next record on, everything we send is protected with the client keys.
+fn send_change_cipher_spec<T: Read + Write>(
+    conn: &mut Conn<T>,
+    suite: &SuiteInfo,
+    kb: &KeyBlock,
+) -> Result<()> {
+    let p = RecordProtection::new(suite, kb.client_mac_key(), kb.client_key(), kb.client_iv())?;
+    conn.send_change_cipher_spec(p)
+}
+
+/// RFC 5246 7.1: from the server's next record on, everything it sends is protected with the
+/// server keys.
+fn read_change_cipher_spec<T: Read + Write>(
+    conn: &mut Conn<T>,
+    suite: &SuiteInfo,
+    kb: &KeyBlock,
+) -> Result<()> {
+    let p = RecordProtection::new(suite, kb.server_mac_key(), kb.server_key(), kb.server_iv())?;
+    conn.read_change_cipher_spec(p)
+}
+
+/// RFC 5246 7.4.9: our Finished, over every handshake message so far; the first message under
+/// the new keys.
+fn send_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
+    let verify_data = keys::verify_data(ms, FinishedLabel::Client, &conn.transcript_hash());
+    conn.tracer.secret("client verify_data", &verify_data);
+    conn.send(HandshakeMessage::Finished(Finished { verify_data }))?;
+    conn.flush()
+}
+
+/// RFC 5246 7.4.9: the server's Finished must equal what we compute over the same transcript
+/// (compared in constant time); otherwise someone changed a message or the server does not have
+/// the pre-master secret: `decrypt_error`.
+fn read_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
+    let expected = keys::verify_data(ms, FinishedLabel::Server, &conn.transcript_hash());
+    let f: Finished = conn.read_message()?;
+    if !ct_eq(&f.verify_data, &expected) {
+        return Err(Error::BadFinished);
+    }
+    conn.tracer
+        .note(|| "server Finished verified: both sides hold the same keys".into());
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! One connection's moving parts, shared by both handshakes and the stream: the transport, the
+//! record layer, the handshake reassembler, the transcript hash, and the rule that a failure sends
+//! its alert exactly once.
+//!
+//! [`Conn::read_message`] is the one place that reads the next handshake message; it checks the
+//! message's type against what the handshake expects and answers anything else with
+//! `unexpected_message`, before even decoding it.
+
+use crate::alert::AlertDescription;
+use crate::error::{Error, Result};
+use crate::messages::alert::{AlertMessage, ChangeCipherSpec};
+use crate::messages::{
+    CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, HandshakeType,
+    ServerHello, ServerHelloDone,
+};
+use crate::record::{ContentType, RecordLayer};
+use crate::suites::RecordProtection;
+use crate::trace::{Dir, TraceEvent, Tracer};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::ops::Range;
+
+/// The largest handshake message toytls accepts (body length), `spec/limits.md`. Certificate
+/// chains are the largest messages; 64 KiB holds chains of a dozen 4096-bit certificates.
+pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
+
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Handshaking or exchanging data.
+    Open,
+    /// We sent close_notify: we send nothing more, but may still read.
+    LocalClosed,
+    /// The peer sent close_notify: reads return end of stream.
+    PeerClosed,
+    /// Both close_notify sent and received.
+    Closed,
+    /// A fatal error ended the connection (alert sent or received).
+    Failed,
+}
+
+/// A handshake message type the handshakes can ask [`Conn::read_message`] for.
+pub trait Expected: Sized {
+    const TYPE: HandshakeType;
+    fn from_message(m: HandshakeMessage) -> Option<Self>;
+}
+
+macro_rules! expected {
+    ($t:ty, $variant:ident) => {
+        impl Expected for $t {
+            const TYPE: HandshakeType = HandshakeType::$variant;
+            fn from_message(m: HandshakeMessage) -> Option<Self> {
+                match m {
+                    HandshakeMessage::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+expected!(ClientHello, ClientHello);
+expected!(ServerHello, ServerHello);
+expected!(ServerHelloDone, ServerHelloDone);
+expected!(ClientKeyExchange, ClientKeyExchange);
+expected!(Finished, Finished);
+expected!(CertificateMsg, Certificate);
+
+/// A connection: transport plus protocol state.
+pub struct Conn<T> {
+    pub io: T,
+    pub rec: RecordLayer,
+    pub tracer: Tracer,
+    pub state: State,
+    /// Handshake bytes received but not yet consumed as whole messages (RFC 5246 6.2.1: messages
+    /// may span records, and several may share one).
+    hs_buf: Vec<u8>,
+    /// Our handshake messages not yet sent: one flight goes out together, coalesced into as few
+    /// records as possible.
+    flight: Vec<u8>,
+    /// SHA-256 over every handshake message sent and received, for Finished (RFC 5246 7.4.9).
+    transcript: Sha256,
+    /// Application data received and not yet handed to the reader.
+    app_pending: Range<usize>,
+}
+
+impl<T: Read + Write> Conn<T> {
+    pub fn new(io: T, tracer: Tracer) -> Self {
+        Conn {
+            io,
+            rec: RecordLayer::new(tracer.clone()),
+            tracer,
+            state: State::Open,
+            hs_buf: Vec::new(),
+            flight: Vec::new(),
+            transcript: Sha256::new(),
+            app_pending: 0..0,
+        }
+    }
+
+    /// SHA-256 of the handshake messages so far (the transcript goes on).
+    pub fn transcript_hash(&self) -> [u8; 32] {
+        self.transcript.clone().finalize().into()
+    }
+
+    /// Queues a handshake message of our current flight and adds it to the transcript.
+    pub fn send(&mut self, msg: HandshakeMessage) -> Result<()> {
+        let bytes = msg.to_bytes()?;
+        self.transcript.update(&bytes);
+        self.tracer.emit(|side| TraceEvent::Handshake {
+            side,
+            dir: Dir::Sent,
+            name: msg.name(),
+            fields: msg.fields(),
+            raw: bytes.clone(),
+        });
+        self.flight.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// Sends the queued flight.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.flight.is_empty() {
+            let flight = std::mem::take(&mut self.flight);
+            self.rec
+                .write_records(&mut self.io, ContentType::Handshake, &flight)?;
+        }
+        Ok(())
+    }
+
+    /// Sends ChangeCipherSpec and switches our direction to `protection` (RFC 5246 7.1).
+    pub fn send_change_cipher_spec(&mut self, protection: RecordProtection) -> Result<()> {
+        self.flush()?;
+        self.rec.write_records(
+            &mut self.io,
+            ContentType::ChangeCipherSpec,
+            &ChangeCipherSpec::BYTES,
+        )?;
+        self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
+            side,
+            dir: Dir::Sent,
+        });
+        self.rec.set_write_protection(protection);
+        Ok(())
+    }
+
+    /// Waits for the peer's ChangeCipherSpec and switches its direction to `protection`.
+    pub fn read_change_cipher_spec(&mut self, protection: RecordProtection) -> Result<()> {
+        // A handshake message may not straddle the key change (RFC 5246 7.1).
+        if !self.hs_buf.is_empty() {
+            return Err(Error::UnexpectedMessage {
+                expected: "ChangeCipherSpec",
+                got: "a partial handshake message before it".into(),
+            });
+        }
+        let (typ, range) = self.rec.read_record(&mut self.io)?;
+        match typ {
+            ContentType::ChangeCipherSpec => {
+                let body = self.rec.plaintext(range);
+                ChangeCipherSpec::decode(&mut crate::codec::Reader::new(body))?;
+                self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
+                    side,
+                    dir: Dir::Received,
+                });
+                self.rec.set_read_protection(protection);
+                Ok(())
+            }
+            other => Err(self.unexpected_record("ChangeCipherSpec", other, range)),
+        }
+    }
+
+    /// Reads the next handshake message, which must be of type `M` (else `unexpected_message`),
+    /// and adds it to the transcript.
+    pub fn read_message<M: Expected>(&mut self) -> Result<M> {
+        let expected = expected_name(M::TYPE);
+        let (typ, body_len) = self.next_handshake_bytes(expected)?;
+        if typ != M::TYPE as u8 {
+            return Err(Error::UnexpectedMessage {
+                expected,
+                got: HandshakeType::name_of(typ),
+            });
+        }
+        let total = 4 + body_len;
+        let msg = HandshakeMessage::decode(typ, &self.hs_buf[4..total])?;
+        self.transcript.update(&self.hs_buf[..total]);
+        self.tracer.emit(|side| TraceEvent::Handshake {
+            side,
+            dir: Dir::Received,
+            name: msg.name(),
+            fields: msg.fields(),
+            raw: self.hs_buf[..total].to_vec(),
+        });
+        self.hs_buf.drain(..total);
+        M::from_message(msg).ok_or_else(|| Error::Internal("message type mismatch".into()))
+    }
+
+    /// Reads records until `hs_buf` holds one whole handshake message; returns its type and body
+    /// length. The declared length is checked against the limit as soon as the header is in, and
+    /// only bytes that arrived are ever buffered.
+    fn next_handshake_bytes(&mut self, expected: &'static str) -> Result<(u8, usize)> {
+        loop {
+            if self.hs_buf.len() >= 4 {
+                let typ = self.hs_buf[0];
+                let len = u32::from_be_bytes([0, self.hs_buf[1], self.hs_buf[2], self.hs_buf[3]])
+                    as usize;
+                if len > MAX_HANDSHAKE_MESSAGE {
+                    return Err(Error::decode(
+                        "handshake message",
+                        format!(
+                            "{} of {len} bytes exceeds toytls's limit of {MAX_HANDSHAKE_MESSAGE}",
+                            HandshakeType::name_of(typ)
+                        ),
+                    ));
+                }
+                if self.hs_buf.len() >= 4 + len {
+                    return Ok((typ, len));
+                }
+            }
+            let (typ, range) = self.rec.read_record(&mut self.io)?;
+            match typ {
+                ContentType::Handshake => {
+                    let data = self.rec.plaintext(range);
+                    self.hs_buf.extend_from_slice(data);
+                }
+                other => return Err(self.unexpected_record(expected, other, range)),
+            }
+        }
+    }
+
+    /// The error for a record of the wrong type; an alert from the peer becomes
+    /// [`Error::PeerAlert`].
+    fn unexpected_record(
+        &mut self,
+        expected: &'static str,
+        typ: ContentType,
+        range: Range<usize>,
+    ) -> Error {
+        if typ == ContentType::Alert {
+            return match self.receive_alert(range) {
+                Ok(d) | Err(Error::PeerAlert(d)) => {
+                    self.state = State::Failed;
+                    Error::PeerAlert(d)
+                }
+                Err(e) => e,
+            };
+        }
+        Error::UnexpectedMessage {
+            expected,
+            got: format!("a {} record", typ.name()),
+        }
+    }
+
+    /// Decodes and traces an alert record; returns its description.
+    fn receive_alert(&mut self, range: Range<usize>) -> Result<AlertDescription> {
+        let body = self.rec.plaintext(range);
+        let a = AlertMessage::decode(&mut crate::codec::Reader::new(body))?;
+        self.tracer.emit(|side| TraceEvent::Alert {
+            side,
+            dir: Dir::Received,
+            level: a.level,
+            description: a.description,
+        });
+        Ok(a.description)
+    }
+
+    fn send_alert(&mut self, a: AlertMessage) -> Result<()> {
+        self.tracer.emit(|side| TraceEvent::Alert {
+            side,
+            dir: Dir::Sent,
+            level: a.level,
+            description: a.description,
+        });
+        self.rec
+            .write_records(&mut self.io, ContentType::Alert, &a.to_bytes())
+    }
+
+    /// Ends the connection because of `e`: sends its alert (once, fatal) unless it sends none or
+    /// the connection already failed, and marks the connection failed. Returns `e`.
+    pub fn fail(&mut self, e: Error) -> Error {
+        if self.state != State::Failed {
+            self.state = State::Failed;
+            if let Some(d) = e.alert() {
+                // Best effort: the transport may already be gone.
+                let _ = self.send_alert(AlertMessage::fatal(d));
+            }
+        }
+        e
+    }
+
+    /// Sends close_notify (RFC 5246 7.2.1): we will send nothing more.
+    pub fn close(&mut self) -> Result<()> {
+        match self.state {
+            State::Open => self.state = State::LocalClosed,
+            State::PeerClosed => self.state = State::Closed,
+            State::LocalClosed | State::Closed => return Ok(()),
+            State::Failed => return Err(Error::Closed),
+        }
+        self.send_alert(AlertMessage::close_notify())
+    }
+
+    /// Sends application data, split into records of at most 2^14 bytes.
+    pub fn write_app_data(&mut self, data: &[u8]) -> Result<()> {
+        match self.state {
+            State::Open | State::PeerClosed => {}
+            _ => return Err(Error::Closed),
+        }
+        if let Err(e) = self
+            .rec
+            .write_records(&mut self.io, ContentType::ApplicationData, data)
+        {
+            return Err(self.fail(e));
+        }
+        Ok(())
+    }
+
+    /// Reads application data into `buf`. `Ok(0)` only after the peer's close_notify; a transport
+    /// that ends without it is [`Error::Truncated`].
+    pub fn read_app_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            if !self.app_pending.is_empty() {
+                let n = buf.len().min(self.app_pending.len());
+                let start = self.app_pending.start;
+                buf[..n].copy_from_slice(self.rec.plaintext(start..start + n));
+                self.app_pending.start += n;
+                return Ok(n);
+            }
+            match self.state {
+                State::PeerClosed | State::Closed => return Ok(0),
+                State::Failed => return Err(Error::Closed),
+                State::Open | State::LocalClosed => {}
+            }
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            let (typ, range) = match self.rec.read_record(&mut self.io) {
+                Ok(r) => r,
+                Err(e) => return Err(self.fail(e)),
+            };
+            match typ {
+                ContentType::ApplicationData => self.app_pending = range,
+                ContentType::Alert => match self.receive_alert(range) {
+                    Ok(AlertDescription::CloseNotify) => {
+                        self.state = match self.state {
+                            State::LocalClosed => State::Closed,
+                            _ => State::PeerClosed,
+                        };
+                    }
+                    Ok(d) => {
+                        self.state = State::Failed;
+                        return Err(Error::PeerAlert(d));
+                    }
+                    Err(e) => return Err(self.fail(e)),
+                },
+                // Renegotiation (a new ClientHello or a HelloRequest) and stray ChangeCipherSpec
+                // are refused: toytls runs one handshake per connection (issue 5 answers
+                // renegotiation requests politely with no_renegotiation).
+                other => {
+                    let e = Error::UnexpectedMessage {
+                        expected: "application data or an alert",
+                        got: format!("a {} record after the handshake", other.name()),
+                    };
+                    return Err(self.fail(e));
+                }
+            }
+        }
+    }
+}
+
+/// How each awaited message is named in errors.
+fn expected_name(t: HandshakeType) -> &'static str {
+    match t {
+        HandshakeType::HelloRequest => "HelloRequest",
+        HandshakeType::ClientHello => "ClientHello",
+        HandshakeType::ServerHello => "ServerHello",
+        HandshakeType::Certificate => "Certificate",
+        HandshakeType::ServerKeyExchange => "ServerKeyExchange",
+        HandshakeType::CertificateRequest => "CertificateRequest",
+        HandshakeType::ServerHelloDone => "ServerHelloDone",
+        HandshakeType::CertificateVerify => "CertificateVerify",
+        HandshakeType::ClientKeyExchange => "ClientKeyExchange",
+        HandshakeType::Finished => "Finished",
+    }
+}

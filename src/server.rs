@@ -1,0 +1,237 @@
+//! The server's handshake, step by step, as RFC 5246 7.3 tells it (see [`crate::client`] for the
+//! picture of both flows).
+//!
+//! The server decides: the version (TLS 1.2 or `protocol_version`), the suite (the first of its
+//! own list the client also offers, or `handshake_failure`), null compression (or
+//! `illegal_parameter`), and whether to resume the session the client offers. Then it proves its
+//! identity by decrypting the pre-master secret: only the holder of the certificate's private key
+//! can compute the keys that make the client's Finished check out.
+
+use crate::client::{Negotiated, derive_keys, derive_master_secret};
+use crate::config::{ServerConfig, connection_rng};
+use crate::conn::Conn;
+use crate::crypto::ct::ct_eq;
+use crate::error::{Error, Result};
+use crate::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::messages::hello::COMPRESSION_NULL;
+use crate::messages::{
+    CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, ProtocolVersion,
+    Random, ServerHello, ServerHelloDone, SessionId,
+};
+use crate::session::Session;
+use crate::suites::{self, RecordProtection, SuiteInfo};
+use rand::Rng;
+use rand::rngs::StdRng;
+use std::io::{Read, Write};
+
+/// Runs a server handshake over `conn`.
+pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> Result<Negotiated> {
+    let mut rng = connection_rng(&config.rng);
+    let client_hello = read_client_hello(conn)?;
+    let suite = choose_suite(config, &client_hello)?;
+    let server_name = client_hello.server_name()?;
+
+    if let Some(session) = find_session(config, &client_hello) {
+        conn.tracer.note(|| {
+            format!(
+                "resuming session {}: skipping Certificate, ServerHelloDone and ClientKeyExchange",
+                crate::messages::hex(session.id.as_slice())
+            )
+        });
+        let server_hello = send_server_hello(conn, config, &mut rng, suite, session.id)?;
+        let master = session.master_secret.clone();
+        let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
+        send_change_cipher_spec(conn, suite, &keys)?;
+        send_finished(conn, &master)?;
+        read_change_cipher_spec(conn, suite, &keys)?;
+        read_finished(conn, &master)?;
+        return Ok(Negotiated {
+            suite: suite.suite,
+            session_id: session.id,
+            resumed: true,
+            peer_chain: vec![],
+            server_name,
+        });
+    }
+
+    let session_id = new_session_id(config, &mut rng);
+    let server_hello = send_server_hello(conn, config, &mut rng, suite, session_id)?;
+    send_certificate(conn, config)?;
+    send_server_hello_done(conn)?;
+    let pre_master = read_client_key_exchange(conn, config, &mut rng, &client_hello)?;
+    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello);
+    drop(pre_master);
+    let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
+    read_change_cipher_spec(conn, suite, &keys)?;
+    read_finished(conn, &master)?;
+    send_change_cipher_spec(conn, suite, &keys)?;
+    send_finished(conn, &master)?;
+
+    if !session_id.is_empty() {
+        config.sessions.insert(Session {
+            id: session_id,
+            suite: suite.suite,
+            master_secret: master,
+            peer_chain: vec![],
+            created: config.clock.now(),
+        });
+    }
+    Ok(Negotiated {
+        suite: suite.suite,
+        session_id,
+        resumed: false,
+        peer_chain: vec![],
+        server_name,
+    })
+}
+
+/// RFC 5246 7.4.1.2 and Appendix E.1: the client's hello. A client whose highest version is
+/// below TLS 1.2 gets `protocol_version`; one that speaks something newer gets TLS 1.2. The
+/// compression methods must include null (RFC 5246 7.4.1.2: "MUST contain").
+fn read_client_hello<T: Read + Write>(conn: &mut Conn<T>) -> Result<ClientHello> {
+    let ch: ClientHello = conn.read_message()?;
+    if ch.client_version.0 < ProtocolVersion::TLS12.0 {
+        return Err(Error::ProtocolVersion {
+            offered: ch.client_version.0,
+        });
+    }
+    conn.rec.fix_version();
+    if !ch.compression_methods.contains(&COMPRESSION_NULL) {
+        return Err(Error::IllegalParameter(
+            "the client does not offer null compression".into(),
+        ));
+    }
+    Ok(ch)
+}
+
+/// RFC 5246 7.4.1.3: the first suite in the server's order of preference that the client offers.
+fn choose_suite(config: &ServerConfig, ch: &ClientHello) -> Result<&'static SuiteInfo> {
+    config
+        .suites
+        .iter()
+        .filter(|s| ch.cipher_suites.contains(s))
+        .find_map(|s| suites::lookup(*s))
+        .ok_or_else(|| Error::NoCommonCipherSuite {
+            offered: ch.cipher_suites.iter().map(|s| s.0).collect(),
+        })
+}
+
+/// RFC 5246 7.4.1.2: resume if the offered session is cached, not expired, and its suite is among
+/// the client's offers; otherwise run a full handshake.
+fn find_session(config: &ServerConfig, ch: &ClientHello) -> Option<Session> {
+    if ch.session_id.is_empty() {
+        return None;
+    }
+    let s = config.sessions.get(&ch.session_id, config.clock.now())?;
+    ch.cipher_suites.contains(&s.suite).then_some(s)
+}
+
+/// A fresh 32-byte session ID, or none if the server caches no sessions.
+fn new_session_id(config: &ServerConfig, rng: &mut StdRng) -> SessionId {
+    if !config.sessions.enabled() {
+        return SessionId::EMPTY;
+    }
+    let mut id = [0u8; 32];
+    rng.fill_bytes(&mut id);
+    SessionId::new(&id).unwrap_or(SessionId::EMPTY)
+}
+
+/// RFC 5246 7.4.1.3: our choices and our random. No extensions: toytls answers none of the
+/// client's (an empty server_name is optional, RFC 6066 3; issue 5 adds renegotiation_info).
+fn send_server_hello<T: Read + Write>(
+    conn: &mut Conn<T>,
+    config: &ServerConfig,
+    rng: &mut StdRng,
+    suite: &SuiteInfo,
+    session_id: SessionId,
+) -> Result<ServerHello> {
+    let mut random = [0u8; 32];
+    let now = config.clock.now().0 as u32;
+    random[..4].copy_from_slice(&now.to_be_bytes());
+    rng.fill_bytes(&mut random[4..]);
+    let sh = ServerHello {
+        server_version: ProtocolVersion::TLS12,
+        random: Random(random),
+        session_id,
+        cipher_suite: suite.suite,
+        compression_method: COMPRESSION_NULL,
+        extensions: None,
+    };
+    conn.send(HandshakeMessage::ServerHello(sh.clone()))?;
+    Ok(sh)
+}
+
+/// RFC 5246 7.4.2: our chain, leaf first.
+fn send_certificate<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> Result<()> {
+    conn.send(HandshakeMessage::Certificate(CertificateMsg {
+        chain: config.chain.clone(),
+    }))
+}
+
+/// RFC 5246 7.4.5: our flight is complete; it goes out now, in as few records as possible.
+fn send_server_hello_done<T: Read + Write>(conn: &mut Conn<T>) -> Result<()> {
+    conn.send(HandshakeMessage::ServerHelloDone(ServerHelloDone))?;
+    conn.flush()
+}
+
+/// RFC 5246 7.4.7.1: decrypt the pre-master secret. Whatever is wrong with it (RSA padding,
+/// length, version bytes), we continue with 48 random bytes and let the Finished check fail:
+/// telling the client which check failed would hand it a decryption oracle (Bleichenbacher).
+fn read_client_key_exchange<T: Read + Write>(
+    conn: &mut Conn<T>,
+    config: &ServerConfig,
+    rng: &mut StdRng,
+    ch: &ClientHello,
+) -> Result<PreMasterSecret> {
+    let cke: ClientKeyExchange = conn.read_message()?;
+    let pms = config.private_key.decrypt_pre_master_secret(
+        rng,
+        &cke.encrypted_pre_master,
+        ch.client_version.to_bytes(),
+    );
+    let pms = PreMasterSecret(pms);
+    conn.tracer.secret("pre-master secret", &pms.0);
+    Ok(pms)
+}
+
+/// RFC 5246 7.1: the client's records are protected from its next one on.
+fn read_change_cipher_spec<T: Read + Write>(
+    conn: &mut Conn<T>,
+    suite: &SuiteInfo,
+    kb: &KeyBlock,
+) -> Result<()> {
+    let p = RecordProtection::new(suite, kb.client_mac_key(), kb.client_key(), kb.client_iv())?;
+    conn.read_change_cipher_spec(p)
+}
+
+/// RFC 5246 7.4.9: the client's Finished, checked in constant time; a mismatch is
+/// `decrypt_error` (and is also how a bad pre-master secret surfaces).
+fn read_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
+    let expected = keys::verify_data(ms, FinishedLabel::Client, &conn.transcript_hash());
+    let f: Finished = conn.read_message()?;
+    if !ct_eq(&f.verify_data, &expected) {
+        return Err(Error::BadFinished);
+    }
+    conn.tracer
+        .note(|| "client Finished verified: the client holds the same keys".into());
+    Ok(())
+}
+
+/// RFC 5246 7.1: our records are protected from the next one on.
+fn send_change_cipher_spec<T: Read + Write>(
+    conn: &mut Conn<T>,
+    suite: &SuiteInfo,
+    kb: &KeyBlock,
+) -> Result<()> {
+    let p = RecordProtection::new(suite, kb.server_mac_key(), kb.server_key(), kb.server_iv())?;
+    conn.send_change_cipher_spec(p)
+}
+
+/// RFC 5246 7.4.9: our Finished, covering everything including the client's Finished (in a full
+/// handshake).
+fn send_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
+    let verify_data = keys::verify_data(ms, FinishedLabel::Server, &conn.transcript_hash());
+    conn.tracer.secret("server verify_data", &verify_data);
+    conn.send(HandshakeMessage::Finished(Finished { verify_data }))?;
+    conn.flush()
+}

@@ -1,0 +1,162 @@
+//! [`TlsStream`]: a TLS connection over any `Read + Write`, itself `Read + Write`.
+//!
+//! [`TlsStream::connect`] and [`TlsStream::accept`] run the client or server handshake; if it
+//! fails, the error's alert is sent once and the error returned. Afterwards reads and writes carry
+//! protected application data. [`TlsStream::close`] sends close_notify; a read returns `Ok(0)`
+//! only after the peer's close_notify, and a transport that ends without one is reported as an
+//! error of kind `UnexpectedEof` whose source is [`Error::Truncated`], never as a clean end.
+//!
+//! A connection ended by a fatal alert (sent or received) removes its session from the cache, so
+//! it is never resumed (RFC 5246 7.2.2).
+
+use crate::client::{self, Negotiated};
+use crate::config::{ClientConfig, ServerConfig};
+use crate::conn::{Conn, State};
+use crate::error::Result;
+use crate::messages::{CipherSuite, SessionId};
+use crate::server;
+use crate::trace::{Side, Tracer};
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+
+/// Whose session to forget if the connection fails.
+enum Owner {
+    Client(Arc<ClientConfig>, String, u16),
+    Server(Arc<ServerConfig>),
+}
+
+/// An established TLS connection.
+pub struct TlsStream<T: Read + Write> {
+    conn: Conn<T>,
+    negotiated: Negotiated,
+    owner: Owner,
+}
+
+impl<T: Read + Write> TlsStream<T> {
+    /// Runs the client handshake over `io` for `server_name` (verified against the certificate)
+    /// and `port` (with the name, the key under which the session is kept for resumption).
+    pub fn connect(io: T, config: Arc<ClientConfig>, server_name: &str, port: u16) -> Result<Self> {
+        let mut conn = Conn::new(io, Tracer::new(Side::Client, config.trace.clone()));
+        match client::handshake(&mut conn, &config, server_name, port) {
+            Ok(negotiated) => Ok(TlsStream {
+                conn,
+                negotiated,
+                owner: Owner::Client(config, server_name.to_string(), port),
+            }),
+            Err(e) => {
+                let e = conn.fail(e);
+                config.sessions.remove(server_name, port);
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs the server handshake over `io`.
+    pub fn accept(io: T, config: Arc<ServerConfig>) -> Result<Self> {
+        let mut conn = Conn::new(io, Tracer::new(Side::Server, config.trace.clone()));
+        match server::handshake(&mut conn, &config) {
+            Ok(negotiated) => Ok(TlsStream {
+                conn,
+                negotiated,
+                owner: Owner::Server(config),
+            }),
+            Err(e) => Err(conn.fail(e)),
+        }
+    }
+
+    /// The cipher suite in use.
+    pub fn suite(&self) -> CipherSuite {
+        self.negotiated.suite
+    }
+
+    /// True if this connection resumed an earlier session (abbreviated handshake).
+    pub fn resumed(&self) -> bool {
+        self.negotiated.resumed
+    }
+
+    /// The server's certificate chain in DER, leaf first (empty on the server side).
+    pub fn peer_certificates(&self) -> &[Vec<u8>] {
+        &self.negotiated.peer_chain
+    }
+
+    /// The session ID (empty if the server does not cache sessions).
+    pub fn session_id(&self) -> SessionId {
+        self.negotiated.session_id
+    }
+
+    /// The server name the client asked for, if any.
+    pub fn server_name(&self) -> Option<&str> {
+        self.negotiated.server_name.as_deref()
+    }
+
+    /// The transport underneath.
+    pub fn get_ref(&self) -> &T {
+        &self.conn.io
+    }
+
+    /// The transport underneath (writing to it directly corrupts the connection).
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.conn.io
+    }
+
+    /// Sends close_notify: we will write nothing more (reading the peer's remaining data and its
+    /// close_notify is still possible).
+    pub fn close(&mut self) -> Result<()> {
+        self.conn.close()
+    }
+
+    /// Reads application data (see the module documentation for end of stream).
+    pub fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let r = self.conn.read_app_data(buf);
+        self.forget_session_if_failed();
+        r
+    }
+
+    /// Sends all of `data` as application data.
+    pub fn write_data(&mut self, data: &[u8]) -> Result<()> {
+        let r = self.conn.write_app_data(data);
+        self.forget_session_if_failed();
+        r
+    }
+
+    fn forget_session_if_failed(&self) {
+        if self.conn.state != State::Failed {
+            return;
+        }
+        match &self.owner {
+            Owner::Client(cfg, name, port) => cfg.sessions.remove(name, *port),
+            Owner::Server(cfg) => cfg.sessions.remove(&self.negotiated.session_id),
+        }
+    }
+}
+
+impl TlsStream<TcpStream> {
+    /// Connects over TCP to `addr` and runs the client handshake for `server_name`.
+    pub fn connect_tcp(
+        addr: impl ToSocketAddrs,
+        config: Arc<ClientConfig>,
+        server_name: &str,
+    ) -> Result<Self> {
+        let tcp = TcpStream::connect(addr)?;
+        let port = tcp.peer_addr()?.port();
+        TlsStream::connect(tcp, config, server_name, port)
+    }
+}
+
+impl<T: Read + Write> Read for TlsStream<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Ok(self.read_data(buf)?)
+    }
+}
+
+impl<T: Read + Write> Write for TlsStream<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_data(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.conn.io.flush()
+    }
+}
