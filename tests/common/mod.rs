@@ -1,0 +1,159 @@
+//! Shared test fixtures: certificates made once per test binary, an in-memory duplex pipe, a
+//! clock tests can move, and configs with seeded RNGs.
+#![allow(dead_code)]
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, OnceLock};
+use toytls::clock::{Clock, UnixTime};
+use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
+use toytls::crypto::rsa::RsaPrivateKey;
+use toytls::x509::Certificate;
+use toytls::x509::builder::{ca_with_key, server_cert_with_key};
+
+/// 2026-01-01T00:00:00Z: inside every fixture certificate's validity.
+pub const NOW: i64 = 1_767_225_600;
+
+pub struct Pki {
+    pub ca: Certificate,
+    pub ca_key: RsaPrivateKey,
+    pub server: Certificate,
+    pub server_key: RsaPrivateKey,
+    /// Another CA, trusted by nobody here.
+    pub other_ca: Certificate,
+}
+
+/// One CA and one server certificate for `localhost` and `127.0.0.1`, valid 2025..2027, with
+/// 1024-bit keys (key size is not what these tests are about; it keeps the tests fast).
+pub fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let mut rng = StdRng::seed_from_u64(1);
+        let nb = UnixTime(NOW - 365 * 86400);
+        let na = UnixTime(NOW + 365 * 86400);
+        let ca_key = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+        let ca = ca_with_key(&mut rng, &ca_key, "toytls test CA", nb, na).unwrap();
+        let server_key = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+        let server = server_cert_with_key(
+            &mut rng,
+            &ca,
+            &ca_key,
+            &server_key.public_key(),
+            &["localhost", "127.0.0.1"],
+            nb,
+            na,
+        )
+        .unwrap();
+        let other_key = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+        let other_ca = ca_with_key(&mut rng, &other_key, "someone else's CA", nb, na).unwrap();
+        Pki {
+            ca,
+            ca_key,
+            server,
+            server_key,
+            other_ca,
+        }
+    })
+}
+
+/// A clock tests can move forward.
+pub struct StepClock(pub AtomicI64);
+
+impl StepClock {
+    pub fn new(t: i64) -> Arc<StepClock> {
+        Arc::new(StepClock(AtomicI64::new(t)))
+    }
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for StepClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0.load(Ordering::SeqCst))
+    }
+}
+
+pub fn client_config(seed: u64) -> ClientConfig {
+    let mut c = ClientConfig::new(vec![pki().ca.clone()]);
+    c.rng = seeded_rng(seed);
+    c.clock = StepClock::new(NOW);
+    c
+}
+
+pub fn server_config(seed: u64) -> ServerConfig {
+    let p = pki();
+    let mut s =
+        ServerConfig::from_certificates(std::slice::from_ref(&p.server), p.server_key.clone())
+            .unwrap();
+    s.rng = seeded_rng(seed);
+    s.clock = StepClock::new(NOW);
+    s
+}
+
+/// One end of an in-memory duplex byte pipe. Dropping an end is the other end's EOF.
+pub struct End {
+    rx: Receiver<Vec<u8>>,
+    tx: Option<Sender<Vec<u8>>>,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+pub fn pipe() -> (End, End) {
+    let (a_tx, b_rx) = channel();
+    let (b_tx, a_rx) = channel();
+    (
+        End {
+            rx: a_rx,
+            tx: Some(a_tx),
+            buf: vec![],
+            pos: 0,
+        },
+        End {
+            rx: b_rx,
+            tx: Some(b_tx),
+            buf: vec![],
+            pos: 0,
+        },
+    )
+}
+
+impl End {
+    /// Stops sending (the peer reads EOF) but keeps receiving.
+    pub fn shutdown_write(&mut self) {
+        self.tx = None;
+    }
+}
+
+impl Read for End {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            match self.rx.recv() {
+                Ok(b) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for End {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match &self.tx {
+            Some(tx) if tx.send(b.to_vec()).is_ok() => Ok(b.len()),
+            _ => Err(std::io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
