@@ -1,0 +1,253 @@
+//! Writes the seed corpora of the `record` and `handshake_message` fuzz targets from messages made
+//! by toytls' own encoders, so the committed corpus is reproducible:
+//!
+//! ```text
+//! fuzz/make_x509_corpus.sh                      # first: certificates made by the openssl CLI
+//! cargo run --example fuzz_corpus -- fuzz/corpus
+//! ```
+//!
+//! The Certificate message of the handshake corpus carries the openssl-made chain from
+//! `fuzz/corpus/x509/`, so run the x509 script first. Everything else is deterministic: fixed
+//! randoms, fixed keys (the record target's, from `fuzz/src/lib.rs`), no RNG.
+
+#[allow(dead_code)]
+#[path = "../fuzz/src/lib.rs"]
+mod entries;
+
+use std::path::{Path, PathBuf};
+
+use entries::{RECORD_FIX_VERSION, RECORD_TRACE};
+
+use toytls::alert::AlertDescription;
+use toytls::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
+use toytls::messages::{
+    AlertMessage, CertificateMsg, ChangeCipherSpec, CipherSuite, ClientHello, ClientKeyExchange,
+    Extension, Finished, HandshakeMessage, ProtocolVersion, Random, ServerHello, ServerHelloDone,
+    SessionId,
+};
+use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
+use toytls::suites::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
+use toytls::trace::{Side, Tracer};
+
+type Error = Box<dyn std::error::Error>;
+
+fn main() -> Result<(), Error> {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/corpus".into()),
+    );
+    let chain = openssl_chain(&out.join("x509"))?;
+    let flights = Flights::new(chain)?;
+    handshake_corpus(&out.join("handshake_message"), &flights)?;
+    record_corpus(&out.join("record"), &flights)?;
+    Ok(())
+}
+
+/// The leaf and CA certificates written by `fuzz/make_x509_corpus.sh`.
+fn openssl_chain(dir: &Path) -> Result<Vec<Vec<u8>>, Error> {
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).map_err(|e| {
+            format!(
+                "{}: {e} (run fuzz/make_x509_corpus.sh first)",
+                dir.join(name).display()
+            )
+        })
+    };
+    Ok(vec![read("leaf.der")?, read("ca.der")?])
+}
+
+/// Every message of a full handshake, encoded with their 4-byte headers.
+struct Flights {
+    client_hello: Vec<u8>,
+    client_hello_resume: Vec<u8>,
+    server_hello: Vec<u8>,
+    certificate: Vec<u8>,
+    server_hello_done: Vec<u8>,
+    client_key_exchange: Vec<u8>,
+    finished: Vec<u8>,
+    hello_request: Vec<u8>,
+}
+
+impl Flights {
+    fn new(chain: Vec<Vec<u8>>) -> Result<Flights, Error> {
+        let session = SessionId::new(&[0x5e; 32]).ok_or("session id")?;
+        let bytes = |m: HandshakeMessage| m.to_bytes();
+        Ok(Flights {
+            client_hello: bytes(HandshakeMessage::ClientHello(ClientHello {
+                client_version: ProtocolVersion::TLS12,
+                random: Random([0xc1; 32]),
+                session_id: SessionId::EMPTY,
+                cipher_suites: vec![
+                    TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+                    CipherSuite(0x009C),
+                    CipherSuite(0x00FF),
+                ],
+                compression_methods: vec![0],
+                extensions: Some(vec![
+                    Extension::server_name("localhost"),
+                    Extension {
+                        typ: EXTENDED_MASTER_SECRET,
+                        data: vec![],
+                    },
+                    Extension {
+                        typ: RENEGOTIATION_INFO,
+                        data: vec![0],
+                    },
+                ]),
+            }))?,
+            client_hello_resume: bytes(HandshakeMessage::ClientHello(ClientHello {
+                client_version: ProtocolVersion::TLS12,
+                random: Random([0xc2; 32]),
+                session_id: session,
+                cipher_suites: vec![TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256],
+                compression_methods: vec![0],
+                extensions: None,
+            }))?,
+            server_hello: bytes(HandshakeMessage::ServerHello(ServerHello {
+                server_version: ProtocolVersion::TLS12,
+                random: Random([0x5a; 32]),
+                session_id: session,
+                cipher_suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+                compression_method: 0,
+                extensions: Some(vec![Extension {
+                    typ: RENEGOTIATION_INFO,
+                    data: vec![0],
+                }]),
+            }))?,
+            certificate: bytes(HandshakeMessage::Certificate(CertificateMsg { chain }))?,
+            server_hello_done: bytes(HandshakeMessage::ServerHelloDone(ServerHelloDone))?,
+            client_key_exchange: bytes(HandshakeMessage::ClientKeyExchange(ClientKeyExchange {
+                encrypted_pre_master: (0..=255u8).collect(),
+            }))?,
+            finished: bytes(HandshakeMessage::Finished(Finished {
+                verify_data: [0xf1; 12],
+            }))?,
+            hello_request: bytes(HandshakeMessage::HelloRequest)?,
+        })
+    }
+}
+
+fn write(dir: &Path, name: &str, data: &[u8]) -> Result<(), Error> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(name), data)?;
+    println!("{} ({} bytes)", dir.join(name).display(), data.len());
+    Ok(())
+}
+
+fn handshake_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
+    write(dir, "client_hello", &f.client_hello)?;
+    write(dir, "client_hello_resume", &f.client_hello_resume)?;
+    write(dir, "server_hello", &f.server_hello)?;
+    write(dir, "certificate", &f.certificate)?;
+    write(dir, "server_hello_done", &f.server_hello_done)?;
+    write(dir, "client_key_exchange", &f.client_key_exchange)?;
+    write(dir, "finished", &f.finished)?;
+    write(dir, "hello_request", &f.hello_request)?;
+    let server_flight = [&f.server_hello[..], &f.certificate, &f.server_hello_done].concat();
+    write(dir, "server_flight", &server_flight)?;
+    write(
+        dir,
+        "client_flight",
+        &[&f.client_key_exchange[..], &f.finished].concat(),
+    )?;
+    Ok(())
+}
+
+/// A record target input: the settings bytes (see `entries::record`), then the stream.
+fn record_input(flags: u8, chunks: [u8; 4], stream: &[u8]) -> Vec<u8> {
+    let mut v = vec![flags];
+    v.extend_from_slice(&chunks);
+    v.extend_from_slice(stream);
+    v
+}
+
+fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
+    let layer = || RecordLayer::new(Tracer::new(Side::Client, None));
+
+    // A first ClientHello in one record, as every connection starts.
+    let mut hello = Vec::new();
+    layer().write_records(&mut hello, ContentType::Handshake, &f.client_hello)?;
+    write(dir, "client_hello", &record_input(0, [0; 4], &hello))?;
+    // The same split into tiny reads, and in a {3,1} record as old clients frame it.
+    write(
+        dir,
+        "client_hello_chunked",
+        &record_input(0, [1, 2, 3, 7], &hello),
+    )?;
+    let mut old = hello.clone();
+    old[2] = 1;
+    write(
+        dir,
+        "client_hello_tls10_record",
+        &record_input(0, [0; 4], &old),
+    )?;
+
+    // The server's flight: messages split across records and sharing records.
+    let flight = [&f.server_hello[..], &f.certificate, &f.server_hello_done].concat();
+    let mut stream = Vec::new();
+    let mut l = layer();
+    let (a, b) = flight.split_at(flight.len() / 3);
+    l.write_records(&mut stream, ContentType::Handshake, a)?;
+    l.write_records(&mut stream, ContentType::Handshake, b)?;
+    write(
+        dir,
+        "server_flight",
+        &record_input(RECORD_FIX_VERSION, [0, 5, 200, 17], &stream),
+    )?;
+
+    // A whole client flight: ClientKeyExchange, ChangeCipherSpec, then under the fuzzing keys a
+    // protected Finished, application data and close_notify. The target switches to the same keys
+    // when it reads the ChangeCipherSpec, so it gets to open these records.
+    let mut stream = Vec::new();
+    let mut l = layer();
+    l.write_records(&mut stream, ContentType::Handshake, &f.client_key_exchange)?;
+    l.write_records(
+        &mut stream,
+        ContentType::ChangeCipherSpec,
+        &ChangeCipherSpec::BYTES,
+    )?;
+    l.set_write_protection(entries::record_protection());
+    l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
+    l.write_records(
+        &mut stream,
+        ContentType::ApplicationData,
+        b"GET / HTTP/1.0\r\n\r\n",
+    )?;
+    l.write_records(
+        &mut stream,
+        ContentType::Alert,
+        &AlertMessage::close_notify().to_bytes(),
+    )?;
+    write(
+        dir,
+        "client_flight_protected",
+        &record_input(RECORD_FIX_VERSION | RECORD_TRACE, [0; 4], &stream),
+    )?;
+
+    // The largest record allowed, protected.
+    let mut stream = Vec::new();
+    let mut l = layer();
+    l.write_records(
+        &mut stream,
+        ContentType::ChangeCipherSpec,
+        &ChangeCipherSpec::BYTES,
+    )?;
+    l.set_write_protection(entries::record_protection());
+    l.write_records(
+        &mut stream,
+        ContentType::ApplicationData,
+        &vec![0xda; MAX_PLAINTEXT],
+    )?;
+    write(dir, "largest_record", &record_input(0, [0; 4], &stream))?;
+
+    // A plaintext fatal alert, as a failing handshake ends.
+    let mut stream = Vec::new();
+    layer().write_records(
+        &mut stream,
+        ContentType::Alert,
+        &AlertMessage::fatal(AlertDescription::HandshakeFailure).to_bytes(),
+    )?;
+    write(dir, "fatal_alert", &record_input(0, [0; 4], &stream))?;
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The fuzz entry points of toytls, one function per target.
+//!
+//! Each `fuzz_targets/<target>.rs` is a one-line wrapper around the function of the same name here,
+//! and `tests/fuzz_replay.rs` in the main crate includes this very file (`#[path]`) to replay every
+//! committed corpus file and every past crash input through the same code on stable Rust. So a
+//! target and its regression test cannot drift apart: there is only one copy of what a target does.
+//!
+//! The functions use only toytls' public API. Each one feeds the bytes to a parser and then checks
+//! properties that must hold for *any* input, so that the fuzzer finds wrong answers as well as
+//! panics:
+//! - [`record`]: records come out at most 2^14 bytes, unprotected records come out exactly as
+//!   they went in, and alerts/ChangeCipherSpec bodies re-encode to their bytes;
+//! - [`handshake_message`]: whatever decodes encodes back to the same bytes (RFC 5246 7.4 framing
+//!   included);
+//! - [`x509`]: DER is canonical, so a parsed value tree re-encodes to the input; a certificate
+//!   keeps its exact bytes; base64 and PEM round-trip; times re-encode where RFC 5280 fixes the form.
+//!
+//! This file must compile both as the `toytls_fuzz` library and as a module of an integration test,
+//! so it uses nothing but `std` and `toytls`, and has no crate-level attributes.
+
+use std::io::Read;
+
+use toytls::clock::UnixTime;
+use toytls::codec::Reader as TlsReader;
+use toytls::messages::{AlertMessage, ChangeCipherSpec, HandshakeMessage};
+use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
+use toytls::suites::{RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+use toytls::trace::{Side, TraceLog, Tracer};
+use toytls::x509::der::{self, Value};
+use toytls::x509::der_write;
+use toytls::x509::{Certificate, base64, hostname, key, pem, time, verify};
+
+/// Every target, by the name of its directory under `fuzz/corpus/` and its `fuzz_targets/` file.
+pub const TARGETS: &[&str] = &["record", "handshake_message", "x509"];
+
+/// Runs `data` through the target called `name`; `None` for an unknown name. Each target returns
+/// how much of its input it accepted (records read, messages decoded, parsers that succeeded), so
+/// the replay test can check that the seed corpora reach past the first error.
+pub fn run(name: &str, data: &[u8]) -> Option<usize> {
+    match name {
+        "record" => Some(record(data)),
+        "handshake_message" => Some(handshake_message(data)),
+        "x509" => Some(x509(data)),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// record
+
+/// The record target's input starts with this many bytes of settings; the rest is the byte stream
+/// a peer sent.
+pub const RECORD_SETTINGS_LEN: usize = 5;
+/// Settings byte 0, bit 0: the record version is fixed from the start (as after ServerHello).
+pub const RECORD_FIX_VERSION: u8 = 1;
+/// Settings byte 0, bit 1: a trace sink is attached (the trace path copies wire bytes).
+pub const RECORD_TRACE: u8 = 2;
+
+/// The fixed keys the record target switches to when it reads a ChangeCipherSpec, so that the
+/// corpus can hold records really protected under them (see `examples/fuzz_corpus.rs`).
+pub const RECORD_MAC_KEY: [u8; 32] = [0x4d; 32];
+pub const RECORD_ENC_KEY: [u8; 16] = [0x4b; 16];
+pub const RECORD_IV: [u8; 4] = [0x49; 4];
+
+/// The toy suite's protection under the fixed fuzzing keys.
+pub fn record_protection() -> RecordProtection {
+    let info = lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).expect("the toy suite is supported");
+    RecordProtection::new(info, &RECORD_MAC_KEY, &RECORD_ENC_KEY, &RECORD_IV)
+        .expect("the fixed keys have the suite's lengths")
+}
+
+/// A transport that hands out `data` in chunks whose sizes cycle through `sizes` (0 meaning "all
+/// that is left"), so the record layer sees headers and bodies split at every possible place.
+struct Chunked<'a> {
+    data: &'a [u8],
+    pos: usize,
+    sizes: [u8; 4],
+    turn: usize,
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.sizes[self.turn % self.sizes.len()];
+        self.turn += 1;
+        let left = self.data.len() - self.pos;
+        let n = if size == 0 { left } else { size as usize };
+        let n = n.min(left).min(buf.len());
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The record deframer fed arbitrary bytes in arbitrary chunks.
+///
+/// Input: `[flags, s0, s1, s2, s3, stream...]`; the chunk sizes cycle through `s0..s3`. Records
+/// are read until the first error; a ChangeCipherSpec switches reading to the toy suite under the
+/// fixed keys above, as a real connection would. Returns the number of records read.
+pub fn record(data: &[u8]) -> usize {
+    if data.len() < RECORD_SETTINGS_LEN {
+        return 0;
+    }
+    let flags = data[0];
+    let stream = &data[RECORD_SETTINGS_LEN..];
+    let sink = (flags & RECORD_TRACE != 0).then(TraceLog::new);
+    let tracer = Tracer::new(
+        Side::Server,
+        sink.clone()
+            .map(|s| s as std::sync::Arc<dyn toytls::trace::TraceSink>),
+    );
+    let mut layer = RecordLayer::new(tracer);
+    if flags & RECORD_FIX_VERSION != 0 {
+        layer.fix_version();
+    }
+    let mut io = Chunked {
+        data: stream,
+        pos: 0,
+        sizes: [data[1], data[2], data[3], data[4]],
+        turn: 0,
+    };
+    let mut protected = false;
+    let mut records = 0;
+    loop {
+        let start = io.pos;
+        let Ok((typ, range)) = layer.read_record(&mut io) else {
+            break;
+        };
+        records += 1;
+        let wire = &stream[start..io.pos];
+        let plaintext = layer.plaintext(range);
+        assert!(plaintext.len() <= MAX_PLAINTEXT, "RFC 5246 6.2.1 limit");
+        if !protected {
+            // Unprotected, the fragment is the plaintext: nothing added, nothing lost.
+            assert_eq!(plaintext, &wire[5..], "plaintext record changed in transit");
+        }
+        match typ {
+            ContentType::Alert => {
+                if let Ok(alert) = AlertMessage::decode(&mut TlsReader::new(plaintext)) {
+                    assert_eq!(alert.to_bytes(), plaintext, "alert does not round-trip");
+                }
+            }
+            ContentType::ChangeCipherSpec => {
+                if ChangeCipherSpec::decode(&mut TlsReader::new(plaintext)).is_ok() {
+                    assert_eq!(plaintext, ChangeCipherSpec::BYTES);
+                    if !protected {
+                        layer.set_read_protection(record_protection());
+                        protected = true;
+                    }
+                }
+            }
+            ContentType::Handshake | ContentType::ApplicationData => {}
+        }
+    }
+    if let Some(sink) = sink {
+        drop(sink.take());
+    }
+    records
+}
+
+// ---------------------------------------------------------------------------------------------
+// handshake_message
+
+/// Every handshake message decoder, over a stream of `msg_type, uint24 length, body` messages as
+/// they follow each other in a flight (RFC 5246 7.4). Whatever decodes must encode back to exactly
+/// the bytes it came from, header included. Returns the number of messages decoded.
+pub fn handshake_message(data: &[u8]) -> usize {
+    let mut rest = data;
+    let mut decoded = 0;
+    while rest.len() >= 4 {
+        let typ = rest[0];
+        let len = u32::from_be_bytes([0, rest[1], rest[2], rest[3]]) as usize;
+        let Some(body) = rest.get(4..4 + len) else {
+            break;
+        };
+        let whole = &rest[..4 + len];
+        rest = &rest[4 + len..];
+        let Ok(msg) = HandshakeMessage::decode(typ, body) else {
+            continue;
+        };
+        decoded += 1;
+        assert_eq!(msg.typ() as u8, typ, "decoded as another type");
+        let again = msg.to_bytes().expect("a decoded message must encode");
+        assert_eq!(again, whole, "{} does not round-trip", msg.name());
+        // The readers of a message's meaning must not panic either.
+        let _ = msg.fields();
+        if let HandshakeMessage::ClientHello(hello) = &msg {
+            let _ = hello.server_name();
+        }
+    }
+    decoded
+}
+
+// ---------------------------------------------------------------------------------------------
+// x509
+
+/// The time at which the x509 target verifies chains: 2027-01-15, inside the seeds' validity.
+pub const X509_NOW: UnixTime = UnixTime(1_800_000_000);
+
+/// The DER reader, the certificate parser, base64 and the PEM reader on the same bytes. Returns
+/// how many of DER tree, certificate, base64, PEM blocks and PEM certificates parsed.
+pub fn x509(data: &[u8]) -> usize {
+    let mut parsed = 0;
+    // DER is canonical: a value tree that parses re-encodes to the very same bytes.
+    if let Ok(value) = Value::from_der(data) {
+        parsed += 1;
+        let mut w = der_write::Writer::new();
+        w.value(&value);
+        assert_eq!(w.into_bytes(), data, "DER value tree does not re-encode");
+        check_times(&value);
+    }
+
+    if let Ok(cert) = Certificate::from_der(data) {
+        parsed += 1;
+        assert_eq!(cert.der(), data, "certificate must keep its exact bytes");
+        let tbs = cert.tbs_der();
+        assert!(
+            data.windows(tbs.len()).any(|w| w == tbs),
+            "tbsCertificate is not a part of the certificate"
+        );
+        // Everything a client prints or checks about a certificate must work on any that parses.
+        let _ = (cert.subject().to_string(), cert.issuer().to_string());
+        let _ = (
+            cert.label(),
+            cert.is_self_issued(),
+            cert.fingerprint_sha256(),
+        );
+        let _ = (cert.not_before(), cert.not_after(), cert.version());
+        let _ = cert.public_key().bits();
+        let _ = cert.extensions().allows_server_auth();
+        let _ = pem::encode_certificate(&cert);
+        // Name matching and chain verification with the certificate as its own trust anchor
+        // (a self-signed certificate passes the signature check and goes on to the later steps).
+        for host in ["localhost", "127.0.0.1", "::1", "a.example.com"] {
+            let _ = hostname::check_host(&cert, host);
+        }
+        let anchors = std::slice::from_ref(&cert);
+        let _ = verify::verify_server_chain(anchors, anchors, "localhost", X509_NOW);
+    }
+
+    // Private keys: PKCS #1 is canonical (version 0, nine minimal INTEGERs), so it re-encodes to
+    // the input; PKCS #8 has optional parts, so only its re-encoding must read back the same key.
+    if let Ok(k) = key::parse_pkcs1(data) {
+        parsed += 1;
+        assert_eq!(
+            key::encode_pkcs1(&k),
+            data,
+            "PKCS #1 key does not re-encode"
+        );
+    }
+    if let Ok(k) = key::parse_pkcs8(data) {
+        parsed += 1;
+        let again = key::parse_pkcs8(&key::encode_pkcs8(&k)).expect("our own PKCS #8 must parse");
+        assert!(again == k, "PKCS #8 key does not round-trip");
+    }
+
+    // base64 without whitespace is canonical too (padding and trailing bits are checked).
+    if let Ok(bytes) = base64::decode(data) {
+        parsed += 1;
+        assert_eq!(base64::encode(&bytes).as_bytes(), data, "base64 round trip");
+    }
+
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(blocks) = pem::parse_blocks(text) {
+            parsed += blocks.len().min(1);
+            // PEM is not canonical (line lengths, text around blocks), but what it holds is:
+            // writing the blocks out and reading them back gives the same blocks.
+            let written: String = blocks
+                .iter()
+                .map(|b| pem::encode(&b.label, &b.der))
+                .collect();
+            let reread = pem::parse_blocks(&written).expect("our own PEM must parse");
+            assert_eq!(reread, blocks, "PEM blocks do not round-trip");
+        }
+        if let Ok(certs) = pem::parse_certificates(text) {
+            assert!(!certs.is_empty());
+            parsed += 1;
+            // A chain file: the leaf first, its last certificate taken as the trust anchor.
+            let anchor = &certs[certs.len() - 1..];
+            let _ = verify::verify_server_chain(&certs, anchor, "localhost", X509_NOW);
+        }
+        let _ = key::parse_pem_components(text);
+    }
+    parsed
+}
+
+/// Every UTCTime/GeneralizedTime in a value tree: when RFC 5280 4.1.2.5 fixes the form of a time
+/// (UTCTime through 2049, GeneralizedTime after), parsing and encoding again gives the same text.
+fn check_times(v: &Value) {
+    match v {
+        Value::Constructed(_, children) => children.iter().for_each(check_times),
+        Value::Primitive(t, bytes)
+            if *t == der::tag::UTC_TIME || *t == der::tag::GENERALIZED_TIME =>
+        {
+            if let Ok(when) = time::parse_time(*t, bytes) {
+                let (tag, text) = time::encode_time(when).expect("a parsed time has an encoding");
+                if tag == *t {
+                    assert_eq!(text.as_bytes(), &bytes[..], "time does not round-trip");
+                }
+            }
+        }
+        Value::Primitive(..) => {}
+    }
+}

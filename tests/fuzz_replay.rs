@@ -1,0 +1,143 @@
+//! Replays every committed fuzz input through the fuzz entry points, on stable Rust, in the normal
+//! `cargo test`: the seed corpora (`fuzz/corpus/<target>/`) and every input that once crashed a
+//! target (`fuzz/regressions/<target>/`). So a fixed bug stays fixed without waiting for someone
+//! to run a fuzzer.
+//!
+//! The entry points are not copied here: `fuzz/src/lib.rs` is included as a module, the very code
+//! the `cargo fuzz` targets call.
+
+#[path = "../fuzz/src/lib.rs"]
+mod entries;
+
+use std::path::{Path, PathBuf};
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+/// The files directly in `dir`, sorted, without dotfiles such as `.gitkeep` (an absent directory
+/// has none).
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs every file of `target`'s corpus and regressions; panics naming each input that fails.
+/// Returns what the target accepted from each corpus file, by file name.
+fn replay(target: &str) -> Vec<(String, usize)> {
+    let corpus = files_in(&fuzz_dir().join("corpus").join(target));
+    let regressions = files_in(&fuzz_dir().join("regressions").join(target));
+    let mut failures = Vec::new();
+    let mut accepted = Vec::new();
+    for path in corpus.iter().chain(&regressions) {
+        let data = std::fs::read(path).expect("readable fuzz input");
+        match std::panic::catch_unwind(|| entries::run(target, &data)) {
+            Ok(Some(n)) => {
+                if corpus.contains(path) {
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    accepted.push((name.into_owned(), n));
+                }
+            }
+            Ok(None) => panic!("no fuzz entry point called {target}"),
+            Err(_) => failures.push(path.display().to_string()),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{target}: {} input(s) fail (the panic messages are above): {failures:#?}",
+        failures.len()
+    );
+    accepted
+}
+
+/// A seed that the target rejects at once only teaches the fuzzer the first error path: every
+/// seed must get at least `min` units through (the seeds are real messages, so a seed that stops
+/// decoding means the corpus has gone stale and must be regenerated).
+fn assert_seeds_accepted(target: &str, accepted: &[(String, usize)], min: usize) {
+    for (name, n) in accepted {
+        assert!(
+            *n >= min,
+            "fuzz/corpus/{target}/{name}: only {n} accepted, expected at least {min}"
+        );
+    }
+}
+
+#[test]
+fn every_target_has_a_seed_corpus_and_a_regressions_folder() {
+    for target in entries::TARGETS {
+        let corpus = files_in(&fuzz_dir().join("corpus").join(target)).len();
+        assert!(corpus > 0, "fuzz/corpus/{target}/ is empty or missing");
+        assert!(
+            fuzz_dir().join("regressions").join(target).is_dir(),
+            "fuzz/regressions/{target}/ is missing"
+        );
+        assert!(
+            fuzz_dir()
+                .join("fuzz_targets")
+                .join(format!("{target}.rs"))
+                .is_file(),
+            "fuzz/fuzz_targets/{target}.rs is missing"
+        );
+    }
+}
+
+#[test]
+fn replay_record() {
+    let accepted = replay("record");
+    assert_seeds_accepted("record", &accepted, 1);
+    // The protected flight must be opened under the fuzzing keys: ClientKeyExchange,
+    // ChangeCipherSpec, Finished, application data and close_notify.
+    let flight = accepted
+        .iter()
+        .find(|(name, _)| name == "client_flight_protected")
+        .map(|(_, n)| *n);
+    if let Some(n) = flight {
+        assert_eq!(n, 5, "client_flight_protected: records read");
+    }
+}
+
+#[test]
+fn replay_handshake_message() {
+    let accepted = replay("handshake_message");
+    assert_seeds_accepted("handshake_message", &accepted, 1);
+}
+
+#[test]
+fn replay_x509() {
+    let accepted = replay("x509");
+    // Every seed is at least a DER tree or a PEM file.
+    assert_seeds_accepted("x509", &accepted, 1);
+    // The openssl-made RSA certificates and keys parse, as DER and in PEM: DER tree + certificate
+    // or key, or PEM blocks + PEM certificates.
+    let deep = [
+        "ca.der",
+        "leaf.der",
+        "far_future.der",
+        "key_pkcs1.der",
+        "key_pkcs8.der",
+        "ca.pem",
+        "leaf.pem",
+        "chain.pem",
+    ];
+    for (name, n) in &accepted {
+        if deep.contains(&name.as_str()) {
+            assert_eq!(*n, 2, "fuzz/corpus/x509/{name}: parsers that accepted it");
+        }
+    }
+}
+
+#[test]
+fn unknown_target_names_are_refused() {
+    assert_eq!(entries::run("no_such_target", b""), None);
+}
