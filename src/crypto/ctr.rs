@@ -145,6 +145,33 @@ impl Aes128Ctr {
     }
 }
 
+/// One-shot CTR with a borrowed cipher: XOR into `data` the keystream that starts at
+/// `counter_block` and advances by `increment`. The same as a fresh [`Aes128Ctr`] over one call,
+/// without owning the key (GCM uses it with [`Increment::Be32`], sharing the key with its tag).
+pub fn xor_keystream(
+    cipher: &Aes128,
+    counter_block: &[u8; 16],
+    increment: Increment,
+    data: &mut [u8],
+) {
+    let counter = u128::from_be_bytes(*counter_block);
+    let whole = data.len() - data.len() % 16;
+    let (bulk, tail) = data.split_at_mut(whole);
+    if !bulk.is_empty() {
+        cipher.ctr_xor_blocks(counter, increment, bulk);
+    }
+    if !tail.is_empty() {
+        let mut keystream = increment
+            .add(counter, (bulk.len() / 16) as u128)
+            .to_be_bytes();
+        cipher.encrypt_block(&mut keystream);
+        for (d, k) in tail.iter_mut().zip(&keystream) {
+            *d ^= k;
+        }
+        aes::wipe(&mut keystream);
+    }
+}
+
 impl Drop for Aes128Ctr {
     fn drop(&mut self) {
         // The round keys are wiped by `Aes128`'s own Drop.

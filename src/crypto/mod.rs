@@ -11,6 +11,10 @@ mod aes_soft;
 mod aes_x86;
 pub mod ct;
 pub mod ctr;
+pub mod gcm;
+pub mod ghash;
+#[cfg(target_arch = "x86_64")]
+mod ghash_x86;
 pub mod hmac;
 pub mod prf;
 pub mod rsa;
