@@ -1,5 +1,5 @@
-//! Writes the seed corpora of the `record` and `handshake_message` fuzz targets from messages made
-//! by toytls' own encoders, so the committed corpus is reproducible:
+//! Writes the seed corpora of the `record`, `handshake_message`, `server` and `client` fuzz targets
+//! from messages and handshakes made by toytls' own code, so the committed corpus is reproducible:
 //!
 //! ```text
 //! fuzz/make_x509_corpus.sh                      # first: certificates made by the openssl CLI
@@ -9,12 +9,21 @@
 //! The Certificate message of the handshake corpus carries the openssl-made chain from
 //! `fuzz/corpus/x509/`, so run the x509 script first. Everything else is deterministic: fixed
 //! randoms, fixed keys (the record target's, from `fuzz/src/lib.rs`), no RNG.
+//!
+//! The handshake seeds are real connections between our client and our server, configured
+//! exactly as the fuzz targets configure them (`entries::client_config` / `server_config`: fixed
+//! keys, seeded RNGs, fixed clock), run over an in-memory pipe that records what each side sent.
+//! Replaying the client's bytes into a fresh fuzzed server reproduces the same handshake to the
+//! end, Finished included, and the same for the client.
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
 mod entries;
 
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 
 use entries::{RECORD_FIX_VERSION, RECORD_TRACE};
 
@@ -26,6 +35,7 @@ use toytls::messages::{
     SessionId,
 };
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
+use toytls::stream::TlsStream;
 use toytls::suites::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::trace::{Side, Tracer};
 
@@ -41,6 +51,7 @@ fn main() -> Result<(), Error> {
     let flights = Flights::new(chain)?;
     handshake_corpus(&out.join("handshake_message"), &flights)?;
     record_corpus(&out.join("record"), &flights)?;
+    handshake_flights(&out.join("server"), &out.join("client"))?;
     Ok(())
 }
 
@@ -249,5 +260,150 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         &AlertMessage::fatal(AlertDescription::HandshakeFailure).to_bytes(),
     )?;
     write(dir, "fatal_alert", &record_input(0, [0; 4], &stream))?;
+    Ok(())
+}
+
+/// One end of an in-memory duplex pipe that also keeps a copy of everything it sends.
+struct End {
+    rx: Receiver<Vec<u8>>,
+    tx: Sender<Vec<u8>>,
+    buf: Vec<u8>,
+    pos: usize,
+    sent: Arc<Mutex<Vec<u8>>>,
+}
+
+fn pipe() -> (End, End) {
+    let (a_tx, b_rx) = channel();
+    let (b_tx, a_rx) = channel();
+    let end = |rx, tx| End {
+        rx,
+        tx,
+        buf: vec![],
+        pos: 0,
+        sent: Arc::default(),
+    };
+    (end(a_rx, a_tx), end(b_rx, b_tx))
+}
+
+impl Read for End {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            match self.rx.recv() {
+                Ok(b) => (self.buf, self.pos) = (b, 0),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for End {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.sent
+            .lock()
+            .map_err(|_| ErrorKind::Other)?
+            .extend_from_slice(b);
+        self.tx
+            .send(b.to_vec())
+            .map_err(|_| ErrorKind::BrokenPipe)?;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs one connection between the fuzz targets' client and server configurations: the client
+/// sends "ping", the server answers "pong", both send close_notify. Returns (client bytes, server bytes).
+fn record_connection(
+    client_session: bool,
+    server_session: bool,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let (c_end, s_end) = pipe();
+    let (c_sent, s_sent) = (c_end.sent.clone(), s_end.sent.clone());
+    let server = std::thread::spawn(move || -> Result<bool, String> {
+        let config = Arc::new(entries::server_config(server_session));
+        let mut s = TlsStream::accept(s_end, config).map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            got += s.read_data(&mut buf[got..]).map_err(|e| e.to_string())?;
+        }
+        s.write_data(b"pong").map_err(|e| e.to_string())?;
+        s.close().map_err(|e| e.to_string())?;
+        // Wait for the client's close_notify before hanging up.
+        while s.read_data(&mut buf).map_err(|e| e.to_string())? > 0 {}
+        Ok(s.resumed())
+    });
+    let client = || -> Result<bool, Error> {
+        let config = Arc::new(entries::client_config(client_session));
+        let (host, port) = (entries::HANDSHAKE_HOST, entries::HANDSHAKE_PORT);
+        let mut c = TlsStream::connect(c_end, config, host, port)?;
+        c.write_data(b"ping")?;
+        let mut buf = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            got += c.read_data(&mut buf[got..])?;
+        }
+        c.close()?;
+        while c.read_data(&mut buf)? > 0 {}
+        Ok(c.resumed())
+    };
+    let client_result = client();
+    let server_result = server.join().map_err(|_| "server thread panicked")?;
+    let (resumed, server_resumed) = match (client_result, server_result) {
+        (Ok(c), Ok(s)) => (c, s),
+        (c, s) => return Err(format!("client: {c:?}, server: {s:?}").into()),
+    };
+    if resumed != (client_session && server_session) || server_resumed != resumed {
+        return Err("the connection did not resume as planned".into());
+    }
+    let take = |v: Arc<Mutex<Vec<u8>>>| v.lock().map(|v| v.clone()).map_err(|_| "poisoned");
+    Ok((take(c_sent)?, take(s_sent)?))
+}
+
+/// A handshake target input: the flags byte, then the peer's bytes.
+fn handshake_input(with_session: bool, peer_bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![if with_session {
+        entries::HANDSHAKE_SESSION
+    } else {
+        0
+    }];
+    v.extend_from_slice(peer_bytes);
+    v
+}
+
+fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> {
+    // (client holds the session, server holds it, name)
+    for (cs, ss, name) in [
+        (false, false, "full"),
+        (true, true, "resumed"),
+        (true, false, "resumption_refused"),
+    ] {
+        let (client_bytes, server_bytes) = record_connection(cs, ss)?;
+        // The server target replays what the client sent, against the server's configuration.
+        write(server_dir, name, &handshake_input(ss, &client_bytes))?;
+        write(client_dir, name, &handshake_input(cs, &server_bytes))?;
+        if name == "full" {
+            // Just the first flight: the ClientHello record alone, and the server's first flight.
+            let first = |b: &[u8]| -> Vec<u8> {
+                let len = 5 + u16::from_be_bytes([b[3], b[4]]) as usize;
+                b[..len].to_vec()
+            };
+            write(
+                server_dir,
+                "client_hello",
+                &handshake_input(ss, &first(&client_bytes)),
+            )?;
+            write(
+                client_dir,
+                "server_hello_flight",
+                &handshake_input(cs, &first(&server_bytes)),
+            )?;
+        }
+    }
     Ok(())
 }

@@ -14,16 +14,27 @@
 //!   included);
 //! - [`x509`]: DER is canonical, so a parsed value tree re-encodes to the input; a certificate
 //!   keeps its exact bytes; base64 and PEM round-trip; times re-encode where RFC 5280 fixes the form.
+//! - [`server`] and [`client`]: a whole handshake (then application data) driven by the peer's
+//!   bytes, with a fixed key and certificate, a seeded RNG and a fixed clock, so that a recorded
+//!   real flight replays to the end and the fuzzer mutates from there. Any error must be returned
+//!   (with its alert sent), never a panic or a hang.
 //!
 //! This file must compile both as the `toytls_fuzz` library and as a module of an integration test,
 //! so it uses nothing but `std` and `toytls`, and has no crate-level attributes.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::sync::{Arc, OnceLock};
 
-use toytls::clock::UnixTime;
+use toytls::clock::{FixedClock, UnixTime};
 use toytls::codec::Reader as TlsReader;
+use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
+use toytls::crypto::rsa::RsaPrivateKey;
+use toytls::keys::MasterSecret;
+use toytls::messages::SessionId;
 use toytls::messages::{AlertMessage, ChangeCipherSpec, HandshakeMessage};
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
+use toytls::session::Session;
+use toytls::stream::TlsStream;
 use toytls::suites::{RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
 use toytls::trace::{Side, TraceLog, Tracer};
 use toytls::x509::der::{self, Value};
@@ -31,7 +42,7 @@ use toytls::x509::der_write;
 use toytls::x509::{Certificate, base64, hostname, key, pem, time, verify};
 
 /// Every target, by the name of its directory under `fuzz/corpus/` and its `fuzz_targets/` file.
-pub const TARGETS: &[&str] = &["record", "handshake_message", "x509"];
+pub const TARGETS: &[&str] = &["record", "handshake_message", "x509", "server", "client"];
 
 /// Runs `data` through the target called `name`; `None` for an unknown name. Each target returns
 /// how much of its input it accepted (records read, messages decoded, parsers that succeeded), so
@@ -41,6 +52,8 @@ pub fn run(name: &str, data: &[u8]) -> Option<usize> {
         "record" => Some(record(data)),
         "handshake_message" => Some(handshake_message(data)),
         "x509" => Some(x509(data)),
+        "server" => Some(server(data)),
+        "client" => Some(client(data)),
         _ => None,
     }
 }
@@ -299,5 +312,150 @@ fn check_times(v: &Value) {
             }
         }
         Value::Primitive(..) => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// server and client
+
+/// Settings byte 0 of the handshake targets, bit 0: the fuzzed side holds [`fixed_session`] (the
+/// server in its cache, the client in its store for `localhost:443`), so the abbreviated
+/// handshake is reachable too.
+pub const HANDSHAKE_SESSION: u8 = 1;
+/// The name the client connects to, and the name on the fixed server certificate.
+pub const HANDSHAKE_HOST: &str = "localhost";
+pub const HANDSHAKE_PORT: u16 = 443;
+/// The seeds of the shared RNGs: the same on every run, so a recorded handshake replays.
+pub const SERVER_RNG_SEED: u64 = 0x5e4e;
+pub const CLIENT_RNG_SEED: u64 = 0xc11e;
+
+/// The fixed CA, server certificate and server key of `fuzz/keys/` (see its README).
+struct HandshakeKeys {
+    ca: Certificate,
+    server: Certificate,
+    server_key: RsaPrivateKey,
+}
+
+fn handshake_keys() -> &'static HandshakeKeys {
+    static KEYS: OnceLock<HandshakeKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let one = |pem: &str| {
+            let mut certs = pem::parse_certificates(pem).expect("fuzz/keys certificate");
+            certs.remove(0)
+        };
+        HandshakeKeys {
+            ca: one(include_str!("../keys/ca.pem")),
+            server: one(include_str!("../keys/server.pem")),
+            server_key: pem::parse_private_key(include_str!("../keys/server_key.pem"))
+                .expect("fuzz/keys/server_key.pem"),
+        }
+    })
+}
+
+/// The session both sides may hold: a fixed ID and master secret for the toy suite.
+pub fn fixed_session() -> Session {
+    Session {
+        id: SessionId::new(&[0x5e; 32]).expect("32 bytes is a valid session ID"),
+        suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+        master_secret: MasterSecret([0x33; 48]),
+        peer_chain: vec![handshake_keys().server.der().to_vec()],
+        created: X509_NOW,
+    }
+}
+
+/// The fuzzed server's configuration: fixed chain and key, seeded RNG, clock fixed at
+/// [`X509_NOW`], and optionally [`fixed_session`] in its cache.
+pub fn server_config(with_session: bool) -> ServerConfig {
+    let k = handshake_keys();
+    let mut config =
+        ServerConfig::from_certificates(std::slice::from_ref(&k.server), k.server_key.clone())
+            .expect("the fixed key belongs to the fixed certificate");
+    config.rng = seeded_rng(SERVER_RNG_SEED);
+    config.clock = Arc::new(FixedClock(X509_NOW));
+    if with_session {
+        config.sessions.insert(fixed_session());
+    }
+    config
+}
+
+/// The fuzzed client's configuration: trusts the fixed CA, seeded RNG, clock fixed at
+/// [`X509_NOW`], and optionally [`fixed_session`] stored for `localhost:443`.
+pub fn client_config(with_session: bool) -> ClientConfig {
+    let mut config = ClientConfig::new(vec![handshake_keys().ca.clone()]);
+    config.rng = seeded_rng(CLIENT_RNG_SEED);
+    config.clock = Arc::new(FixedClock(X509_NOW));
+    if with_session {
+        config
+            .sessions
+            .insert(HANDSHAKE_HOST, HANDSHAKE_PORT, fixed_session());
+    }
+    config
+}
+
+/// The fuzzed side's transport: reads return the peer's bytes, writes are dropped. The end of
+/// the input is the peer closing the connection.
+struct Peer<'a> {
+    input: &'a [u8],
+}
+
+impl Read for Peer<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.input.read(buf)
+    }
+}
+
+impl Write for Peer<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// After a handshake: echo the peer's application data until it closes or the connection fails.
+/// Returns the number of bytes read.
+fn echo<'a>(stream: &mut TlsStream<Peer<'a>>) -> usize {
+    let mut buf = [0u8; 4096];
+    let mut total = 0;
+    while let Ok(n) = stream.read_data(&mut buf) {
+        if n == 0 {
+            let _ = stream.close();
+            break;
+        }
+        total += n;
+        if stream.write_data(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    total
+}
+
+/// A server handshake driven by arbitrary client bytes. Input: `[flags, client bytes...]`.
+/// Returns 0 if the handshake failed, else 1 + the application data bytes read.
+pub fn server(data: &[u8]) -> usize {
+    let Some((&flags, input)) = data.split_first() else {
+        return 0;
+    };
+    let config = Arc::new(server_config(flags & HANDSHAKE_SESSION != 0));
+    let peer = Peer { input };
+    match TlsStream::accept(peer, config) {
+        Ok(mut stream) => 1 + echo(&mut stream),
+        Err(_) => 0,
+    }
+}
+
+/// A client handshake with `localhost:443` driven by arbitrary server bytes. Input:
+/// `[flags, server bytes...]`. Returns 0 if the handshake failed, else 1 + the application data
+/// bytes read.
+pub fn client(data: &[u8]) -> usize {
+    let Some((&flags, input)) = data.split_first() else {
+        return 0;
+    };
+    let config = Arc::new(client_config(flags & HANDSHAKE_SESSION != 0));
+    let peer = Peer { input };
+    match TlsStream::connect(peer, config, HANDSHAKE_HOST, HANDSHAKE_PORT) {
+        Ok(mut stream) => 1 + echo(&mut stream),
+        Err(_) => 0,
     }
 }
