@@ -304,3 +304,23 @@ proptest! {
         }
     }
 }
+
+/// `toytls cpu` names the backends that `Backend::best()` picks in this process too.
+#[test]
+fn cpu_subcommand_reports_the_selected_backends() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toytls"))
+        .arg("cpu")
+        .output()
+        .expect("run toytls cpu");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("AES-128 backend: {}", Backend::best())),
+        "{text}"
+    );
+    let ghash = toytls::crypto::ghash::Backend::best();
+    assert!(
+        text.contains(&format!("GHASH backend:   {ghash}")),
+        "{text}"
+    );
+}

@@ -73,6 +73,21 @@ impl Backend {
                 .unwrap_or(Backend::Portable)
         })
     }
+
+    /// A short human-readable name, e.g. for `toytls cpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Portable => "portable (constant-time Rust, bit by bit)",
+            Backend::Clmul => "PCLMULQDQ (8 blocks per reduction)",
+            Backend::VClmul => "VPCLMULQDQ + AVX-512 (16 blocks per reduction)",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -33,6 +33,8 @@ fn main() -> ExitCode {
             println!("toytls {}", env!("CARGO_PKG_VERSION"));
             let aes = toytls::crypto::aes::Backend::best();
             println!("AES-128 backend: {aes}");
+            let ghash = toytls::crypto::ghash::Backend::best();
+            println!("GHASH backend:   {ghash}");
             ExitCode::SUCCESS
         }
         Command::Ca(cmd) => cert::run_ca(cmd),
