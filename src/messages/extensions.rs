@@ -16,6 +16,23 @@ pub const EXTENDED_MASTER_SECRET: u16 = 23;
 /// `renegotiation_info`, RFC 5746 (issue 5).
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
 
+/// A readable name for an extension type, e.g. `server_name(0)`.
+pub fn extension_name(typ: u16) -> String {
+    let name = match typ {
+        SERVER_NAME => "server_name",
+        EXTENDED_MASTER_SECRET => "extended_master_secret",
+        RENEGOTIATION_INFO => "renegotiation_info",
+        10 => "supported_groups",
+        11 => "ec_point_formats",
+        13 => "signature_algorithms",
+        16 => "application_layer_protocol_negotiation",
+        35 => "session_ticket",
+        43 => "supported_versions",
+        _ => "unknown",
+    };
+    format!("{name}({typ})")
+}
+
 /// One extension: `ExtensionType extension_type; opaque extension_data<0..2^16-1>;`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extension {

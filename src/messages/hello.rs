@@ -101,7 +101,10 @@ impl ClientHello {
             f.push(("server_name", name));
         }
         if let Some(exts) = &self.extensions {
-            let types: Vec<String> = exts.iter().map(|e| e.typ.to_string()).collect();
+            let types: Vec<String> = exts
+                .iter()
+                .map(|e| extensions::extension_name(e.typ))
+                .collect();
             f.push(("extensions", types.join(", ")));
         }
         f

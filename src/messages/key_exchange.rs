@@ -44,11 +44,7 @@ impl ClientKeyExchange {
     pub fn fields(&self) -> Vec<(&'static str, String)> {
         vec![(
             "encrypted_pre_master_secret",
-            format!(
-                "{} bytes: {}",
-                self.encrypted_pre_master.len(),
-                hex(&self.encrypted_pre_master)
-            ),
+            hex(&self.encrypted_pre_master),
         )]
     }
 }

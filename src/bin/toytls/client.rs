@@ -1,0 +1,175 @@
+//! `toytls client`: sends stdin, prints what comes back, until the server's close_notify.
+//!
+//! When stdin ends the client sends close_notify and keeps reading until the server's; it then
+//! exits 0. A handshake or record failure prints the reason to stderr and exits 1.
+//! `--reconnect N` then connects N more times, resuming the session, and reports each time.
+
+use crate::render::StderrTrace;
+use clap::Args;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::time::Duration;
+use toytls::config::ClientConfig;
+use toytls::stream::TlsStream;
+
+#[derive(Args)]
+pub struct ClientArgs {
+    /// The server's address, e.g. 127.0.0.1:8443 or localhost:8443.
+    addr: String,
+    /// The CA certificate(s) to trust (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    /// The name the certificate must carry (default: the host part of ADDR).
+    #[arg(long)]
+    server_name: Option<String>,
+    /// Print every trace event (messages, secrets, records) to stderr.
+    #[arg(long)]
+    trace: bool,
+    /// After the first connection, connect N more times resuming the session.
+    #[arg(long, default_value_t = 0)]
+    reconnect: u32,
+}
+
+pub fn run(args: ClientArgs) -> ExitCode {
+    match client(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("toytls client: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn client(args: ClientArgs) -> Result<(), String> {
+    let pem = std::fs::read_to_string(&args.ca)
+        .map_err(|e| format!("cannot read {}: {e}", args.ca.display()))?;
+    let anchors = toytls::x509::pem::parse_certificates(&pem)
+        .map_err(|e| format!("{}: {e}", args.ca.display()))?;
+    let mut config = ClientConfig::new(anchors);
+    if args.trace {
+        config.trace = Some(Arc::new(StderrTrace::new()));
+    }
+    let config = Arc::new(config);
+    let host = args
+        .addr
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+        .unwrap_or_else(|| args.addr.clone());
+    let name = args.server_name.clone().unwrap_or(host);
+
+    let mut tls = connect(&args.addr, &config, &name)?;
+    let stdin = spawn_stdin_reader();
+    pump(&mut tls, stdin).map_err(|e| e.to_string())?;
+
+    for i in 1..=args.reconnect {
+        let mut tls = connect(&args.addr, &config, &name)?;
+        eprintln!(
+            "reconnect {i}: {}",
+            if tls.resumed() {
+                "resumed"
+            } else {
+                "full handshake (not resumed)"
+            }
+        );
+        tls.close().map_err(|e| e.to_string())?;
+        let mut sink = Vec::new();
+        tls.read_to_end(&mut sink).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn connect(
+    addr: &str,
+    config: &Arc<ClientConfig>,
+    name: &str,
+) -> Result<TlsStream<TcpStream>, String> {
+    let sock = addr
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {addr}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{addr} resolves to no address"))?;
+    let tcp = TcpStream::connect(sock).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    TlsStream::connect(tcp, config.clone(), name, sock.port())
+        .map_err(|e| format!("handshake with {addr} failed: {e}"))
+}
+
+/// Reads stdin on its own thread; `None` marks its end.
+fn spawn_stdin_reader() -> Receiver<Option<Vec<u8>>> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 1 << 14];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send(Some(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Moves stdin to the connection and the connection to stdout until the server's close_notify.
+/// std has no `select`, so it polls the socket for readability between stdin chunks.
+fn pump(tls: &mut TlsStream<TcpStream>, stdin: Receiver<Option<Vec<u8>>>) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let mut stdin_open = true;
+    let mut buf = vec![0u8; 1 << 14];
+    loop {
+        let mut idle = true;
+        while stdin_open {
+            match stdin.try_recv() {
+                Ok(Some(chunk)) => {
+                    tls.write_all(&chunk)?;
+                    idle = false;
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => {
+                    tls.close()?;
+                    stdin_open = false;
+                }
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        if readable(tls.get_ref())? {
+            let n = tls.read(&mut buf)?;
+            if n == 0 {
+                // The server's close_notify: answer it if stdin is still open, then stop.
+                if stdin_open {
+                    tls.close()?;
+                }
+                stdout.flush()?;
+                return Ok(());
+            }
+            stdout.write_all(&buf[..n])?;
+            stdout.flush()?;
+            idle = false;
+        }
+        if idle {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// True if a read would not block (data or EOF waiting).
+fn readable(tcp: &TcpStream) -> std::io::Result<bool> {
+    tcp.set_nonblocking(true)?;
+    let r = tcp.peek(&mut [0u8; 1]);
+    tcp.set_nonblocking(false)?;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,114 @@
+//! Printing trace events for `--trace` (the library never prints; the CLI does).
+
+use std::io::Write;
+use std::sync::Mutex;
+use toytls::messages::hex;
+use toytls::trace::{Dir, TraceEvent, TraceSink};
+
+/// Prints every event to stderr as it happens, with hex dumps of the bytes.
+pub struct StderrTrace {
+    lock: Mutex<()>,
+}
+
+impl StderrTrace {
+    pub fn new() -> Self {
+        StderrTrace {
+            lock: Mutex::new(()),
+        }
+    }
+}
+
+impl TraceSink for StderrTrace {
+    fn event(&self, e: &TraceEvent) {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(render(e).as_bytes());
+    }
+}
+
+fn arrow(d: Dir) -> &'static str {
+    match d {
+        Dir::Sent => "sent",
+        Dir::Received => "received",
+    }
+}
+
+/// One event as text: a heading line, its fields, and a hex dump of any bytes.
+pub fn render(e: &TraceEvent) -> String {
+    let mut s = String::new();
+    match e {
+        TraceEvent::Handshake {
+            side,
+            dir,
+            name,
+            fields,
+            raw,
+        } => {
+            s += &format!(
+                "[{}] {} {name} ({} bytes)\n",
+                side.name(),
+                arrow(*dir),
+                raw.len()
+            );
+            for (k, v) in fields {
+                s += &format!("      {k}: {v}\n");
+            }
+            s += &hexdump(raw);
+        }
+        TraceEvent::ChangeCipherSpec { side, dir } => {
+            s += &format!("[{}] {} ChangeCipherSpec\n", side.name(), arrow(*dir));
+        }
+        TraceEvent::Alert {
+            side,
+            dir,
+            level,
+            description,
+        } => {
+            s += &format!(
+                "[{}] {} alert {description} ({level:?})\n",
+                side.name(),
+                arrow(*dir)
+            );
+        }
+        TraceEvent::Secret { side, label, value } => {
+            s += &format!("[{}] secret {label}: {}\n", side.name(), hex(value));
+        }
+        TraceEvent::Record {
+            side,
+            dir,
+            content_type,
+            seq,
+            plaintext_len,
+            wire,
+        } => {
+            let seq = seq.map(|n| format!(", seq {n}")).unwrap_or_default();
+            s += &format!(
+                "[{}] record {} type {content_type}{seq}, {} bytes on the wire, {plaintext_len} of plaintext\n",
+                side.name(),
+                arrow(*dir),
+                wire.len()
+            );
+            s += &hexdump(&wire[..wire.len().min(64)]);
+            if wire.len() > 64 {
+                s += "      ...\n";
+            }
+        }
+        TraceEvent::Note { side, text } => {
+            s += &format!("[{}] {text}\n", side.name());
+        }
+    }
+    s
+}
+
+/// Classic 16-bytes-a-line hex dump, indented.
+pub fn hexdump(b: &[u8]) -> String {
+    let mut s = String::new();
+    for (i, line) in b.chunks(16).enumerate() {
+        s += &format!("      {:04x}  ", i * 16);
+        for x in line {
+            s += &format!("{x:02x} ");
+        }
+        s += "\n";
+    }
+    s
+}
