@@ -3,6 +3,10 @@
 //! Each subcommand lives in its own file; this one only parses arguments and dispatches.
 
 mod cert;
+mod client;
+mod demo;
+mod render;
+mod server;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,6 +20,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Watch a TLS connection happen: CA, server and client in one process, narrated step by step.
+    Demo(demo::DemoArgs),
+    /// Serve TLS on a TCP address (echo or a small HTTP page).
+    Server(server::ServerArgs),
+    /// Connect to a TLS server, send stdin, print what comes back.
+    Client(client::ClientArgs),
     /// Print which CPU features the crypto core will use (AES-NI, VAES, ...).
     Cpu,
     /// Certificate authority: `toytls ca init --out DIR`.
@@ -37,6 +47,9 @@ fn main() -> ExitCode {
             println!("GHASH backend:   {ghash}");
             ExitCode::SUCCESS
         }
+        Command::Demo(args) => demo::run(args),
+        Command::Server(args) => server::run(args),
+        Command::Client(args) => client::run(args),
         Command::Ca(cmd) => cert::run_ca(cmd),
         Command::Cert(cmd) => cert::run_cert(cmd),
     }

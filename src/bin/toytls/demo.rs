@@ -1,0 +1,350 @@
+//! `toytls demo`: one process, a CA, a server and a client, and the story of their connection.
+//!
+//! Everything is made in memory (a CA, a server certificate for `localhost`), the server listens on
+//! a free port of 127.0.0.1, and the client connects twice: a full handshake, then a resumed one.
+//! The narration is rendered from the library's trace events; the library itself never prints.
+
+use clap::Args;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use toytls::clock::{Clock, SystemClock, UnixTime};
+use toytls::config::{ClientConfig, ServerConfig};
+use toytls::messages::hex;
+use toytls::stream::TlsStream;
+use toytls::suites::suite_name;
+use toytls::trace::{Dir, Side, TraceEvent, TraceSink};
+use toytls::x509::builder::{generate_ca, issue_server_cert};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Print only the summary.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn run(args: DemoArgs) -> ExitCode {
+    match demo(args.quiet) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("toytls demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const MESSAGE: &[u8] = b"Hello, server! Only you can read this.";
+
+fn demo(quiet: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let say = |s: &str| {
+        if !quiet {
+            println!("{s}");
+        }
+    };
+    say("toytls demo: a TLS 1.2 connection, step by step.\n");
+    say("0. Setting the stage: a certificate authority (CA) and a server certificate.");
+    let mut rng = rand::rng();
+    let now = SystemClock.now();
+    let (nb, na) = (UnixTime(now.0 - 3600), UnixTime(now.0 + 86400));
+    let (ca, ca_key) =
+        generate_ca(&mut rng, "toytls demo CA", nb, na).map_err(|e| e.to_string())?;
+    let (cert, key) = issue_server_cert(&mut rng, &ca, &ca_key, &["localhost"], nb, na)
+        .map_err(|e| e.to_string())?;
+    say(&format!(
+        "   The CA '{}' signs a certificate for 'localhost' holding the server's 2048-bit RSA public key.\n   The client trusts the CA, not the server: it will believe the certificate because the CA signed it.\n",
+        ca.subject()
+    ));
+
+    let story = Arc::new(Story::new(quiet));
+    let mut server_config = ServerConfig::from_certificates(std::slice::from_ref(&cert), key)
+        .map_err(|e| e.to_string())?;
+    server_config.trace = Some(story.clone());
+    let mut client_config = ClientConfig::new(vec![ca]);
+    client_config.trace = Some(story.clone());
+    let (server_config, client_config) = (Arc::new(server_config), Arc::new(client_config));
+
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = std::thread::spawn(move || -> Result<(), String> {
+        for _ in 0..2 {
+            let (tcp, _) = listener.accept().map_err(|e| e.to_string())?;
+            let mut tls =
+                TlsStream::accept(tcp, server_config.clone()).map_err(|e| e.to_string())?;
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = tls.read_data(&mut buf).map_err(|e| e.to_string())?;
+                if n == 0 {
+                    break;
+                }
+                let reply = format!(
+                    "The server read {n} bytes: {:?}",
+                    String::from_utf8_lossy(&buf[..n])
+                );
+                tls.write_data(reply.as_bytes())
+                    .map_err(|e| e.to_string())?;
+            }
+            tls.close().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    });
+
+    let mut summary = Vec::new();
+    for round in 0..2 {
+        story.set_round(round);
+        if round == 0 {
+            say(&format!(
+                "1. TCP connect: the client opens a TCP connection to the server at {addr}.\n"
+            ));
+        } else {
+            say("\n========================================================================");
+            say("Second connection: the client returns, offering the session ID it was given.\n");
+            say(&format!("1. TCP connect again to {addr}.\n"));
+        }
+        let t = Instant::now();
+        let mut tls = TlsStream::connect_tcp(addr, client_config.clone(), "localhost")
+            .map_err(|e| format!("handshake failed: {e}"))?;
+        let handshake_time = t.elapsed();
+        story.app_data_heading();
+        tls.write_data(MESSAGE).map_err(|e| e.to_string())?;
+        tls.close().map_err(|e| e.to_string())?;
+        let mut reply = Vec::new();
+        tls.read_to_end(&mut reply).map_err(|e| e.to_string())?;
+        say(&format!(
+            "   The client decrypted the reply: {:?}",
+            String::from_utf8_lossy(&reply)
+        ));
+        say(
+            "   Both sides sent close_notify: an orderly end, so neither can be fooled into taking a cut-off stream for a complete one.",
+        );
+        if tls.resumed() {
+            say(
+                "\n   Resumed with the abbreviated handshake. Skipped: Certificate, the certificate check,\n   ServerHelloDone, ClientKeyExchange and both RSA operations. New randoms gave new keys\n   from the cached master secret, and both Finished messages still prove both sides agree.",
+            );
+        }
+        summary.push(format!(
+            "connection {}: {} handshake in {:.1} ms, suite {}, session {}…",
+            round + 1,
+            if tls.resumed() {
+                "resumed (abbreviated)"
+            } else {
+                "full"
+            },
+            handshake_time.as_secs_f64() * 1000.0,
+            suite_name(tls.suite()),
+            &hex(tls.session_id().as_slice())[..16],
+        ));
+    }
+    server
+        .join()
+        .map_err(|_| "server thread panicked".to_string())??;
+    println!("\nSummary");
+    for s in summary {
+        println!("  {s}");
+    }
+    println!("  total {:.2} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Turns trace events into the narration.
+struct Story {
+    quiet: bool,
+    state: Mutex<StoryState>,
+}
+
+#[derive(Default)]
+struct StoryState {
+    round: usize,
+    in_app_data: bool,
+}
+
+impl Story {
+    fn new(quiet: bool) -> Self {
+        Story {
+            quiet,
+            state: Mutex::new(StoryState::default()),
+        }
+    }
+
+    fn set_round(&self, r: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.round = r;
+        s.in_app_data = false;
+    }
+
+    fn app_data_heading(&self) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .in_app_data = true;
+        if !self.quiet {
+            println!(
+                "8. Application data, protected: the client sends {:?}.",
+                String::from_utf8_lossy(MESSAGE)
+            );
+        }
+    }
+}
+
+fn who(side: Side) -> (&'static str, &'static str) {
+    match side {
+        Side::Client => ("client", "server"),
+        Side::Server => ("server", "client"),
+    }
+}
+
+fn short(h: &str) -> String {
+    if h.len() > 64 {
+        format!("{}… ({} bytes)", &h[..64], h.len() / 2)
+    } else {
+        h.to_string()
+    }
+}
+
+impl TraceSink for Story {
+    fn event(&self, e: &TraceEvent) {
+        if self.quiet {
+            return;
+        }
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::new();
+        match e {
+            TraceEvent::Handshake {
+                side,
+                dir: Dir::Sent,
+                name,
+                fields,
+                raw,
+            } => {
+                let (from, to) = who(*side);
+                let heading = match (name.as_str(), st.round) {
+                    ("ClientHello", _) => "2. Hello: the client says what it can do.\n",
+                    ("ServerHello", 0) => "3. The server chooses, and proves who it is.\n",
+                    ("ServerHello", _) => {
+                        "3. The server still has the session: it echoes the session ID.\n"
+                    }
+                    _ => "",
+                };
+                out += heading;
+                out += &format!("   {from} -> {to}: {name} ({} bytes)\n", raw.len());
+                for (k, v) in fields {
+                    out += &format!("        {k}: {}\n", short(v));
+                }
+                if name == "ClientHello" && st.round == 1 {
+                    out += "        (a non-empty session_id: the client asks to resume)\n";
+                }
+                if name == "Finished" {
+                    out += &format!(
+                        "        = PRF(master secret, \"{from} finished\", SHA-256(all handshake messages so far))[0..12]\n        sent encrypted: a man in the middle who changed any message above cannot forge it.\n"
+                    );
+                }
+            }
+            TraceEvent::Note { side, text } => {
+                let (me, _) = who(*side);
+                if text.starts_with("certificate chain verified") {
+                    out += "4. The client checks the certificate.\n";
+                }
+                out += &format!("   [{me}] {text}\n");
+            }
+            TraceEvent::Secret { side, label, value } => {
+                let v = hex(value);
+                match (*side, *label) {
+                    (Side::Client, "pre-master secret") => {
+                        out += "5. The pre-master secret: the client picks it and sends it under the server's RSA key.\n";
+                        out += &format!(
+                            "   pre-master secret (48 bytes: version 0303 + 46 random): {v}\n"
+                        );
+                        out += "   Only the holder of the server's private key can decrypt the ClientKeyExchange below;\n   an eavesdropper sees the ciphertext, and changing it only makes the Finished check fail.\n";
+                    }
+                    (Side::Server, "pre-master secret") => {
+                        out += &format!(
+                            "   [server] decrypted ClientKeyExchange with its private key: {v}\n"
+                        );
+                    }
+                    (Side::Client, "master secret") => {
+                        out += "6. Both sides derive the same keys from it, with the TLS 1.2 PRF (HMAC-SHA256 inside):\n";
+                        out += &format!(
+                            "   master secret = PRF(pre-master, \"master secret\", client_random + server_random)[0..48]\n                 = {v}\n"
+                        );
+                    }
+                    (Side::Client, "key block") => {
+                        if st.round == 1 {
+                            out += "6. No RSA this time: both sides take the cached master secret and the NEW randoms:\n";
+                        }
+                        out += "   key block = PRF(master secret, \"key expansion\", server_random + client_random), cut into:\n";
+                        // The toy suite's layout (RFC 5246 6.3 order): 2 MAC keys, 2 AES keys, 2 IVs.
+                        let parts = [
+                            ("client write MAC key", 32),
+                            ("server write MAC key", 32),
+                            ("client write key", 16),
+                            ("server write key", 16),
+                            ("client write IV", 4),
+                            ("server write IV", 4),
+                        ];
+                        let mut at = 0;
+                        for (l, n) in parts {
+                            if let Some(part) = value.get(at..at + n) {
+                                out += &format!("     {l:<22} {}\n", hex(part));
+                            }
+                            at += n;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            TraceEvent::ChangeCipherSpec {
+                side,
+                dir: Dir::Sent,
+            } => {
+                let (from, to) = who(*side);
+                if *side == Side::Client && st.round == 0 || *side == Side::Server && st.round == 1
+                {
+                    out += "7. ChangeCipherSpec and Finished: switch on the keys, then prove both sides have them.\n";
+                }
+                out += &format!(
+                    "   {from} -> {to}: ChangeCipherSpec (everything the {from} sends from now on is encrypted and MACed)\n"
+                );
+            }
+            TraceEvent::Record {
+                side: Side::Client,
+                dir,
+                content_type: 23,
+                seq,
+                plaintext_len,
+                wire,
+            } if st.in_app_data => {
+                let what = if *dir == Dir::Sent {
+                    "sent"
+                } else {
+                    "received"
+                };
+                out += &format!(
+                    "   record {what} (seq {}): {plaintext_len} bytes of plaintext became {} bytes on the wire:\n     {}\n",
+                    seq.unwrap_or(0),
+                    wire.len(),
+                    short(&hex(wire))
+                );
+                if *dir == Dir::Sent {
+                    out += "     = header 17 0303 length | AES-128-CTR ciphertext | 32-byte HMAC-SHA256 tag\n";
+                }
+            }
+            TraceEvent::Alert {
+                side,
+                dir: Dir::Sent,
+                description,
+                ..
+            } => {
+                let (from, to) = who(*side);
+                out += &format!("   {from} -> {to}: alert {description}\n");
+            }
+            _ => {}
+        }
+        drop(st);
+        if !out.is_empty() {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(out.as_bytes());
+        }
+    }
+}

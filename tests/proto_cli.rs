@@ -1,0 +1,179 @@
+//! `toytls demo`, `toytls server` and `toytls client` run as processes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_toytls");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("toytls-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn demo_runs_both_handshakes_and_narrates_them() {
+    let out = Command::new(BIN).arg("demo").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "ClientHello",
+        "ServerHello",
+        "Certificate",
+        "ClientKeyExchange",
+        "pre-master secret",
+        "master secret = PRF",
+        "client write key",
+        "verify_data",
+        "connection 1: full handshake",
+        "connection 2: resumed (abbreviated) handshake",
+    ] {
+        assert!(
+            text.contains(needle),
+            "demo output lacks {needle:?}:\n{text}"
+        );
+    }
+    let quiet = Command::new(BIN)
+        .args(["demo", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    let q = String::from_utf8_lossy(&quiet.stdout);
+    assert!(q.contains("connection 2: resumed"), "{q}");
+    assert!(
+        !q.contains("ClientHello"),
+        "--quiet printed the story:\n{q}"
+    );
+}
+
+/// Kills the server when the test ends, whatever happens.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(dir: &std::path::Path, mode: &str) -> (Server, String) {
+    let mut child = Command::new(BIN)
+        .args(["server", "--listen", "127.0.0.1:0", mode, "--cert"])
+        .arg(dir.join("srv/cert.pem"))
+        .arg("--key")
+        .arg(dir.join("srv/key.pem"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    (Server(child), addr)
+}
+
+fn make_pki(dir: &std::path::Path) {
+    let ok = Command::new(BIN)
+        .args(["ca", "init", "--out"])
+        .arg(dir.join("ca"))
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let ok = Command::new(BIN)
+        .args(["cert", "issue", "--name", "localhost", "--ca"])
+        .arg(dir.join("ca"))
+        .arg("--out")
+        .arg(dir.join("srv"))
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+fn client(addr: &str, dir: &std::path::Path, extra: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(["client", addr, "--ca"])
+        .arg(dir.join("ca/ca.pem"))
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn client_and_server_processes_echo_resume_and_refuse_a_wrong_name() {
+    let dir = temp_dir("echo");
+    make_pki(&dir);
+    let (_server, addr) = start_server(&dir, "--echo");
+    let port = addr.rsplit(':').next().unwrap();
+    let local = format!("localhost:{port}");
+
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let out = client(&local, &dir, &["--reconnect", "2"], &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, data);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reconnect 1: resumed"), "{err}");
+    assert!(err.contains("reconnect 2: resumed"), "{err}");
+
+    let out = client(&addr, &dir, &["--server-name", "example.com"], b"x");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("example.com"), "{err}");
+}
+
+#[test]
+fn http_mode_serves_a_page_and_n_bytes() {
+    let dir = temp_dir("http");
+    make_pki(&dir);
+    let (_server, addr) = start_server(&dir, "--http");
+    let local = format!("localhost:{}", addr.rsplit(':').next().unwrap());
+    let out = client(
+        &local,
+        &dir,
+        &[],
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    assert!(
+        page.contains("TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256"),
+        "{page}"
+    );
+    let out = client(&local, &dir, &[], b"GET /bytes/70000 HTTP/1.1\r\n\r\n");
+    assert!(out.status.success());
+    let body_at = out
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    assert_eq!(out.stdout.len() - body_at, 70000);
+}
