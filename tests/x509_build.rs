@@ -303,3 +303,56 @@ fn refused_inputs() {
         Err(CertError::Key(_))
     ));
 }
+
+mod build_then_parse {
+    //! Property: what the builder is asked to write is what the parser reads back, and the
+    //! signature verifies with the CA's key.
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::IpAddr;
+    use toytls::x509::extensions::GeneralName;
+    use toytls::x509::verify::check_signature;
+
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9-]{0,10}[a-z0-9](\\.[a-z][a-z0-9]{0,8}){0,3}",
+            "\\*\\.[a-z]{1,8}\\.[a-z]{2,5}",
+            any::<[u8; 4]>().prop_map(|b| IpAddr::from(b).to_string()),
+            any::<[u8; 16]>().prop_map(|b| IpAddr::from(b).to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn builder_output_reads_back(
+            names in proptest::collection::vec(name(), 1..5),
+            start in -631_152_000i64..4_102_444_800,
+            length in 0i64..200 * 365 * DAY,
+        ) {
+            let m = made();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let (nb, na) = (UnixTime(start), UnixTime(start + length));
+            let cert = server_cert_with_key(
+                &mut rand::rng(), &m.ca, &m.ca_key, &m.leaf_key.public_key(), &refs, nb, na,
+            ).unwrap();
+            let again = Certificate::from_der(cert.der()).unwrap();
+            prop_assert_eq!(&again, &cert);
+            prop_assert_eq!(cert.not_before(), nb);
+            prop_assert_eq!(cert.not_after(), na);
+            prop_assert_eq!(cert.issuer(), m.ca.subject());
+            prop_assert_eq!(cert.subject().common_name_value(), Some(names[0].as_str()));
+            let want: Vec<GeneralName> = names
+                .iter()
+                .map(|n| match n.parse::<IpAddr>() {
+                    Ok(ip) => GeneralName::Ip(ip),
+                    Err(_) => GeneralName::Dns(n.clone()),
+                })
+                .collect();
+            prop_assert_eq!(cert.extensions().subject_alt_names.as_ref(), Some(&want));
+            prop_assert!(check_signature(&cert, &m.ca).is_ok());
+            prop_assert!(check_signature(&cert, &cert).is_err());
+        }
+    }
+}
