@@ -344,9 +344,10 @@ fn ctr_xor_vaes(round_keys: &RoundKeys, mut counter: u128, inc: Increment, data:
                 *block = inc.add(counter, i as u128).to_be_bytes();
             }
             for (i, block) in blocks.iter_mut().enumerate() {
-                // SAFETY: counter_blocks has VAES_BLOCKS * 16 bytes, and register i reads the
-                // 64 bytes of blocks 4i .. 4i+4; loadu needs no alignment.
-                *block = unsafe { _mm512_loadu_si512(counter_blocks[4 * i].as_ptr().cast()) };
+                let four = &counter_blocks.as_flattened()[64 * i..64 * i + 64];
+                // SAFETY: `four` is exactly 64 readable bytes (counter blocks 4i .. 4i+4, a
+                // bounds-checked slice of the whole array); loadu needs no alignment.
+                *block = unsafe { _mm512_loadu_si512(four.as_ptr().cast()) };
             }
         }
         counter = inc.add(counter, VAES_BLOCKS as u128);
