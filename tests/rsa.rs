@@ -517,3 +517,45 @@ fn pre_master_helper_random_on_wrong_version() {
     let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
     assert_random_each_time(key, &ct, [3, 3], &pms);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Blinding factors are reused by squaring and refreshed every 32 uses (see `rsa::private`).
+
+#[test]
+fn many_operations_span_several_blinding_refreshes_and_threads() {
+    let key = key(1024);
+    let public = key.public_key();
+    let mut rng = rng(12);
+    let ct = public
+        .encrypt_pkcs1v15(&mut rng, b"again and again")
+        .unwrap();
+    // 70 uses: the first pair, two refreshes, and squared pairs in between.
+    for i in 0..70 {
+        assert_eq!(
+            key.decrypt_pkcs1v15(&mut rng, &ct).unwrap(),
+            b"again and again",
+            "use {i}"
+        );
+    }
+    // A clone starts with its own blinding state and works the same.
+    let clone = key.clone();
+    assert_eq!(
+        clone.decrypt_pkcs1v15(&mut rng, &ct).unwrap(),
+        b"again and again"
+    );
+    // Concurrent use of one key from several threads.
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let ct = &ct;
+            s.spawn(move || {
+                let mut rng = StdRng::seed_from_u64(100 + t);
+                for _ in 0..20 {
+                    assert_eq!(
+                        key.decrypt_pkcs1v15(&mut rng, ct).unwrap(),
+                        b"again and again"
+                    );
+                }
+            });
+        }
+    });
+}

@@ -241,6 +241,8 @@ pub struct RsaPrivateKey {
     qinv: Zeroizing<Vec<u64>>,
     /// `d` itself, kept only so the key can be written out again ([`Self::components`]).
     d: Zeroizing<Vec<u64>>,
+    /// The current blinding pair (see [`private`]).
+    blinding: private::BlindingCache,
 }
 
 impl fmt::Debug for RsaPrivateKey {
@@ -337,6 +339,7 @@ impl RsaPrivateKey {
             n_mont,
             p: p_mont,
             q: q_mont,
+            blinding: private::BlindingCache::default(),
         })
     }
 

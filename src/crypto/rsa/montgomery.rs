@@ -19,16 +19,29 @@
 //! # Montgomery multiplication in one paragraph
 //! For an odd modulus `m` of `k` limbs let `R = 2^(64k)`. Represent `x` by `x*R mod m` (its
 //! "Montgomery form"). Then `MontMul(aR, bR) = aR * bR / R mod m = (ab)R mod m` stays in the form,
-//! and dividing by `R` is cheap: add the multiple of `m` that clears the lowest limb, shift one limb
-//! right, `k` times. We interleave that with the schoolbook product one limb of `b` at a time
-//! (the CIOS method of Koç, Acar and Kaliski, "Analyzing and Comparing Montgomery Multiplication
-//! Algorithms", 1996), so the running total never exceeds `k + 2` limbs. The result is below
-//! `2m`, and one masked subtraction brings it below `m`.
+//! and dividing by `R` is cheap: add the multiple `u*m` of the modulus that makes the low `k` limbs
+//! of `a*b + u*m` zero, and keep the high `k` limbs. The result is below `2m`, and one masked
+//! subtraction brings it below `m`.
+//!
+//! # How the multiplication is organised, and why
+//! Koç, Acar and Kaliski ("Analyzing and Comparing Montgomery Multiplication Algorithms", IEEE
+//! Micro 1996) compare the ways of interleaving the product with the reduction. We started with
+//! their CIOS method (row by row: add `a*b[i]`, then `u*m`, shift one limb) and measured it
+//! against FIPS (column by column: each output limb is one sum of products, kept in a 192-bit
+//! accumulator in registers). For 16 limbs on this machine (best of 300 runs of 50): CIOS 503 ns,
+//! FIPS 397 ns, and FIPS squaring, which computes each cross product `a[i]*a[j]` once and doubles
+//! it, 344 ns. The exponentiation is 80% squarings. So we use FIPS with a dedicated squaring. The
+//! common widths (16 limbs for each prime of RSA-2048, and 8, 24, 32, 48, 64) get their own copy
+//! of the loops with the width as a compile-time constant.
+//!
+//! Tried and dropped, because they measured slower or no faster: splitting the accumulator into
+//! two independent sums, unrolling the inner loops by four, reading one operand with a reversed
+//! iterator, and unrolling the whole 16-limb multiplication (3% faster, much harder to read).
 
 use num_bigint::BigUint;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::limbs::{adc, from_biguint, mac, sbb};
+use super::limbs::{adc, from_biguint, sbb};
 use crate::crypto::ct;
 
 /// Bits of exponent consumed per table lookup. 4 divides 64, so a window never straddles two
@@ -42,6 +55,8 @@ const TABLE_LEN: usize = 1 << WINDOW_BITS;
 pub(crate) struct MontModulus {
     /// The modulus, `k` limbs, little-endian.
     m: Vec<u64>,
+    /// The same limbs in reverse order (see [`mont_any_width`] for why).
+    m_rev: Vec<u64>,
     /// `-m^-1 mod 2^64`: the factor that makes the lowest limb vanish in a reduction step.
     m0inv: u64,
     /// `R^2 mod m`, to move numbers into Montgomery form.
@@ -53,6 +68,7 @@ pub(crate) struct MontModulus {
 impl Drop for MontModulus {
     fn drop(&mut self) {
         self.m.zeroize();
+        self.m_rev.zeroize();
         self.m0inv.zeroize();
         self.r2.zeroize();
         self.one.zeroize();
@@ -75,6 +91,7 @@ impl MontModulus {
         let r2 = from_biguint(&((&r * &r) % m), k)?;
         Some(MontModulus {
             m0inv: neg_inverse_mod_2_64(limbs[0]),
+            m_rev: limbs.iter().rev().copied().collect(),
             m: limbs,
             r2,
             one,
@@ -94,7 +111,12 @@ impl MontModulus {
     /// `out = a * b / R mod m`. Needs `a * b < m * R` (true when both are below `m`, or when one
     /// is below `m` and the other merely below `R`); the result is fully reduced, below `m`.
     pub(crate) fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64]) {
-        mont_mul(&self.m, self.m0inv, a, b, out);
+        mont_mul(&self.m, &self.m_rev, self.m0inv, a, b, out);
+    }
+
+    /// `out = a * a / R mod m`, the same as `mul(a, a, out)` but about a quarter cheaper.
+    pub(crate) fn sqr(&self, a: &[u64], out: &mut [u64]) {
+        mont_sqr(&self.m, &self.m_rev, self.m0inv, a, out);
     }
 
     /// `(a + b) mod m` for `a, b < m`, branch-free.
@@ -182,7 +204,7 @@ impl MontModulus {
         for &limb in exp.iter().rev() {
             for shift in (0..64).step_by(WINDOW_BITS).rev() {
                 for _ in 0..WINDOW_BITS {
-                    self.mul(&acc, &acc, &mut tmp);
+                    self.sqr(&acc, &mut tmp);
                     core::mem::swap(&mut acc, &mut tmp);
                 }
                 let window = (limb >> shift) & (TABLE_LEN as u64 - 1);
@@ -192,6 +214,34 @@ impl MontModulus {
             }
         }
         acc
+    }
+}
+
+impl MontModulus {
+    /// `base^e` in Montgomery form for a **public** exponent `e`, by left-to-right
+    /// square-and-multiply. It branches on the bits of `e`, which is fine only because `e` is
+    /// public (65537: 16 squarings and one multiplication). `base` may be secret: the sequence of
+    /// operations does not depend on it.
+    pub(crate) fn pow_public(&self, base: &[u64], e: &BigUint) -> Zeroizing<Vec<u64>> {
+        let k = self.limbs();
+        let mut acc = Zeroizing::new(self.one.clone());
+        let mut tmp = Zeroizing::new(vec![0u64; k]);
+        for bit in (0..e.bits()).rev() {
+            self.sqr(&acc, &mut tmp);
+            core::mem::swap(&mut acc, &mut tmp);
+            if e.bit(bit) {
+                self.mul(&acc, base, &mut tmp);
+                core::mem::swap(&mut acc, &mut tmp);
+            }
+        }
+        acc
+    }
+
+    /// The Montgomery form of a number already below `m`: one multiplication by `R^2`.
+    pub(crate) fn enter_mont(&self, x: &[u64]) -> Zeroizing<Vec<u64>> {
+        let mut out = Zeroizing::new(vec![0u64; self.limbs()]);
+        self.mul(x, &self.r2, &mut out);
+        out
     }
 }
 
@@ -218,35 +268,214 @@ fn neg_inverse_mod_2_64(m0: u64) -> u64 {
     x.wrapping_neg()
 }
 
-/// CIOS Montgomery multiplication, `out = a*b/R mod m` (see the module doc). `out` must not
-/// alias the inputs (the borrow checker makes sure of that).
-#[inline]
-fn mont_mul(m: &[u64], m0inv: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
-    let k = m.len();
-    let (a, b, t) = (&a[..k], &b[..k], &mut out[..k]);
-    t.fill(0);
-    // The running total is t[0..k] plus two more limbs, kept in `t_k` and (transiently) `t_k1`.
-    let mut t_k = 0u64;
-    for &bi in b {
-        // t += a * b[i]
-        let mut carry = 0;
-        for (tj, &aj) in t.iter_mut().zip(a) {
-            (*tj, carry) = mac(*tj, aj, bi, carry);
+/// Montgomery multiplication, `out = a*b/R mod m` (see the module doc). `out` must not alias
+/// the inputs (the borrow checker makes sure of that). `m_rev` is `m` with its limbs reversed.
+///
+/// The common widths get their own copy of the loops with the width as a compile-time constant
+/// (no bounds checks, the scratch copy on the stack); 16 limbs is each prime of RSA-2048.
+fn mont_mul(m: &[u64], m_rev: &[u64], m0inv: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
+    match m.len() {
+        8 => mont_mul_width::<8>(m, m_rev, m0inv, a, b, out),
+        16 => mont_mul_width::<16>(m, m_rev, m0inv, a, b, out),
+        24 => mont_mul_width::<24>(m, m_rev, m0inv, a, b, out),
+        32 => mont_mul_width::<32>(m, m_rev, m0inv, a, b, out),
+        48 => mont_mul_width::<48>(m, m_rev, m0inv, a, b, out),
+        64 => mont_mul_width::<64>(m, m_rev, m0inv, a, b, out),
+        k => {
+            let b_rev = Zeroizing::new(b[..k].iter().rev().copied().collect::<Vec<u64>>());
+            mont_columns::<false>(m, m_rev, m0inv, a, &b_rev, out);
         }
-        let (s, t_k1) = adc(t_k, carry, 0);
-
-        // t += u * m with u chosen so the lowest limb becomes 0, then drop that limb.
-        let u = t[0].wrapping_mul(m0inv);
-        let (_, mut carry) = mac(t[0], u, m[0], 0);
-        for j in 1..k {
-            (t[j - 1], carry) = mac(t[j], u, m[j], carry);
-        }
-        let (s, c) = adc(s, carry, 0);
-        t[k - 1] = s;
-        t_k = t_k1 + c;
     }
-    // t + t_k * R < 2m here.
-    reduce_once(m, t_k, t);
+}
+
+/// Montgomery squaring, `out = a*a/R mod m`: the same result as `mont_mul(a, a)`, with each
+/// cross product `a[i]*a[j]` computed once and doubled instead of twice.
+fn mont_sqr(m: &[u64], m_rev: &[u64], m0inv: u64, a: &[u64], out: &mut [u64]) {
+    match m.len() {
+        8 => mont_sqr_width::<8>(m, m_rev, m0inv, a, out),
+        16 => mont_sqr_width::<16>(m, m_rev, m0inv, a, out),
+        24 => mont_sqr_width::<24>(m, m_rev, m0inv, a, out),
+        32 => mont_sqr_width::<32>(m, m_rev, m0inv, a, out),
+        48 => mont_sqr_width::<48>(m, m_rev, m0inv, a, out),
+        64 => mont_sqr_width::<64>(m, m_rev, m0inv, a, out),
+        k => {
+            let a_rev = Zeroizing::new(a[..k].iter().rev().copied().collect::<Vec<u64>>());
+            mont_columns::<true>(m, m_rev, m0inv, a, &a_rev, out);
+        }
+    }
+}
+
+// Not inlined: each width is one compact, separately optimised function (measured: inlining all
+// of them into the dispatchers made the hot loops slower and less predictable).
+#[inline(never)]
+fn mont_mul_width<const N: usize>(
+    m: &[u64],
+    m_rev: &[u64],
+    m0inv: u64,
+    a: &[u64],
+    b: &[u64],
+    out: &mut [u64],
+) {
+    let mut b_rev = [0u64; N];
+    for (r, &x) in b_rev.iter_mut().zip(b[..N].iter().rev()) {
+        *r = x;
+    }
+    mont_columns::<false>(&m[..N], &m_rev[..N], m0inv, &a[..N], &b_rev, &mut out[..N]);
+    b_rev.zeroize();
+}
+
+#[inline(never)]
+fn mont_sqr_width<const N: usize>(
+    m: &[u64],
+    m_rev: &[u64],
+    m0inv: u64,
+    a: &[u64],
+    out: &mut [u64],
+) {
+    let mut a_rev = [0u64; N];
+    for (r, &x) in a_rev.iter_mut().zip(a[..N].iter().rev()) {
+        *r = x;
+    }
+    mont_columns::<true>(&m[..N], &m_rev[..N], m0inv, &a[..N], &a_rev, &mut out[..N]);
+    a_rev.zeroize();
+}
+
+/// Montgomery multiplication by columns ("product scanning", the FIPS method in Koç, Acar and
+/// Kaliski, 1996): digit `i` of `a*b + u*m` is computed as one column sum, where `u` is built one
+/// limb at a time so that each of the low `k` digits comes out zero. The high `k` digits are
+/// then `a*b/R` (plus at most one `m`), written to `out`. Compared with the row-by-row method
+/// this keeps the running sum in registers and lets squaring (`SQUARE`, with `b = a`) skip half
+/// the products.
+///
+/// Column `i` pairs `a[j]` with `b[i-j]`: one operand is read forwards, the other backwards. The
+/// caller passes the second operand reversed (`b_rev`) and the modulus keeps `m` reversed too,
+/// so both run forwards, which the compiler turns into a tighter loop (measured: 8% faster).
+///
+/// Every loop bound depends only on the width `k`, never on the values.
+#[inline(always)]
+fn mont_columns<const SQUARE: bool>(
+    m: &[u64],
+    m_rev: &[u64],
+    m0inv: u64,
+    a: &[u64],
+    b_rev: &[u64],
+    out: &mut [u64],
+) {
+    let k = m.len();
+    let (a, b_rev, m_rev, out) = (&a[..k], &b_rev[..k], &m_rev[..k], &mut out[..k]);
+    // out[..] holds u (the multiple of m being added) during the first half; the second half
+    // overwrites it with the result, always at an index below the u limbs still to be read.
+    let mut acc = Column::default();
+    for i in 0..k {
+        // Column i: j = 0..=i, and b[i-j] is b_rev[k-1-i+j].
+        let shift = k - 1 - i;
+        product_column::<SQUARE>(&mut acc, a, b_rev, i, 0, shift);
+        // u[j] * m[i-j] for the u limbs chosen so far ...
+        dot(&mut acc, &out[..i], &m_rev[shift..]);
+        // ... then u[i], chosen so that this digit becomes zero, times m[0].
+        let u = acc.low().wrapping_mul(m0inv);
+        acc.add_product(u, m[0]);
+        out[i] = u;
+        acc.shift_out();
+    }
+    for i in k..2 * k {
+        // Column i: j = i+1-k..k, and b[i-j] is b_rev[j - lo].
+        let lo = i + 1 - k;
+        product_column::<SQUARE>(&mut acc, a, b_rev, i, lo, 0);
+        dot(&mut acc, &out[lo..], m_rev);
+        out[i - k] = acc.shift_out();
+    }
+    // What is left is the top bit: the result is out + high*R < 2m.
+    let high = acc.shift_out();
+    reduce_once(m, high, out);
+}
+
+/// Adds column `i` of the product to `acc`: `a[j] * b[i-j]` for `j` from `lo` to the end of the
+/// column, with `b[i-j]` found at `b_rev[shift + j - lo]`. For squaring, each pair with
+/// `j < i-j` is computed once and added twice, plus `a[i/2]^2` on even columns.
+#[inline(always)]
+fn product_column<const SQUARE: bool>(
+    acc: &mut Column,
+    a: &[u64],
+    b_rev: &[u64],
+    i: usize,
+    lo: usize,
+    shift: usize,
+) {
+    if SQUARE {
+        let mid = i.div_ceil(2); // j < i - j exactly when j < mid
+        let mut cross = Column::default();
+        dot(&mut cross, &a[lo..mid], &b_rev[shift..]);
+        acc.add(cross);
+        acc.add(cross);
+        if i.is_multiple_of(2) {
+            acc.add_product(a[i / 2], a[i / 2]);
+        }
+    } else {
+        let hi = i.min(a.len() - 1);
+        dot(acc, &a[lo..=hi], &b_rev[shift..]);
+    }
+}
+
+/// `acc += sum of x[j] * y[j]` over the length of `x` (`y` may be longer).
+#[inline(always)]
+fn dot(acc: &mut Column, x: &[u64], y: &[u64]) {
+    for (&xj, &yj) in x.iter().zip(y) {
+        acc.add_product(xj, yj);
+    }
+}
+
+/// A 192-bit column accumulator: `c0 + c1 * 2^64 + c2 * 2^128`. A column sums at most `2k`
+/// products of two limbs, each below 2^128, so 192 bits never overflow for any width we accept.
+/// (Three `u64`s rather than a `u128` and a `u64`: the compiler then emits the plain
+/// add / add-with-carry / add-carry sequence per product.)
+#[derive(Clone, Copy, Default)]
+struct Column {
+    c0: u64,
+    c1: u64,
+    c2: u64,
+}
+
+impl Column {
+    /// `self += x * y`.
+    #[inline(always)]
+    fn add_product(&mut self, x: u64, y: u64) {
+        let p = (x as u128) * (y as u128);
+        self.add_wide(p as u64, (p >> 64) as u64, 0);
+    }
+
+    /// `self += lo + hi * 2^64 + top * 2^128`.
+    #[inline(always)]
+    fn add_wide(&mut self, lo: u64, hi: u64, top: u64) {
+        let (c0, carry) = self.c0.overflowing_add(lo);
+        let t = (self.c1 as u128) + (hi as u128) + (carry as u128);
+        self.c0 = c0;
+        self.c1 = t as u64;
+        self.c2 = self.c2.wrapping_add(top).wrapping_add((t >> 64) as u64);
+    }
+
+    /// `self += other`.
+    #[inline(always)]
+    fn add(&mut self, other: Column) {
+        self.add_wide(other.c0, other.c1, other.c2);
+    }
+
+    /// Removes and returns the lowest limb (the column's digit), keeping the rest as the carry
+    /// into the next column.
+    #[inline(always)]
+    fn shift_out(&mut self) -> u64 {
+        let digit = self.c0;
+        self.c0 = self.c1;
+        self.c1 = self.c2;
+        self.c2 = 0;
+        digit
+    }
+
+    /// The lowest limb, without removing it.
+    #[inline(always)]
+    fn low(&self) -> u64 {
+        self.c0
+    }
 }
 
 /// Given a value `t + high * R` below `2m` (`high` in {0, 1}), subtracts `m` once if the value is
@@ -346,6 +575,55 @@ mod tests {
             let e = from_biguint(&exp, k).unwrap();
             let got = mm.leave_mont(&mm.pow(&b_mont, &e));
             assert_eq!(to_biguint(&got), base.modpow(&exp, &m), "exp {exp:x}");
+            let public = mm.leave_mont(&mm.pow_public(&b_mont, &exp));
+            assert_eq!(
+                to_biguint(&public),
+                base.modpow(&exp, &m),
+                "public exp {exp:x}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_specialised_width_matches_biguint() {
+        // A simple deterministic generator is enough to fill limbs.
+        let mut state = 0x243f_6a88_85a3_08d3u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        };
+        for k in [8usize, 16, 24, 32, 48, 64, 5] {
+            let mut m_limbs: Vec<u64> = (0..k).map(|_| next()).collect();
+            m_limbs[0] |= 1;
+            m_limbs[k - 1] |= 1 << 63;
+            let m = to_biguint(&m_limbs);
+            let mm = MontModulus::new(&m).unwrap();
+            assert_eq!(mm.limbs(), k);
+            let r = BigUint::ONE << (64 * k);
+            let rinv = r.modinv(&m).unwrap();
+            let a = to_biguint(&(0..k).map(|_| next()).collect::<Vec<_>>()) % &m;
+            let b = &m - 1u32;
+            let (al, bl) = (from_biguint(&a, k).unwrap(), from_biguint(&b, k).unwrap());
+            let mut out = vec![0u64; k];
+            mm.mul(&al, &bl, &mut out);
+            assert_eq!(to_biguint(&out), (&a * &b * &rinv) % &m, "mul, {k} limbs");
+            mm.sqr(&al, &mut out);
+            assert_eq!(to_biguint(&out), (&a * &a * &rinv) % &m, "sqr, {k} limbs");
+            mm.sqr(&bl, &mut out);
+            assert_eq!(
+                to_biguint(&out),
+                (&b * &b * &rinv) % &m,
+                "sqr of m-1, {k} limbs"
+            );
+            let e = [next(), next()];
+            let got = mm.leave_mont(&mm.pow(&mm.enter_mont(&al), &e));
+            assert_eq!(
+                to_biguint(&got),
+                a.modpow(&to_biguint(&e), &m),
+                "pow, {k} limbs"
+            );
         }
     }
 

@@ -2,13 +2,16 @@
 //! Chinese Remainder Theorem, in constant time, and checked before the result is released.
 //!
 //! ```text
-//! blind     c' = c * r^e mod n          r random, fresh every call      (num-bigint: public/blinded)
-//! reduce    c'_p = c' mod p,  c'_q = c' mod q                           (Montgomery, constant time)
-//! exponent  m1 = c'_p^dp mod p,  m2 = c'_q^dq mod q                     (Montgomery, constant time)
-//! combine   h = qinv * (m1 - m2) mod p,  m' = m2 + h*q                  (Garner; constant time)
-//! check     m'^e mod n == c'                                            (num-bigint: blinded)
-//! unblind   m = m' * r^-1 mod n                                         (Montgomery, constant time)
+//! blind     c' = c * r^e mod n          r random, unknown to the attacker
+//! reduce    c'_p = c' mod p,  c'_q = c' mod q
+//! exponent  m1 = c'_p^dp mod p,  m2 = c'_q^dq mod q
+//! combine   h = qinv * (m1 - m2) mod p,  m' = m2 + h*q                  (Garner)
+//! check     m'^e mod n == c'
+//! unblind   m = m' * r^-1 mod n
 //! ```
+//!
+//! Every step runs on the fixed-width limbs of [`super::montgomery`]; `num-bigint` is only used
+//! to draw `r` and invert it.
 //!
 //! Why each step:
 //! - **Blinding** (Kocher 1996; RFC 8017 section 5.1.2 note): the exponentiation works on
@@ -17,20 +20,116 @@
 //!   end recovers `m`.
 //! - **CRT** (RFC 8017 5.1.2 step 2.b): two exponentiations with half-size numbers and exponents
 //!   are about four times cheaper than one full-size one.
-//! - **Constant time**: everything that touches the key or the unblinded result runs on fixed-width
-//!   limbs ([`super::montgomery`]); `num-bigint` only ever sees `r`, `c` and the blinded values.
+//! - **Constant time**: everything that touches the key or the result runs on fixed-width limbs,
+//!   with the same sequence of operations and memory accesses whatever the values.
 //! - **The check** guards against faults: if a glitch corrupted one CRT half, the faulty output
-//!   would reveal a factor of `n` (Boneh, DeMillo and Lipton, 1997). It costs one public operation.
+//!   would reveal a factor of `n` (Boneh, DeMillo and Lipton, 1997). With e = 65537 it costs 17
+//!   multiplications.
+//!
+//! # Where the blinding factors come from
+//! A fresh pair `(r^e, r^-1)` costs a modular inversion, which with `num-bigint` takes longer
+//! than the whole CRT exponentiation. So, as OpenSSL does, the key keeps one pair and, after each
+//! use, replaces it by its square: `(r^2)^e = (r^e)^2` and `(r^2)^-1 = (r^-1)^2`, two
+//! multiplications. Every [`REFRESH_AFTER`] uses the pair is drawn fresh from the caller's RNG.
+//! The pair lives behind a `Mutex`, so concurrent decryptions never share one.
+
+use std::sync::Mutex;
 
 use num_bigint::BigUint;
 use zeroize::Zeroizing;
 
 use super::RsaPrivateKey;
 use super::limbs;
+use super::montgomery::MontModulus;
+
+/// Uses of one blinding pair (squared in between) before a fresh one is drawn. OpenSSL's
+/// `BN_BLINDING_COUNTER` is the same.
+pub(super) const REFRESH_AFTER: u32 = 32;
 
 /// The private operation failed its self-check (see the module doc). Deliberately carries no
 /// detail.
 pub(super) struct Fault;
+
+/// A blinding pair in Montgomery form mod n: `r^e * R` and `r^-1 * R`.
+struct BlindingPair {
+    mask: Zeroizing<Vec<u64>>,
+    unmask: Zeroizing<Vec<u64>>,
+    uses_left: u32,
+}
+
+/// The key's current blinding pair (see the module doc). Cloning a key starts the clone with no
+/// pair, so two keys never share blinding factors.
+#[derive(Default)]
+pub(super) struct BlindingCache(Mutex<Option<BlindingPair>>);
+
+impl Clone for BlindingCache {
+    fn clone(&self) -> Self {
+        BlindingCache::default()
+    }
+}
+
+impl BlindingCache {
+    /// A pair to use now, leaving its square (or nothing, when it is worn out) for next time.
+    fn take<R: rand::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        n_mont: &MontModulus,
+        n: &BigUint,
+        e: &BigUint,
+    ) -> (Zeroizing<Vec<u64>>, Zeroizing<Vec<u64>>) {
+        // A panic while holding the lock cannot leave the pair half-updated in a way that matters
+        // (at worst it is reused once more), so a poisoned lock is simply taken over.
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pair = match slot.take() {
+            Some(pair) if pair.uses_left > 0 => pair,
+            _ => fresh_pair(rng, n_mont, n, e),
+        };
+        let k = n_mont.limbs();
+        let mut next_mask = Zeroizing::new(vec![0u64; k]);
+        let mut next_unmask = Zeroizing::new(vec![0u64; k]);
+        n_mont.mul(&pair.mask, &pair.mask, &mut next_mask);
+        n_mont.mul(&pair.unmask, &pair.unmask, &mut next_unmask);
+        *slot = Some(BlindingPair {
+            mask: next_mask,
+            unmask: next_unmask,
+            uses_left: pair.uses_left - 1,
+        });
+        (pair.mask, pair.unmask)
+    }
+}
+
+/// Draws `r` uniformly from `[1, n)` until it is invertible mod `n` (all but a negligible
+/// fraction are) and returns `(r^e R, r^-1 R)`. `num-bigint` sees only `r`, a fresh random value
+/// independent of the key and of any ciphertext.
+fn fresh_pair<R: rand::CryptoRng + ?Sized>(
+    rng: &mut R,
+    n_mont: &MontModulus,
+    n: &BigUint,
+    e: &BigUint,
+) -> BlindingPair {
+    let k = n_mont.limbs();
+    let mut buf = Zeroizing::new(vec![0u8; k * 8]);
+    loop {
+        rng.fill_bytes(&mut buf);
+        let r = BigUint::from_bytes_be(&buf) % n;
+        if r == BigUint::ZERO {
+            continue;
+        }
+        let Some(r_inv) = r.modinv(n) else {
+            continue;
+        };
+        let r_mont = n_mont.enter_mont(&limbs::from_biguint(&r, k).expect("reduced mod n"));
+        let r_inv = limbs::from_biguint(&r_inv, k).expect("reduced mod n");
+        return BlindingPair {
+            mask: n_mont.pow_public(&r_mont, e),
+            unmask: n_mont.enter_mont(&r_inv),
+            uses_left: REFRESH_AFTER,
+        };
+    }
+}
 
 impl RsaPrivateKey {
     /// RSADP / RSASP1 (RFC 8017 5.1.2, 5.2.1) on `c < n`, returning `c^d mod n` as exactly
@@ -40,33 +139,21 @@ impl RsaPrivateKey {
         rng: &mut R,
         c: &BigUint,
     ) -> Result<Zeroizing<Vec<u8>>, Fault> {
-        let n = &self.public.n;
-        let e = &self.public.e;
-        let kn = self.n_mont.limbs();
-        debug_assert!(c < n);
+        let n_mont = &self.n_mont;
+        let kn = n_mont.limbs();
+        debug_assert!(c < &self.public.n);
+        let c = limbs::from_biguint(c, kn).expect("c < n");
 
-        // Blinding factor r in [1, n) with an inverse mod n (all but a negligible fraction of r).
-        let (r, r_inv) = loop {
-            let mut buf = vec![0u8; self.public.modulus_len()];
-            rng.fill_bytes(&mut buf);
-            let r = BigUint::from_bytes_be(&buf) % n;
-            if r == BigUint::ZERO {
-                continue;
-            }
-            if let Some(inv) = r.modinv(n) {
-                break (r, inv);
-            }
-        };
-        let c_blind = (c * r.modpow(e, n)) % n;
-        let c_blind_limbs = limbs::from_biguint(&c_blind, kn).expect("reduced mod n");
+        // Blind: c' = c * r^e (a Montgomery product with r^e R).
+        let (mask, unmask) = self
+            .blinding
+            .take(rng, n_mont, &self.public.n, &self.public.e);
+        let mut c_blind = Zeroizing::new(vec![0u64; kn]);
+        n_mont.mul(&c, &mask, &mut c_blind);
 
         // Two half-size exponentiations.
-        let m1 = self
-            .p
-            .pow(&self.p.enter_mont_wide(&c_blind_limbs), &self.dp);
-        let m2_mont = self
-            .q
-            .pow(&self.q.enter_mont_wide(&c_blind_limbs), &self.dq);
+        let m1 = self.p.pow(&self.p.enter_mont_wide(&c_blind), &self.dp);
+        let m2_mont = self.q.pow(&self.q.enter_mont_wide(&c_blind), &self.dq);
         let m2 = self.q.leave_mont(&m2_mont);
 
         // Garner: h = qinv * (m1 - m2) mod p. m1 is in Montgomery form mod p, so we bring m2 into
@@ -85,16 +172,17 @@ impl RsaPrivateKey {
         limbs::add_assign(&mut m_blind, &m2);
         m_blind.truncate(kn);
 
-        // Fault check on blinded values: m'^e must give back c'.
-        if limbs::to_biguint(&m_blind).modpow(e, n) != c_blind {
+        // Fault check: m'^e must give back c'. (Values are blinded; the comparison's result is
+        // "the hardware works", not a secret.)
+        let check =
+            n_mont.leave_mont(&n_mont.pow_public(&n_mont.enter_mont(&m_blind), &self.public.e));
+        if check[..] != c_blind[..] {
             return Err(Fault);
         }
 
-        // Unblind: m = m' * r^-1 mod n, as a Montgomery product with (r^-1 * R mod n).
-        let r_inv_mont = (r_inv << (64 * kn)) % n;
-        let r_inv_mont = limbs::from_biguint(&r_inv_mont, kn).expect("reduced mod n");
+        // Unblind: m = m' * r^-1 (a Montgomery product with r^-1 R).
         let mut m = Zeroizing::new(vec![0u64; kn]);
-        self.n_mont.mul(&m_blind, &r_inv_mont, &mut m);
+        n_mont.mul(&m_blind, &unmask, &mut m);
 
         let mut out = Zeroizing::new(vec![0u8; self.public.modulus_len()]);
         limbs::to_be_bytes(&m, &mut out);
