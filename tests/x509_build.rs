@@ -297,6 +297,22 @@ fn refused_inputs() {
         server_cert_with_key(rng, &m.ca, &m.ca_key, &key, &["localhost"], b, a),
         Err(CertError::Build(_))
     ));
+    // An EC key is not an RSA key.
+    let dir = TempDir::new("ec-key");
+    openssl(
+        dir.path(),
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "ec.pem",
+        ],
+    );
+    let err = parse_private_key(&dir.read("ec.pem")).unwrap_err();
+    assert!(err.to_string().contains("id-ecPublicKey, not RSA"), "{err}");
     // Key files that are not keys.
     assert!(matches!(
         parse_private_key(&m.dir.read("ca.pem")),

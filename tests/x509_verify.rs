@@ -83,6 +83,8 @@ fn pki() -> &'static Pki {
         // Legacy: no subjectAltName at all, the CN is the name.
         pki.simple("cn-only", "/CN=localhost", "leaf", int, "basicConstraints = CA:FALSE\n");
         pki.cert("sha384", "/CN=localhost", "leaf", int, &lh, START, END, "sha384");
+        // A self-signed server certificate, trusted only by being a trust anchor itself.
+        pki.simple("self", "/CN=self", "leaf", None, &lh);
         pki
     })
 }
@@ -426,4 +428,19 @@ fn empty_chain() {
     let err = verify_server_chain(&[], &certs(&["root"]), "localhost", UnixTime(NOW)).unwrap_err();
     assert_eq!(err, CertError::NoCertificate);
     assert_eq!(err.alert(), AlertDescription::BadCertificate);
+}
+
+#[test]
+fn a_trust_anchor_may_be_the_server_certificate_itself() {
+    expect(&["self"], "self", "localhost", Ok(()));
+    expect(
+        &["self"],
+        "root",
+        "localhost",
+        Err((
+            "no certificate in the chain is signed by a trusted CA; the top one was issued by \
+             'CN=self'",
+            AlertDescription::UnknownCa,
+        )),
+    );
 }
