@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
-use entries::{RECORD_FIX_VERSION, RECORD_TRACE};
+use entries::{RECORD_CONN, RECORD_FIX_VERSION, RECORD_TRACE};
 
 use toytls::alert::AlertDescription;
 use toytls::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
@@ -234,6 +234,43 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         dir,
         "client_flight_protected",
         &record_input(RECORD_FIX_VERSION | RECORD_TRACE, [0; 4], &stream),
+    )?;
+
+    // The same flight with a ClientHello in front, read through a connection's handshake
+    // reassembler: ClientHello and the start of ClientKeyExchange share a record, the rest of
+    // ClientKeyExchange comes in the next one, and the transport hands out a few bytes at a time.
+    let mut stream = Vec::new();
+    let mut l = layer();
+    let hello_and_kx = [&f.client_hello[..], &f.client_key_exchange].concat();
+    let (first, second) = hello_and_kx.split_at(f.client_hello.len() + 100);
+    l.write_records(&mut stream, ContentType::Handshake, first)?;
+    l.write_records(&mut stream, ContentType::Handshake, second)?;
+    l.write_records(
+        &mut stream,
+        ContentType::ChangeCipherSpec,
+        &ChangeCipherSpec::BYTES,
+    )?;
+    l.set_write_protection(entries::record_protection());
+    l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
+    l.write_records(
+        &mut stream,
+        ContentType::ApplicationData,
+        b"GET / HTTP/1.0\r\n\r\n",
+    )?;
+    l.write_records(
+        &mut stream,
+        ContentType::Alert,
+        &AlertMessage::close_notify().to_bytes(),
+    )?;
+    write(
+        dir,
+        "conn_client_flight",
+        &record_input(RECORD_CONN, [0; 4], &stream),
+    )?;
+    write(
+        dir,
+        "conn_client_flight_chunked",
+        &record_input(RECORD_CONN, [3, 1, 0, 250], &stream),
     )?;
 
     // The largest record allowed, protected.

@@ -28,10 +28,13 @@ use std::sync::{Arc, OnceLock};
 use toytls::clock::{FixedClock, UnixTime};
 use toytls::codec::Reader as TlsReader;
 use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
+use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::keys::MasterSecret;
 use toytls::messages::SessionId;
-use toytls::messages::{AlertMessage, ChangeCipherSpec, HandshakeMessage};
+use toytls::messages::{
+    AlertMessage, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
+};
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::session::Session;
 use toytls::stream::TlsStream;
@@ -68,6 +71,9 @@ pub const RECORD_SETTINGS_LEN: usize = 5;
 pub const RECORD_FIX_VERSION: u8 = 1;
 /// Settings byte 0, bit 1: a trace sink is attached (the trace path copies wire bytes).
 pub const RECORD_TRACE: u8 = 2;
+/// Settings byte 0, bit 2: read through a connection's handshake reassembler instead (see
+/// [`record_conn`]).
+pub const RECORD_CONN: u8 = 4;
 
 /// The fixed keys the record target switches to when it reads a ChangeCipherSpec, so that the
 /// corpus can hold records really protected under them (see `examples/fuzz_corpus.rs`).
@@ -104,6 +110,16 @@ impl Read for Chunked<'_> {
     }
 }
 
+/// What a connection writes (alerts) goes nowhere.
+impl Write for Chunked<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The record deframer fed arbitrary bytes in arbitrary chunks.
 ///
 /// Input: `[flags, s0, s1, s2, s3, stream...]`; the chunk sizes cycle through `s0..s3`. Records
@@ -114,6 +130,9 @@ pub fn record(data: &[u8]) -> usize {
         return 0;
     }
     let flags = data[0];
+    if flags & RECORD_CONN != 0 {
+        return record_conn(data);
+    }
     let stream = &data[RECORD_SETTINGS_LEN..];
     let sink = (flags & RECORD_TRACE != 0).then(TraceLog::new);
     let tracer = Tracer::new(
@@ -168,6 +187,46 @@ pub fn record(data: &[u8]) -> usize {
         drop(sink.take());
     }
     records
+}
+
+/// The record layer under a connection's handshake reassembler ([`Conn::read_message`]), fed in
+/// the same arbitrary chunks: the messages a server reads (ClientHello, ClientKeyExchange,
+/// ChangeCipherSpec, Finished under the fixed keys), then application data until the first error.
+/// Handshake messages may span records and share them (RFC 5246 6.2.1); the reassembler must
+/// never buffer more than arrived. Returns the number of steps that succeeded.
+pub fn record_conn(data: &[u8]) -> usize {
+    let io = Chunked {
+        data: &data[RECORD_SETTINGS_LEN..],
+        pos: 0,
+        sizes: [data[1], data[2], data[3], data[4]],
+        turn: 0,
+    };
+    let mut conn = Conn::new(io, Tracer::new(Side::Server, None));
+    if data[0] & RECORD_FIX_VERSION != 0 {
+        conn.rec.fix_version();
+    }
+    let mut steps = 0;
+    let handshake = |conn: &mut Conn<Chunked>, steps: &mut usize| -> toytls::error::Result<()> {
+        conn.read_message::<ClientHello>()?;
+        *steps += 1;
+        conn.read_message::<ClientKeyExchange>()?;
+        *steps += 1;
+        conn.read_change_cipher_spec(record_protection())?;
+        *steps += 1;
+        conn.read_message::<Finished>()?;
+        *steps += 1;
+        Ok(())
+    };
+    if handshake(&mut conn, &mut steps).is_ok() {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = conn.read_app_data(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            steps += 1;
+        }
+    }
+    steps
 }
 
 // ---------------------------------------------------------------------------------------------
