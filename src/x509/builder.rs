@@ -3,7 +3,7 @@
 //!
 //! A certificate is the DER of a `TBSCertificate` (see [`super::cert`]) plus the issuer's signature
 //! over exactly those bytes. Building one is therefore: write the TBS with the
-//! [`Writer`](super::der_write::Writer), sign it with the issuer's RSA key (RSASSA-PKCS1-v1_5 with
+//! [`Writer`], sign it with the issuer's RSA key (RSASSA-PKCS1-v1_5 with
 //! SHA-256), wrap both in the outer SEQUENCE, and parse the result back as a check.
 //!
 //! What goes in (RFC 5280 4.1 and 4.2, as the CA/Browser Forum baseline profile expects):

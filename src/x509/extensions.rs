@@ -15,6 +15,7 @@
 use super::der::{DerError, Reader, tag};
 use super::error::CertError;
 use super::oid;
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 /// RFC 5280 4.2.1.9 `BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
@@ -142,7 +143,8 @@ impl Extensions {
             // SIZE (1..MAX)
             return Err(malformed(DerError::Truncated));
         }
-        let mut seen: Vec<Vec<u8>> = Vec::new();
+        // A set, so that a hostile certificate with very many extensions costs linear time.
+        let mut seen: HashSet<&[u8]> = HashSet::new();
         while !list.is_empty() {
             let mut ext = list.sequence().map_err(&malformed)?;
             let id = ext.oid().map_err(&malformed)?;
@@ -159,13 +161,12 @@ impl Extensions {
             let value = ext.octet_string().map_err(&malformed)?;
             ext.finish().map_err(&malformed)?;
 
-            if seen.iter().any(|s| s == id.as_bytes()) {
+            if !seen.insert(id.as_bytes()) {
                 return Err(CertError::DuplicateExtension {
                     cert: cert.to_string(),
                     oid: oid::describe(id),
                 });
             }
-            seen.push(id.as_bytes().to_vec());
             exts.present.push((oid::describe(id), critical));
 
             // Each known extension's value must be exactly one value of its type.
@@ -186,12 +187,11 @@ impl Extensions {
             } else if id == oid::AUTHORITY_KEY_IDENTIFIER {
                 read_authority_key_id(&mut inner).map(|v| exts.authority_key_id = v)
             } else {
+                // An unknown extension's value is not ours to judge; only whether it is critical.
                 if critical {
                     exts.unknown_critical.push(id.to_string());
                 }
-                // An unknown extension's value is not ours to judge.
-                inner = Reader::new(&[]);
-                Ok(())
+                continue;
             };
             result.map_err(CertError::der(what))?;
             inner.finish().map_err(CertError::der(what))?;
