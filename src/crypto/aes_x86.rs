@@ -77,7 +77,8 @@ impl Vaes {
         ok.then_some(Vaes(()))
     }
 
-    /// The AES-NI token that a VAES-capable CPU necessarily also has.
+    /// The AES-NI token (`detect` checked AES-NI as well), for key expansion, single blocks and
+    /// the tail of the CTR loop.
     pub(crate) fn aes_ni(self) -> AesNi {
         AesNi(())
     }
