@@ -137,8 +137,7 @@ pub fn record(data: &[u8]) -> usize {
     let sink = (flags & RECORD_TRACE != 0).then(TraceLog::new);
     let tracer = Tracer::new(
         Side::Server,
-        sink.clone()
-            .map(|s| s as std::sync::Arc<dyn toytls::trace::TraceSink>),
+        sink.clone().map(|s| s as Arc<dyn toytls::trace::TraceSink>),
     );
     let mut layer = RecordLayer::new(tracer);
     if flags & RECORD_FIX_VERSION != 0 {
@@ -195,6 +194,9 @@ pub fn record(data: &[u8]) -> usize {
 /// Handshake messages may span records and share them (RFC 5246 6.2.1); the reassembler must
 /// never buffer more than arrived. Returns the number of steps that succeeded.
 pub fn record_conn(data: &[u8]) -> usize {
+    if data.len() < RECORD_SETTINGS_LEN {
+        return 0;
+    }
     let io = Chunked {
         data: &data[RECORD_SETTINGS_LEN..],
         pos: 0,
