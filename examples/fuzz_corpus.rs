@@ -425,6 +425,16 @@ fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> 
         write(server_dir, name, &handshake_input(ss, &client_bytes))?;
         write(client_dir, name, &handshake_input(cs, &server_bytes))?;
         if name == "full" {
+            // The same with a trace sink attached, as `--trace` runs it.
+            let traced = |mut v: Vec<u8>| {
+                v[0] |= entries::HANDSHAKE_TRACE;
+                v
+            };
+            let (s, c) = (&client_bytes, &server_bytes);
+            write(server_dir, "full_traced", &traced(handshake_input(ss, s)))?;
+            write(client_dir, "full_traced", &traced(handshake_input(cs, c)))?;
+        }
+        if name == "full" {
             // Just the first flight: the ClientHello record alone, and the server's first flight.
             let first = |b: &[u8]| -> Vec<u8> {
                 let len = 5 + u16::from_be_bytes([b[3], b[4]]) as usize;

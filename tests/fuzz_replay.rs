@@ -152,7 +152,7 @@ fn unknown_target_names_are_refused() {
 /// plus the 4 bytes of application data ("ping" or "pong") the peer sent before close_notify.
 fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)]) {
     let expect = |name: &str| match name {
-        "full" | "resumed" | "resumption_refused" => Some(5),
+        "full" | "resumed" | "full_traced" | "resumption_refused" => Some(5),
         // A first flight alone stops at the end of the input: no handshake.
         "client_hello" | "server_hello_flight" => Some(0),
         _ => None,
@@ -164,7 +164,7 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)]) {
             assert_eq!(*n, want, "fuzz/corpus/{target}/{name}");
         }
     }
-    assert_eq!(recorded, 4, "fuzz/corpus/{target}/: recorded connections");
+    assert_eq!(recorded, 5, "fuzz/corpus/{target}/: recorded connections");
 }
 
 #[test]

@@ -370,6 +370,9 @@ fn check_times(v: &Value) {
                 if tag == *t {
                     assert_eq!(text.as_bytes(), &bytes[..], "time does not round-trip");
                 }
+                // Whatever form it was in, the encoding we would write means the same instant.
+                let again = time::parse_time(tag, text.as_bytes()).expect("our own time parses");
+                assert_eq!(again, when, "re-encoded time means another instant");
             }
         }
         Value::Primitive(..) => {}
@@ -383,6 +386,9 @@ fn check_times(v: &Value) {
 /// server in its cache, the client in its store for `localhost:443`), so the abbreviated
 /// handshake is reachable too.
 pub const HANDSHAKE_SESSION: u8 = 1;
+/// Settings byte 0 of the handshake targets, bit 1: a trace sink is attached, as in the demo and
+/// `--trace` (every message received is rendered field by field, hostile ones included).
+pub const HANDSHAKE_TRACE: u8 = 2;
 /// The name the client connects to, and the name on the fixed server certificate.
 pub const HANDSHAKE_HOST: &str = "localhost";
 pub const HANDSHAKE_PORT: u16 = 443;
@@ -498,7 +504,11 @@ pub fn server(data: &[u8]) -> usize {
     let Some((&flags, input)) = data.split_first() else {
         return 0;
     };
-    let config = Arc::new(server_config(flags & HANDSHAKE_SESSION != 0));
+    let mut config = server_config(flags & HANDSHAKE_SESSION != 0);
+    if flags & HANDSHAKE_TRACE != 0 {
+        config.trace = Some(TraceLog::new());
+    }
+    let config = Arc::new(config);
     let peer = Peer { input };
     match TlsStream::accept(peer, config) {
         Ok(mut stream) => 1 + echo(&mut stream),
@@ -513,7 +523,11 @@ pub fn client(data: &[u8]) -> usize {
     let Some((&flags, input)) = data.split_first() else {
         return 0;
     };
-    let config = Arc::new(client_config(flags & HANDSHAKE_SESSION != 0));
+    let mut config = client_config(flags & HANDSHAKE_SESSION != 0);
+    if flags & HANDSHAKE_TRACE != 0 {
+        config.trace = Some(TraceLog::new());
+    }
+    let config = Arc::new(config);
     let peer = Peer { input };
     match TlsStream::connect(peer, config, HANDSHAKE_HOST, HANDSHAKE_PORT) {
         Ok(mut stream) => 1 + echo(&mut stream),
