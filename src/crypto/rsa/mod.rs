@@ -9,7 +9,7 @@
 //! as factoring `n`.
 //!
 //! Raw RSA is deterministic and malleable, so the number that goes through it is a *padded block*
-//! the size of the modulus (see [`pkcs1`] for both layouts): random nonzero padding for
+//! the size of the modulus (see `pkcs1` for both layouts): random nonzero padding for
 //! encryption (RFC 8017 7.2), the fixed `0x00 0x01 0xff.. 0x00 DigestInfo hash` for signatures
 //! (RFC 8017 8.2).
 //!
@@ -23,11 +23,12 @@
 //! [`RsaPublicKey::verify_pkcs1v15_sha256`].
 //!
 //! # Files
-//! - [`keygen`]: random primes (trial division, Miller-Rabin), `e`, `d` and the CRT values.
-//! - [`pkcs1`]: the two padding formats, with a constant-time check of the encryption padding.
-//! - [`private`]: the private operation, blinded and split by the CRT.
-//! - [`montgomery`] and [`limbs`]: the constant-time fixed-width arithmetic the private operation
-//!   runs on.
+//! - `keygen`: random primes (trial division, Miller-Rabin), `e`, `d` and the CRT values.
+//! - `pkcs1`: the two padding formats, with a constant-time check of the encryption padding.
+//! - `private`: the private operation, blinded and split by the CRT.
+//! - `montgomery` and `limbs`: the constant-time fixed-width arithmetic the private operation
+//!   runs on; `montgomery_ifma`: the same exponentiation with AVX-512 IFMA instructions, for the
+//!   1024-bit primes of RSA-2048 on CPUs that have them (the only `unsafe` in this module).
 //!
 //! # Constant time, and why `num-bigint` is not enough
 //! `num-bigint` is a general-purpose library: its numbers shrink to fit their value, its loops end
@@ -38,7 +39,7 @@
 //! So this module uses `num-bigint` only where nothing is secret or where the value is blinded:
 //! parsing, key generation, the public operation, and preparing the blinding factors. Everything
 //! that depends on `d`, `p`, `q` or on an unblinded result runs on fixed-width `u64` limbs with a
-//! fixed-window Montgomery exponentiation and constant-time table reads ([`montgomery`]).
+//! fixed-window Montgomery exponentiation and constant-time table reads (`montgomery`).
 //!
 //! # Wiping keys
 //! The private key's limb vectors (the primes in Montgomery form, `dp`, `dq`, `qinv`, `d`) are ours
@@ -51,6 +52,8 @@
 mod keygen;
 mod limbs;
 mod montgomery;
+#[cfg(target_arch = "x86_64")]
+mod montgomery_ifma;
 mod pkcs1;
 mod private;
 
@@ -241,7 +244,7 @@ pub struct RsaPrivateKey {
     qinv: Zeroizing<Vec<u64>>,
     /// `d` itself, kept only so the key can be written out again ([`Self::components`]).
     d: Zeroizing<Vec<u64>>,
-    /// The current blinding pair (see [`private`]).
+    /// The current blinding pair (see `private`).
     blinding: private::BlindingCache,
 }
 
@@ -343,7 +346,7 @@ impl RsaPrivateKey {
         })
     }
 
-    /// Generates a new key with a modulus of exactly `bits` bits and `e = 65537` (see [`keygen`]
+    /// Generates a new key with a modulus of exactly `bits` bits and `e = 65537` (see `keygen`
     /// for the recipe and the number of Miller-Rabin rounds). Supported sizes: 1024 to 8192 bits.
     pub fn generate<R: rand::CryptoRng + ?Sized>(
         rng: &mut R,

@@ -34,6 +34,12 @@
 //! common widths (16 limbs for each prime of RSA-2048, and 8, 24, 32, 48, 64) get their own copy
 //! of the loops with the width as a compile-time constant.
 //!
+//! On x86-64 CPUs with AVX-512 IFMA, 1024-bit moduli (the primes of RSA-2048) go to
+//! [`super::montgomery_ifma`] instead, which does eight 52-bit multiplications per instruction:
+//! a full 1024-bit exponentiation takes 225 µs there against 470 µs here and 627 µs for
+//! `BigUint::modpow` (best of 100 on this machine). The portable code is always built, is the
+//! fallback everywhere else, and is tested against the same oracle.
+//!
 //! Tried and dropped, because they measured slower or no faster: splitting the accumulator into
 //! two independent sums, unrolling the inner loops by four, reading one operand with a reversed
 //! iterator, and unrolling the whole 16-limb multiplication (3% faster, much harder to read).
@@ -63,6 +69,9 @@ pub(crate) struct MontModulus {
     r2: Vec<u64>,
     /// `R mod m`, the Montgomery form of 1.
     one: Vec<u64>,
+    /// The AVX-512 IFMA backend, for 1024-bit moduli on CPUs that have it.
+    #[cfg(target_arch = "x86_64")]
+    ifma: Option<super::montgomery_ifma::Ifma1024>,
 }
 
 impl Drop for MontModulus {
@@ -92,6 +101,12 @@ impl MontModulus {
         Some(MontModulus {
             m0inv: neg_inverse_mod_2_64(limbs[0]),
             m_rev: limbs.iter().rev().copied().collect(),
+            #[cfg(target_arch = "x86_64")]
+            ifma: if k == 16 {
+                super::montgomery_ifma::Ifma1024::new(m)
+            } else {
+                None
+            },
             m: limbs,
             r2,
             one,
@@ -182,6 +197,22 @@ impl MontModulus {
         out
     }
 
+    /// `x^exp mod m` for a plain `x < m` (not in Montgomery form), returning a plain result.
+    /// Uses the AVX-512 IFMA backend when the CPU has it and `m` has 1024 bits or a few less,
+    /// the portable code otherwise; both are constant time in the same sense.
+    pub(crate) fn pow_plain(&self, x: &[u64], exp: &[u64]) -> Zeroizing<Vec<u64>> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ifma) = &self.ifma {
+            return ifma.pow(x, exp);
+        }
+        self.pow_plain_portable(x, exp)
+    }
+
+    /// [`Self::pow_plain`] with the portable code, whatever the CPU.
+    pub(crate) fn pow_plain_portable(&self, x: &[u64], exp: &[u64]) -> Zeroizing<Vec<u64>> {
+        self.leave_mont(&self.pow(&self.enter_mont(x), exp))
+    }
+
     /// `base^exp` in Montgomery form (`base` is in Montgomery form, so is the result), in time
     /// that depends only on `self.limbs()` and `exp.len()`.
     ///
@@ -260,7 +291,7 @@ fn select_entry(table: &[u64], k: usize, index: u64, out: &mut [u64]) {
 /// `-m0^-1 mod 2^64` for odd `m0`, by Newton's iteration: if `x*m0 = 1 mod 2^j` then
 /// `x*(2 - m0*x)` is an inverse mod `2^(2j)`. Starting from 1 (an inverse mod 2), six steps reach
 /// 64 bits.
-fn neg_inverse_mod_2_64(m0: u64) -> u64 {
+pub(crate) fn neg_inverse_mod_2_64(m0: u64) -> u64 {
     let mut x: u64 = 1;
     for _ in 0..6 {
         x = x.wrapping_mul(2u64.wrapping_sub(m0.wrapping_mul(x)));
@@ -481,7 +512,7 @@ impl Column {
 /// Given a value `t + high * R` below `2m` (`high` in {0, 1}), subtracts `m` once if the value is
 /// at least `m`, with a mask instead of a branch.
 #[inline]
-fn reduce_once(m: &[u64], high: u64, t: &mut [u64]) {
+pub(crate) fn reduce_once(m: &[u64], high: u64, t: &mut [u64]) {
     // Trial subtraction, only to learn the borrow.
     let mut borrow = 0;
     for (&tj, &mj) in t.iter().zip(m) {

@@ -151,19 +151,21 @@ impl RsaPrivateKey {
         let mut c_blind = Zeroizing::new(vec![0u64; kn]);
         n_mont.mul(&c, &mask, &mut c_blind);
 
-        // Two half-size exponentiations.
-        let m1 = self.p.pow(&self.p.enter_mont_wide(&c_blind), &self.dp);
-        let m2_mont = self.q.pow(&self.q.enter_mont_wide(&c_blind), &self.dq);
-        let m2 = self.q.leave_mont(&m2_mont);
+        // Two half-size exponentiations, on c' reduced mod p and mod q.
+        let c_p = self.p.leave_mont(&self.p.enter_mont_wide(&c_blind));
+        let c_q = self.q.leave_mont(&self.q.enter_mont_wide(&c_blind));
+        let m1 = self.p.pow_plain(&c_p, &self.dp);
+        let m2 = self.q.pow_plain(&c_q, &self.dq);
 
-        // Garner: h = qinv * (m1 - m2) mod p. m1 is in Montgomery form mod p, so we bring m2 into
-        // the same form; the Montgomery product with qinv (plain form) then lands in plain form.
+        // Garner: h = qinv * (m1 - m2) mod p. The Montgomery product of (m1 - m2) R with qinv
+        // lands in plain form.
         let kp = self.p.limbs();
-        let m2_mod_p = self.p.enter_mont_wide(&m2);
+        let m2_mod_p = self.p.leave_mont(&self.p.enter_mont_wide(&m2));
         let mut diff = Zeroizing::new(vec![0u64; kp]);
         self.p.sub(&m1, &m2_mod_p, &mut diff);
+        let diff_mont = self.p.enter_mont(&diff);
         let mut h = Zeroizing::new(vec![0u64; kp]);
-        self.p.mul(&diff, &self.qinv, &mut h);
+        self.p.mul(&diff_mont, &self.qinv, &mut h);
 
         // m' = m2 + h*q. It is below n (so it fits in kn limbs; any limbs above are zero).
         let q_limbs = self.q.modulus();
