@@ -24,6 +24,12 @@ use std::ops::Range;
 /// chains are the largest messages; 64 KiB holds chains of a dozen 4096-bit certificates.
 pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
 
+/// The most handshake bytes toytls accepts from a peer over a whole handshake (`spec/limits.md`):
+/// one message of the largest size plus 16 KiB for all the others. A server's flight is one
+/// certificate chain and a few small messages, a client's one hello and a few small messages, so
+/// an honest peer stays far below it; a hostile one cannot make us hash and buffer more.
+pub const MAX_HANDSHAKE_TOTAL: usize = MAX_HANDSHAKE_MESSAGE + (1 << 14);
+
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -74,6 +80,8 @@ pub struct Conn<T> {
     /// Handshake bytes received but not yet consumed as whole messages (RFC 5246 6.2.1: messages
     /// may span records, and several may share one).
     hs_buf: Vec<u8>,
+    /// Handshake bytes received so far, checked against [`MAX_HANDSHAKE_TOTAL`].
+    hs_received: usize,
     /// Our handshake messages not yet sent: one flight goes out together, coalesced into as few
     /// records as possible.
     flight: Vec<u8>,
@@ -91,6 +99,7 @@ impl<T: Read + Write> Conn<T> {
             tracer,
             state: State::Open,
             hs_buf: Vec::new(),
+            hs_received: 0,
             flight: Vec::new(),
             transcript: Sha256::new(),
             app_pending: 0..0,
@@ -218,6 +227,17 @@ impl<T: Read + Write> Conn<T> {
             let (typ, range) = self.rec.read_record(&mut self.io)?;
             match typ {
                 ContentType::Handshake => {
+                    // Count before buffering: the total is refused as soon as the record that
+                    // crosses it arrives, without keeping its bytes.
+                    self.hs_received += range.len();
+                    if self.hs_received > MAX_HANDSHAKE_TOTAL {
+                        return Err(Error::decode(
+                            "handshake",
+                            format!(
+                                "the peer sent more than toytls's limit of {MAX_HANDSHAKE_TOTAL} handshake bytes"
+                            ),
+                        ));
+                    }
                     let data = self.rec.plaintext(range);
                     self.hs_buf.extend_from_slice(data);
                 }
@@ -378,5 +398,128 @@ fn expected_name(t: HandshakeType) -> &'static str {
         HandshakeType::CertificateVerify => "CertificateVerify",
         HandshakeType::ClientKeyExchange => "ClientKeyExchange",
         HandshakeType::Finished => "Finished",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::AlertDescription;
+    use crate::trace::Side;
+
+    /// A transport that reads from `input` (then end of stream) and collects what is written.
+    struct Scripted {
+        input: std::io::Cursor<Vec<u8>>,
+        output: Vec<u8>,
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.output.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn conn(input: Vec<u8>) -> Conn<Scripted> {
+        let io = Scripted {
+            input: std::io::Cursor::new(input),
+            output: vec![],
+        };
+        Conn::new(io, Tracer::new(Side::Server, None))
+    }
+
+    /// Plaintext handshake records carrying `data`, 2^14 bytes at most each.
+    fn records(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in data.chunks(crate::record::MAX_PLAINTEXT) {
+            out.extend_from_slice(&[22, 3, 3]);
+            out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+
+    fn header(typ: u8, len: usize) -> Vec<u8> {
+        let l = (len as u32).to_be_bytes();
+        vec![typ, l[1], l[2], l[3]]
+    }
+
+    #[test]
+    fn a_handshake_message_over_the_limit_is_refused_from_its_header_alone() {
+        // Only the 4-byte header of a Certificate claiming MAX + 1 bytes arrives.
+        let mut c = conn(records(&header(11, MAX_HANDSHAKE_MESSAGE + 1)));
+        let e = c.read_message::<CertificateMsg>().unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{e}");
+        assert_eq!(e.alert(), Some(AlertDescription::DecodeError));
+        // The largest 24-bit length too.
+        let mut c = conn(records(&header(1, (1 << 24) - 1)));
+        assert!(matches!(
+            c.read_message::<ClientHello>(),
+            Err(Error::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn a_message_of_exactly_the_limit_is_reassembled_from_many_records() {
+        // A Certificate of exactly MAX_HANDSHAKE_MESSAGE bytes: one certificate filling it.
+        let cert_len = MAX_HANDSHAKE_MESSAGE - 6;
+        let mut msg = header(11, MAX_HANDSHAKE_MESSAGE);
+        msg.extend_from_slice(&((cert_len + 3) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&(cert_len as u32).to_be_bytes()[1..]);
+        msg.resize(4 + MAX_HANDSHAKE_MESSAGE, 0x30);
+        let mut c = conn(records(&msg));
+        let m = c.read_message::<CertificateMsg>().unwrap();
+        assert_eq!(m.chain.len(), 1);
+        assert_eq!(m.chain[0].len(), cert_len);
+    }
+
+    #[test]
+    fn buffering_follows_the_bytes_that_arrived_not_the_declared_length() {
+        // A ClientHello declaring 60000 bytes, of which 100 arrive before the transport ends.
+        let mut data = header(1, 60_000);
+        data.extend_from_slice(&[0u8; 100]);
+        let mut c = conn(records(&data));
+        assert!(matches!(
+            c.read_message::<ClientHello>(),
+            Err(Error::Truncated)
+        ));
+        assert_eq!(c.hs_buf.len(), 104);
+        assert!(
+            c.hs_buf.capacity() < 1024,
+            "reserved {} bytes for 104 received",
+            c.hs_buf.capacity()
+        );
+    }
+
+    #[test]
+    fn the_whole_handshake_is_limited_too() {
+        // Two ClientKeyExchange messages of the largest size, back to back: the first is read
+        // whole; the second is refused on the record that crosses MAX_HANDSHAKE_TOTAL, before it
+        // is complete.
+        let mut big = header(16, MAX_HANDSHAKE_MESSAGE);
+        big.extend_from_slice(&((MAX_HANDSHAKE_MESSAGE - 2) as u16).to_be_bytes());
+        big.resize(4 + MAX_HANDSHAKE_MESSAGE, 7);
+        let mut data = big.clone();
+        data.extend_from_slice(&big);
+        let mut c = conn(records(&data));
+        let first = c.read_message::<ClientKeyExchange>().unwrap();
+        assert_eq!(first.encrypted_pre_master.len(), MAX_HANDSHAKE_MESSAGE - 2);
+        let e = c.read_message::<ClientKeyExchange>().unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("handshake bytes"), "{text}");
+        assert_eq!(e.alert(), Some(AlertDescription::DecodeError));
+        // Refused one record past the limit: the crossing record was counted, not kept.
+        assert!(c.hs_received > MAX_HANDSHAKE_TOTAL);
+        assert!(c.hs_received <= MAX_HANDSHAKE_TOTAL + crate::record::MAX_PLAINTEXT);
+        assert!(c.hs_buf.len() < MAX_HANDSHAKE_MESSAGE);
     }
 }

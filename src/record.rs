@@ -336,6 +336,32 @@ mod tests {
     }
 
     #[test]
+    fn a_protected_record_that_opens_to_more_than_2_14_bytes_is_record_overflow() {
+        // RFC 5246 6.2.3 / 7.2.2: record_overflow also when a record decrypts to more than the
+        // plaintext limit. Only a peer holding the keys can make one (the MAC is checked first), so
+        // seal it by hand, bypassing write_records' splitting.
+        let mut p = toy();
+        let n = MAX_PLAINTEXT + 1;
+        let frag_len = n + p.tag_len();
+        assert!(frag_len <= MAX_CIPHERTEXT);
+        let mut rec = vec![23, 3, 3];
+        rec.extend_from_slice(&(frag_len as u16).to_be_bytes());
+        rec.resize(HEADER_LEN + frag_len, 0x5A);
+        p.seal(0, 23, [3, 3], &mut rec[HEADER_LEN..]);
+        let mut r = layer();
+        r.set_read_protection(toy());
+        let e = r.read_record(&mut &rec[..]).unwrap_err();
+        assert!(
+            matches!(e, Error::RecordOverflow { len, max: MAX_PLAINTEXT } if len == n),
+            "{e}"
+        );
+        assert_eq!(
+            e.alert(),
+            Some(crate::alert::AlertDescription::RecordOverflow)
+        );
+    }
+
+    #[test]
     fn empty_handshake_alert_and_ccs_records_are_rejected() {
         for t in [20u8, 21, 22] {
             let rec = [t, 3, 3, 0, 0];
