@@ -172,13 +172,15 @@ impl Client<'_> {
     /// RFC 5246 7.4.1.3: the server's choices must be among our offers: TLS 1.2, one of our
     /// suites, null compression, and only extensions we sent.
     fn read_server_hello<T: Read + Write>(&mut self, conn: &mut Conn<T>) -> Result<ServerHello> {
+        // We offered only TLS 1.2, so every record from the server must say {3, 3}, the one
+        // carrying ServerHello included (a server answering another version fails here).
+        conn.rec.fix_version();
         let sh: ServerHello = conn.read_message()?;
         if sh.server_version != ProtocolVersion::TLS12 {
             return Err(Error::ProtocolVersion {
                 offered: sh.server_version.0,
             });
         }
-        conn.rec.fix_version();
         if !self.config.suites.contains(&sh.cipher_suite)
             || suites::lookup(sh.cipher_suite).is_none()
         {
