@@ -131,10 +131,14 @@ impl End {
 impl Read for End {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.pos == self.buf.len() {
-            match self.rx.recv() {
+            // A test that waits this long is stuck: fail it instead of hanging.
+            match self.rx.recv_timeout(std::time::Duration::from_secs(20)) {
                 Ok(b) => {
                     self.buf = b;
                     self.pos = 0;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(std::io::ErrorKind::TimedOut.into());
                 }
                 Err(_) => return Ok(0),
             }
@@ -152,6 +156,130 @@ impl Write for End {
             Some(tx) if tx.send(b.to_vec()).is_ok() => Ok(b.len()),
             _ => Err(std::io::ErrorKind::BrokenPipe.into()),
         }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Which way a record travels through [`proxy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Way {
+    ToServer,
+    ToClient,
+}
+
+/// What [`proxy`] does with one record.
+pub enum Action {
+    Forward(Vec<u8>),
+    /// Forward these records instead (re-fragmenting, duplicating).
+    Many(Vec<Vec<u8>>),
+    /// Send the next record first, then this one (reordering).
+    SwapWithNext(Vec<u8>),
+}
+
+/// Reads one whole record (header and fragment); `None` at EOF.
+pub fn read_record(r: &mut impl Read) -> Option<Vec<u8>> {
+    let mut rec = vec![0u8; 5];
+    r.read_exact(&mut rec).ok()?;
+    let len = u16::from_be_bytes([rec[3], rec[4]]) as usize;
+    rec.resize(5 + len, 0);
+    r.read_exact(&mut rec[5..]).ok()?;
+    Some(rec)
+}
+
+/// A man in the middle: returns the client's and the server's transport; every record passing
+/// between them goes through `edit(way, index_in_that_direction, record)`.
+pub fn proxy(edit: impl Fn(Way, usize, Vec<u8>) -> Action + Send + Sync + 'static) -> (End, End) {
+    let (client_end, proxy_c) = pipe();
+    let (server_end, proxy_s) = pipe();
+    let edit = Arc::new(edit);
+    let (c_rx, c_tx) = proxy_c.split();
+    let (s_rx, s_tx) = proxy_s.split();
+    for (way, mut from, mut to) in [(Way::ToServer, c_rx, s_tx), (Way::ToClient, s_rx, c_tx)] {
+        let edit = edit.clone();
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while let Some(rec) = read_record(&mut from) {
+                let out = match edit(way, i, rec) {
+                    Action::Forward(r) => vec![r],
+                    Action::Many(rs) => rs,
+                    Action::SwapWithNext(r) => {
+                        i += 1;
+                        match read_record(&mut from) {
+                            Some(next) => vec![next, r],
+                            None => vec![r],
+                        }
+                    }
+                };
+                i += 1;
+                // Like a kernel socket buffer, keep accepting what the sender writes even after
+                // the receiver has gone, so the sender sees the receiver's alert rather than a
+                // broken pipe.
+                for r in out {
+                    let _ = to.write_all(&r);
+                }
+            }
+        });
+    }
+    (client_end, server_end)
+}
+
+/// The reading half of an [`End`].
+pub struct EndReader {
+    rx: Receiver<Vec<u8>>,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+/// The writing half of an [`End`].
+pub struct EndWriter {
+    tx: Sender<Vec<u8>>,
+}
+
+impl End {
+    pub fn split(self) -> (EndReader, EndWriter) {
+        (
+            EndReader {
+                rx: self.rx,
+                buf: self.buf,
+                pos: self.pos,
+            },
+            EndWriter {
+                tx: self.tx.expect("split an open end"),
+            },
+        )
+    }
+}
+
+impl Read for EndReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            // A test that waits this long is stuck: fail it instead of hanging.
+            match self.rx.recv_timeout(std::time::Duration::from_secs(20)) {
+                Ok(b) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(std::io::ErrorKind::TimedOut.into());
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for EndWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.tx
+            .send(b.to_vec())
+            .map(|_| b.len())
+            .map_err(|_| std::io::ErrorKind::BrokenPipe.into())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
