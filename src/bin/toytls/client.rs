@@ -29,6 +29,10 @@ pub struct ClientArgs {
     /// Print every trace event (messages, secrets, records) to stderr.
     #[arg(long)]
     trace: bool,
+    /// Cipher suites in order of preference, comma-separated: `toy` (our
+    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
+    #[arg(long, default_value = "toy,gcm")]
+    suites: String,
     /// After the first connection, connect N more times resuming the session.
     #[arg(long, default_value_t = 0)]
     reconnect: u32,
@@ -53,6 +57,7 @@ fn client(args: ClientArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
+    config.suites = toytls::suites::parse_suite_list(&args.suites)?;
     let config = Arc::new(config);
     let host = args
         .addr

@@ -45,6 +45,10 @@ pub struct ServerArgs {
     /// Print every trace event (messages, secrets, records) to stderr.
     #[arg(long)]
     trace: bool,
+    /// Cipher suites in order of preference, comma-separated: `toy` (our
+    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
+    #[arg(long, default_value = "toy,gcm")]
+    suites: String,
 }
 
 pub fn run(args: ServerArgs) -> ExitCode {
@@ -73,6 +77,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
+    config.suites = toytls::suites::parse_suite_list(&args.suites)?;
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
