@@ -534,7 +534,7 @@ fn client_refuses_unexpected_server_messages() {
     assert!(matches!(e, Error::UnexpectedMessage { .. }), "{e}");
     assert_eq!(a, [21, 3, 3, 0, 2, 2, 10]);
     // A suite we did not offer.
-    let (e, a) = against_client(vec![sh(0x009c, 0x0303, 0)]);
+    let (e, a) = against_client(vec![sh(0x002f, 0x0303, 0)]);
     assert!(matches!(e, Error::IllegalParameter(_)), "{e}");
     assert_eq!(a, [21, 3, 3, 0, 2, 2, 47]);
     // TLS 1.1.
