@@ -36,6 +36,7 @@ pub mod error;
 pub mod keys;
 pub mod messages;
 pub mod record;
+pub mod serve;
 pub mod server;
 pub mod session;
 pub mod stream;

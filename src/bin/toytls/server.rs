@@ -1,27 +1,25 @@
 //! `toytls server`: serves TLS on a TCP address until stopped.
 //!
-//! One thread per connection, at most `MAX_CONNECTIONS` at once (more are refused by closing
-//! them), with read and write timeouts so an idle peer cannot hold a slot forever. `--echo` (the
-//! default) echoes application data; `--http` answers HTTP/1.x requests with a page describing the
-//! connection, or with N bytes for `GET /bytes/N`.
+//! Connections are served by [`toytls::serve`]: one thread each, at most `--max-connections` at
+//! once (more wait to be accepted), a handshake deadline and read/write timeouts, so an idle or
+//! trickling peer holds one slot until its deadline and no more. Each failed connection is one
+//! line on stderr; the server keeps serving. `--echo` (the default) echoes application data;
+//! `--http` answers HTTP/1.x requests with a page describing the connection, or with N bytes for
+//! `GET /bytes/N`.
 
 use crate::render::StderrTrace;
 use clap::Args;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use toytls::config::ServerConfig;
+use toytls::serve::ServerLimits;
 use toytls::stream::TlsStream;
 use toytls::suites::suite_name;
 
-/// Connections served at once; more are closed right away.
-const MAX_CONNECTIONS: usize = 64;
-/// Read and write timeout of every connection.
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest `GET /bytes/N` answered.
 const MAX_BYTES: u64 = 1 << 30;
 
@@ -49,6 +47,22 @@ pub struct ServerArgs {
     /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
     #[arg(long, default_value = "toy,gcm")]
     suites: String,
+    /// Connections served at once; more wait until one ends.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client has from connecting to the end of its handshake.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    handshake_timeout: f64,
+    /// Seconds any read or write may wait after the handshake.
+    #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
+    io_timeout: f64,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds in (0, 86400]")),
+    }
 }
 
 pub fn run(args: ServerArgs) -> ExitCode {
@@ -83,56 +97,28 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("toytls server listening on {addr}");
-    let active = Arc::new(AtomicUsize::new(0));
-    for tcp in listener.incoming() {
-        let Ok(tcp) = tcp else { continue };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
-            eprintln!("refusing a connection: {MAX_CONNECTIONS} already open");
-            continue;
+    let limits = ServerLimits {
+        max_connections: args.max_connections as usize,
+        handshake_timeout: Duration::from_secs_f64(args.handshake_timeout),
+        io_timeout: Duration::from_secs_f64(args.io_timeout),
+    };
+    let http = args.http;
+    let handler = move |tls: &mut TlsStream<toytls::serve::TimedStream>| {
+        if http {
+            serve_http(tls).map_err(toytls::error::Error::Io)
+        } else {
+            toytls::serve::echo(tls)
         }
-        let config = config.clone();
-        let active = active.clone();
-        let http = args.http;
-        std::thread::spawn(move || {
-            let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-            if let Err(e) = handle(tcp, config, http) {
-                eprintln!("{peer}: {e}");
-            }
-            active.fetch_sub(1, Ordering::SeqCst);
-        });
-    }
-    Ok(())
-}
-
-fn handle(tcp: TcpStream, config: Arc<ServerConfig>, http: bool) -> Result<(), String> {
-    tcp.set_read_timeout(Some(IO_TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    tcp.set_write_timeout(Some(IO_TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    let _ = tcp.set_nodelay(true);
-    let mut tls = TlsStream::accept(tcp, config).map_err(|e| format!("handshake failed: {e}"))?;
-    if http {
-        serve_http(&mut tls).map_err(|e| e.to_string())
-    } else {
-        echo(&mut tls).map_err(|e| e.to_string())
-    }
-}
-
-/// Echo until the client's close_notify, then answer with ours.
-fn echo(tls: &mut TlsStream<TcpStream>) -> toytls::error::Result<()> {
-    let mut buf = vec![0u8; 1 << 14];
-    loop {
-        let n = tls.read_data(&mut buf)?;
-        if n == 0 {
-            return tls.close();
-        }
-        tls.write_data(&buf[..n])?;
-    }
+    };
+    // One line per failed connection; the server goes on.
+    toytls::serve::serve(listener, config, limits, handler, |line| {
+        eprintln!("{line}")
+    })
+    .map_err(|e| format!("accepting connections failed: {e}"))
 }
 
 /// One HTTP/1.x request, one answer, close_notify.
-fn serve_http(tls: &mut TlsStream<TcpStream>) -> std::io::Result<()> {
+fn serve_http<T: Read + Write>(tls: &mut TlsStream<T>) -> std::io::Result<()> {
     let mut req = Vec::new();
     let mut buf = [0u8; 4096];
     while !req.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -1,0 +1,291 @@
+//! A TCP server that keeps serving when some of its peers are hostile (`spec/limits.md`).
+//!
+//! [`serve`] accepts connections on a `TcpListener` and runs each on its own thread: the TLS
+//! handshake ([`TlsStream::accept`]) and then the caller's handler. Three limits bound what one
+//! peer can cost:
+//!
+//! - **Connection slots**: at most [`ServerLimits::max_connections`] connections are served at
+//!   once. When all slots are taken the server stops accepting until one frees up; new clients wait
+//!   in the kernel's listen queue (their handshake simply starts later) instead of being dropped.
+//! - **Handshake deadline**: the whole handshake must finish within
+//!   [`ServerLimits::handshake_timeout`] of the accept. A client that sends nothing, or one byte a
+//!   second, holds one slot until then and is dropped at the deadline: every read and write during
+//!   the handshake is given only the time left ([`TimedStream`]), so trickling bytes does not buy
+//!   more time.
+//! - **Read and write timeouts**: after the handshake every read and write must make progress
+//!   within [`ServerLimits::io_timeout`].
+//!
+//! A failed connection never stops the server: its error is passed to the `log` callback (one line
+//! per connection) and its slot is freed, also if the handler panics.
+
+use crate::config::ServerConfig;
+use crate::error::{Error, Result};
+use crate::stream::TlsStream;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// What one connection may cost the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Time from accept to the end of the handshake.
+    pub handshake_timeout: Duration,
+    /// Longest wait for one read or write after the handshake.
+    pub io_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    /// 64 connections, a 10 s handshake deadline, 30 s read and write timeouts.
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: 64,
+            handshake_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A `TcpStream` whose reads and writes time out, and that during the handshake also stops at a
+/// deadline: each call gets the smaller of the I/O timeout and the time left.
+pub struct TimedStream {
+    tcp: TcpStream,
+    io_timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl TimedStream {
+    /// Wraps `tcp` with `io_timeout` for every read and write, and, if given, a `deadline` no
+    /// call may pass.
+    pub fn new(
+        tcp: TcpStream,
+        io_timeout: Duration,
+        deadline: Option<Instant>,
+    ) -> std::io::Result<Self> {
+        tcp.set_read_timeout(Some(io_timeout))?;
+        tcp.set_write_timeout(Some(io_timeout))?;
+        Ok(TimedStream {
+            tcp,
+            io_timeout,
+            deadline,
+        })
+    }
+
+    /// Lifts the deadline (the handshake is over); the I/O timeout stays.
+    pub fn clear_deadline(&mut self) -> std::io::Result<()> {
+        self.deadline = None;
+        self.tcp.set_read_timeout(Some(self.io_timeout))?;
+        self.tcp.set_write_timeout(Some(self.io_timeout))
+    }
+
+    /// The socket underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    /// The timeout for the next call: the time left before the deadline, at most the I/O timeout.
+    fn time_left(&self) -> std::io::Result<Option<Duration>> {
+        let Some(deadline) = self.deadline else {
+            return Ok(None);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                ErrorKind::TimedOut,
+                "the handshake deadline passed",
+            ));
+        }
+        Ok(Some(left.min(self.io_timeout)))
+    }
+
+    /// Names a timeout for what it was: the handshake deadline or the I/O timeout (the socket
+    /// only says "would block").
+    fn explain(&self, e: std::io::Error) -> std::io::Error {
+        if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+            return e;
+        }
+        let why = match self.deadline {
+            Some(d) if Instant::now() >= d => "the handshake deadline passed".to_string(),
+            _ => format!("no progress for {:?} (I/O timeout)", self.io_timeout),
+        };
+        std::io::Error::new(ErrorKind::TimedOut, why)
+    }
+}
+
+impl Read for TimedStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(t) = self.time_left()? {
+            self.tcp.set_read_timeout(Some(t))?;
+        }
+        self.tcp.read(buf).map_err(|e| self.explain(e))
+    }
+}
+
+impl Write for TimedStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(t) = self.time_left()? {
+            self.tcp.set_write_timeout(Some(t))?;
+        }
+        self.tcp.write(buf).map_err(|e| self.explain(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+/// Counts the connections being served and makes the acceptor wait when all slots are taken.
+struct Slots {
+    used: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+/// One taken slot; dropping it (also while unwinding from a panic) frees it.
+struct Slot(Arc<Slots>);
+
+impl Slots {
+    fn take(self: &Arc<Self>) -> Slot {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used >= self.max {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += 1;
+        Slot(self.clone())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut used = self.0.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// Serves `listener` until accepting fails for good: each connection runs the TLS handshake
+/// under `limits` and then `handler`. Every failed connection is reported to `log` as one line
+/// naming the peer. Never returns while the listener works.
+pub fn serve<H, L>(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    limits: ServerLimits,
+    handler: H,
+    log: L,
+) -> std::io::Result<()>
+where
+    H: Fn(&mut TlsStream<TimedStream>) -> Result<()> + Send + Sync + 'static,
+    L: Fn(String) + Send + Sync + 'static,
+{
+    let slots = Arc::new(Slots {
+        used: Mutex::new(0),
+        freed: Condvar::new(),
+        max: limits.max_connections.max(1),
+    });
+    let handler = Arc::new(handler);
+    let log = Arc::new(log);
+    loop {
+        // Wait for a free slot before accepting: while all are taken, new clients queue in the
+        // kernel and are served in turn.
+        let slot = slots.take();
+        let (tcp, peer) = match listener.accept() {
+            Ok(x) => x,
+            Err(e) if is_transient(&e) => {
+                log(format!("accept failed: {e}"));
+                // Out of file descriptors and the like: give connections time to finish.
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let (config, handler, log2) = (config.clone(), handler.clone(), log.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("toytls {peer}"))
+            .spawn(move || {
+                let _slot = slot;
+                if let Err(e) = connection(tcp, config, limits, &*handler) {
+                    log2(format!("{peer}: {e}"));
+                }
+            });
+        if let Err(e) = spawned {
+            log(format!("{peer}: cannot start a thread: {e}"));
+        }
+    }
+}
+
+/// Errors of `accept` that concern one connection or a passing shortage, not the listener.
+fn is_transient(e: &std::io::Error) -> bool {
+    !matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported)
+}
+
+/// One connection: the handshake under the deadline, then the handler under the I/O timeouts.
+fn connection<H>(
+    tcp: TcpStream,
+    config: Arc<ServerConfig>,
+    limits: ServerLimits,
+    handler: &H,
+) -> std::result::Result<(), ConnectionError>
+where
+    H: Fn(&mut TlsStream<TimedStream>) -> Result<()>,
+{
+    let _ = tcp.set_nodelay(true);
+    let deadline = Instant::now() + limits.handshake_timeout;
+    let io = TimedStream::new(tcp, limits.io_timeout, Some(deadline))
+        .map_err(|e| ConnectionError::Handshake(Error::Io(e)))?;
+    let mut tls = TlsStream::accept(io, config).map_err(ConnectionError::Handshake)?;
+    tls.get_mut()
+        .clear_deadline()
+        .map_err(|e| ConnectionError::After(Error::Io(e)))?;
+    handler(&mut tls).map_err(ConnectionError::After)
+}
+
+/// Why a connection failed, for the log line.
+enum ConnectionError {
+    Handshake(Error),
+    After(Error),
+}
+
+impl std::fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectionError::Handshake(e) => write!(f, "handshake failed: {e}"),
+            ConnectionError::After(e) => write!(f, "connection failed: {e}"),
+        }
+    }
+}
+
+/// Binds `addr` and serves it on a background thread; returns the bound address (tests and
+/// tools that need a server in-process). Failed connections go to `log`.
+pub fn spawn<H, L>(
+    addr: &str,
+    config: Arc<ServerConfig>,
+    limits: ServerLimits,
+    handler: H,
+    log: L,
+) -> std::io::Result<SocketAddr>
+where
+    H: Fn(&mut TlsStream<TimedStream>) -> Result<()> + Send + Sync + 'static,
+    L: Fn(String) + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind(addr)?;
+    let local = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("toytls acceptor".into())
+        .spawn(move || serve(listener, config, limits, handler, log))?;
+    Ok(local)
+}
+
+/// A handler that echoes application data until the client's close_notify, then answers with
+/// ours.
+pub fn echo<T: Read + Write>(tls: &mut TlsStream<T>) -> Result<()> {
+    let mut buf = vec![0u8; crate::record::MAX_PLAINTEXT];
+    loop {
+        let n = tls.read_data(&mut buf)?;
+        if n == 0 {
+            return tls.close();
+        }
+        tls.write_data(&buf[..n])?;
+    }
+}

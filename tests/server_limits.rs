@@ -1,0 +1,284 @@
+//! The server against hostile peers over loopback (`spec/limits.md`, issue 6): a client that
+//! sends nothing or trickles one byte at a time holds one connection slot and is dropped at the
+//! handshake deadline; garbage and half-open clients fail alone, one log line each; and after all
+//! of them a good client still gets served, by the library's `serve` and by `toytls server`.
+
+mod common;
+
+use common::{client_config, pki, server_config};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use toytls::serve::{ServerLimits, echo, spawn};
+use toytls::stream::TlsStream;
+
+/// Every socket in these tests gives up after this long, so nothing can hang.
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn start(limits: ServerLimits) -> (SocketAddr, Log) {
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    let addr = spawn(
+        "127.0.0.1:0",
+        Arc::new(server_config(7)),
+        limits,
+        echo,
+        move |line| sink.lock().unwrap().push(line),
+    )
+    .unwrap();
+    (addr, log)
+}
+
+fn tcp(addr: SocketAddr) -> TcpStream {
+    let t = TcpStream::connect(addr).unwrap();
+    t.set_read_timeout(Some(SOCKET_TIMEOUT)).unwrap();
+    t.set_write_timeout(Some(SOCKET_TIMEOUT)).unwrap();
+    t
+}
+
+/// A full handshake and an echoed message; panics on any failure.
+fn good_client(addr: SocketAddr, seed: u64) {
+    let cfg = Arc::new(client_config(seed));
+    let mut tls = TlsStream::connect(tcp(addr), cfg, "localhost", addr.port()).unwrap();
+    tls.write_all(b"still serving?").unwrap();
+    let mut got = [0u8; 14];
+    tls.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"still serving?");
+    tls.close().unwrap();
+    let mut rest = Vec::new();
+    tls.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+}
+
+/// Waits until the server closes `t` (EOF or reset); returns how long that took.
+fn time_until_closed(t: &mut TcpStream) -> Duration {
+    let start = Instant::now();
+    let mut buf = [0u8; 512];
+    loop {
+        match t.read(&mut buf) {
+            Ok(0) | Err(_) => return start.elapsed(),
+            // An alert may come first; keep reading until the close.
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Waits (bounded) until `log` holds `n` lines.
+fn wait_for_lines(log: &Log, n: usize) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let lines = log.lock().unwrap().clone();
+        if lines.len() >= n || start.elapsed() > SOCKET_TIMEOUT {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_silent_client_holds_its_slot_until_the_deadline_and_the_next_client_waits_for_it() {
+    let deadline = Duration::from_millis(400);
+    let (addr, log) = start(ServerLimits {
+        max_connections: 1,
+        handshake_timeout: deadline,
+        io_timeout: Duration::from_secs(5),
+    });
+    let mut silent = tcp(addr);
+    // Give the acceptor time to hand the only slot to the silent client.
+    std::thread::sleep(Duration::from_millis(50));
+    // The good client queues behind it and is served once the slot frees up.
+    let started = Instant::now();
+    let good = std::thread::spawn(move || good_client(addr, 1));
+    let held = time_until_closed(&mut silent);
+    good.join().unwrap();
+    let waited = started.elapsed();
+    assert!(
+        held >= deadline - Duration::from_millis(100),
+        "dropped after {held:?}, before the deadline"
+    );
+    assert!(
+        held < deadline * 4,
+        "held for {held:?}: not dropped at the deadline"
+    );
+    assert!(
+        waited >= deadline - Duration::from_millis(150),
+        "the second client was served after {waited:?}: it did not wait for the only slot"
+    );
+    let lines = wait_for_lines(&log, 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("handshake failed"), "{lines:?}");
+}
+
+#[test]
+fn a_client_trickling_one_byte_at_a_time_is_dropped_at_the_deadline() {
+    // The I/O timeout alone would never fire: a byte arrives every 50 ms. The deadline must.
+    let deadline = Duration::from_millis(500);
+    let (addr, log) = start(ServerLimits {
+        max_connections: 4,
+        handshake_timeout: deadline,
+        io_timeout: Duration::from_secs(5),
+    });
+    // A plaintext handshake record announcing a 200-byte ClientHello, sent a byte at a time by a
+    // thread while this one waits for the server to hang up.
+    let mut hello = vec![22, 3, 3, 0, 204, 1, 0, 0, 200, 3, 3];
+    hello.resize(5 + 204, 0);
+    let mut t = tcp(addr);
+    let mut writer = t.try_clone().unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let trickle = std::thread::spawn(move || {
+        let mut sent = 0;
+        for b in &hello {
+            if stop2.load(std::sync::atomic::Ordering::SeqCst) || writer.write_all(&[*b]).is_err() {
+                break;
+            }
+            sent += 1;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        sent
+    });
+    let held = time_until_closed(&mut t);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sent = trickle.join().unwrap();
+    assert!(sent < 209, "the whole trickled hello went through");
+    assert!(
+        held >= deadline - Duration::from_millis(100),
+        "dropped after {held:?}"
+    );
+    assert!(
+        held < deadline * 4,
+        "held for {held:?}, deadline {deadline:?}"
+    );
+    let lines = wait_for_lines(&log, 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("deadline"), "{lines:?}");
+}
+
+/// Garbage, a half-open client, a client that hangs up mid-record and a silent one, all at once;
+/// then a good client.
+fn hostile_clients(addr: SocketAddr) -> Vec<TcpStream> {
+    let mut garbage = tcp(addr);
+    garbage.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut half_open = tcp(addr);
+    half_open.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut cut = tcp(addr);
+    cut.write_all(&[22, 3, 3, 0x40, 0, 1, 0]).unwrap();
+    drop(cut);
+    let mut oversized = tcp(addr);
+    oversized.write_all(&[22, 3, 3, 0xFF, 0xFF]).unwrap();
+    let silent = tcp(addr);
+    // Wait for the server's answers to the ones it can answer at once.
+    for t in [&mut garbage, &mut half_open, &mut oversized] {
+        time_until_closed(t);
+    }
+    vec![silent]
+}
+
+#[test]
+fn garbage_half_open_and_silent_clients_fail_alone_and_a_good_client_is_served() {
+    let (addr, log) = start(ServerLimits {
+        max_connections: 8,
+        handshake_timeout: Duration::from_millis(600),
+        io_timeout: Duration::from_secs(5),
+    });
+    let mut silent = hostile_clients(addr);
+    good_client(addr, 2);
+    for t in &mut silent {
+        time_until_closed(t);
+    }
+    good_client(addr, 3);
+    // One line per failed connection (five), none for the good ones.
+    let lines = wait_for_lines(&log, 5);
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    for l in &lines {
+        assert!(l.starts_with("127.0.0.1:"), "{l}");
+        assert!(l.contains("handshake failed"), "{l}");
+    }
+    let all = lines.join("\n");
+    assert!(all.contains("record of 65535 bytes"), "{all}");
+    assert!(all.contains("closed without close_notify"), "{all}");
+    assert!(all.contains("deadline"), "{all}");
+}
+
+#[test]
+fn garbage_gets_an_alert_not_silence() {
+    let (addr, _log) = start(ServerLimits::default());
+    let mut t = tcp(addr);
+    // Not a TLS record type: unexpected_message, in a plaintext fatal alert record.
+    t.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let _ = t.read_to_end(&mut got);
+    assert_eq!(got, [21, 3, 3, 0, 2, 2, 10]);
+    // A record longer than 2^14 before encryption: record_overflow (RFC 5246 6.2.1).
+    let mut t = tcp(addr);
+    t.write_all(&[22, 3, 3, 0x40, 0x01]).unwrap();
+    let mut got = Vec::new();
+    let _ = t.read_to_end(&mut got);
+    assert_eq!(got, [21, 3, 3, 0, 2, 2, 22]);
+}
+
+/// Kills the server process when the test ends, whatever happens.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
+    let dir = std::env::temp_dir().join(format!("toytls-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = pki();
+    std::fs::write(
+        dir.join("cert.pem"),
+        toytls::x509::pem::encode_certificate(&p.server),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("key.pem"),
+        toytls::x509::pem::encode_private_key_pkcs8(&p.server_key),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_toytls"))
+        .args(["server", "--listen", "127.0.0.1:0", "--echo"])
+        .args(["--max-connections", "4", "--handshake-timeout", "0.6"])
+        .args(["--io-timeout", "5", "--cert"])
+        .arg(dir.join("cert.pem"))
+        .arg("--key")
+        .arg(dir.join("key.pem"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _guard = Process(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr: SocketAddr = first.rsplit(' ').next().unwrap().parse().unwrap();
+    // The rest of stderr, collected on a thread.
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for l in lines.map_while(|l| l.ok()) {
+            sink.lock().unwrap().push(l);
+        }
+    });
+    let mut silent = hostile_clients(addr);
+    good_client(addr, 4);
+    for t in &mut silent {
+        time_until_closed(t);
+    }
+    good_client(addr, 5);
+    let lines = wait_for_lines(&log, 5);
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    for l in &lines {
+        assert!(l.contains("handshake failed"), "{l}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
