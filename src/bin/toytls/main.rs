@@ -2,6 +2,7 @@
 //!
 //! Each subcommand lives in its own file; this one only parses arguments and dispatches.
 
+mod bench;
 mod cert;
 mod client;
 mod demo;
@@ -26,6 +27,9 @@ enum Command {
     Server(server::ServerArgs),
     /// Connect to a TLS server, send stdin, print what comes back.
     Client(client::ClientArgs),
+    /// Load a `toytls server --echo` with concurrent connections; report handshakes per second,
+    /// latency percentiles and throughput.
+    BenchClient(bench::BenchArgs),
     /// Print which CPU features the crypto core will use (AES-NI, VAES, ...).
     Cpu,
     /// Certificate authority: `toytls ca init --out DIR`.
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
+        Command::BenchClient(args) => bench::run(args),
         Command::Ca(cmd) => cert::run_ca(cmd),
         Command::Cert(cmd) => cert::run_cert(cmd),
     }
