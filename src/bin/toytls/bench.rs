@@ -175,12 +175,14 @@ fn one_connection(
         .map_err(|e| format!("handshake: {e}"))?;
     let latency = t0.elapsed();
     let resumed = tls.resumed();
-    if !payload.is_empty() {
-        tls.write_all(payload).map_err(|e| format!("write: {e}"))?;
-        let mut back = vec![0u8; payload.len()];
-        tls.read_exact(&mut back)
-            .map_err(|e| format!("read: {e}"))?;
-        if back != payload {
+    // In pieces of 64 KiB, each read back before the next is sent: writing everything first
+    // could fill both socket buffers and leave client and server each waiting for the other.
+    let mut back = vec![0u8; payload.len().min(1 << 16)];
+    for piece in payload.chunks(1 << 16) {
+        tls.write_all(piece).map_err(|e| format!("write: {e}"))?;
+        let back = &mut back[..piece.len()];
+        tls.read_exact(back).map_err(|e| format!("read: {e}"))?;
+        if back != piece {
             return Err("the echo differs from what was sent".into());
         }
     }
