@@ -282,3 +282,32 @@ fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_idle_connection_after_the_handshake_is_dropped_at_the_io_timeout() {
+    let io_timeout = Duration::from_millis(300);
+    let (addr, log) = start(ServerLimits {
+        max_connections: 2,
+        handshake_timeout: Duration::from_secs(5),
+        io_timeout,
+    });
+    let cfg = Arc::new(client_config(6));
+    let mut tls = TlsStream::connect(tcp(addr), cfg, "localhost", addr.port()).unwrap();
+    // The handshake is done; now say nothing. The server gives up after its I/O timeout and
+    // closes without close_notify, which the client must see as truncation, not a clean end.
+    let start = Instant::now();
+    let mut buf = [0u8; 16];
+    let e = tls.read(&mut buf).unwrap_err();
+    let held = start.elapsed();
+    assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}");
+    assert!(
+        held >= io_timeout - Duration::from_millis(100) && held < io_timeout * 10,
+        "dropped after {held:?}"
+    );
+    let lines = wait_for_lines(&log, 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("connection failed") && lines[0].contains("I/O timeout"),
+        "{lines:?}"
+    );
+}
