@@ -1,6 +1,7 @@
 //! Fault injection (issue 6): a proxy between our client and our server, in memory, that damages
 //! one record of a session at a time: for every record position, in both directions, of a full
-//! and of a resumed session (handshake, application data and close_notify), it flips a bit,
+//! and of a resumed session (handshake, application data and close_notify), under our suite and
+//! under TLS_RSA_WITH_AES_128_GCM_SHA256 (each configured as the only suite), it flips a bit,
 //! breaks the length, truncates, drops, duplicates or reorders that record. Each time:
 //!
 //! - the application on either side has read only a prefix of what the other side sent, never a
@@ -28,7 +29,9 @@ use std::time::Duration;
 use toytls::alert::AlertDescription;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
+use toytls::messages::CipherSuite;
 use toytls::stream::TlsStream;
+use toytls::suites::{TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 
 /// How long a side waits for bytes before giving up (a socket timeout).
 const SIDE_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -316,16 +319,17 @@ fn session(ccfg: &Arc<ClientConfig>, scfg: &Arc<ServerConfig>, plan: Option<Plan
     })
 }
 
-fn configs(seed: u64) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    (
-        Arc::new(client_config(seed)),
-        Arc::new(server_config(seed + 1000)),
-    )
+fn configs(seed: u64, suite: CipherSuite) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let mut c = client_config(seed);
+    c.suites = vec![suite];
+    let mut s = server_config(seed + 1000);
+    s.suites = vec![suite];
+    (Arc::new(c), Arc::new(s))
 }
 
 /// A session under `plan`, resumed or full; for a resumed one a clean full session comes first.
-fn run(plan: Option<Plan>, resumed: bool, seed: u64) -> Outcome {
-    let (c, s) = configs(seed);
+fn run(plan: Option<Plan>, suite: CipherSuite, resumed: bool, seed: u64) -> Outcome {
+    let (c, s) = configs(seed, suite);
     if resumed {
         let first = session(&c, &s, None);
         assert!(matches!(first.client, Ok(false)), "{:?}", first.client);
@@ -392,8 +396,8 @@ fn check(plan: Plan, info: &RecInfo, protected: bool, last: bool, o: &Outcome) -
 }
 
 /// All the damaged sessions of one kind (full or resumed), checked; returns the number run.
-fn every_position(resumed: bool) -> usize {
-    let reference = run(None, resumed, 1);
+fn every_position(suite: CipherSuite, resumed: bool) -> usize {
+    let reference = run(None, suite, resumed, 1);
     assert_eq!(reference.client.as_ref().ok(), Some(&resumed));
     assert_eq!(reference.server.as_ref().ok(), Some(&resumed));
     assert_eq!(reference.client_got, server_message());
@@ -428,7 +432,7 @@ fn every_position(resumed: bool) -> usize {
                     let Some((plan, info, protected, last)) = plans.get(i) else {
                         return;
                     };
-                    let o = run(Some(*plan), resumed, 10 + i as u64);
+                    let o = run(Some(*plan), suite, resumed, 10 + i as u64);
                     if let Some(why) = check(*plan, info, *protected, *last, &o) {
                         failures.lock().unwrap().push(format!(
                             "{plan:?} (record type {}, protected {protected}): {why}\n  client: {:?}\n  server: {:?}",
@@ -446,13 +450,22 @@ fn every_position(resumed: bool) -> usize {
 
 #[test]
 fn every_record_of_a_full_session_damaged_in_every_way_fails_closed() {
-    let n = every_position(false);
+    let n = every_position(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, false);
     // 7 records client to server, 6 back; six faults each, reorders only inside a flight.
     assert!(n >= 60, "only {n} cases");
 }
 
 #[test]
 fn every_record_of_a_resumed_session_damaged_in_every_way_fails_closed() {
-    let n = every_position(true);
+    let n = every_position(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, true);
     assert!(n >= 55, "only {n} cases");
+}
+
+/// The same with the standard AEAD suite (RFC 5288): a flipped bit anywhere in a GCM record,
+/// explicit nonce included, fails its tag, which is bad_record_mac too (RFC 5246 6.2.3.3).
+#[test]
+fn every_record_of_full_and_resumed_gcm_sessions_damaged_in_every_way_fails_closed() {
+    let n = every_position(TLS_RSA_WITH_AES_128_GCM_SHA256, false)
+        + every_position(TLS_RSA_WITH_AES_128_GCM_SHA256, true);
+    assert!(n >= 115, "only {n} cases");
 }
