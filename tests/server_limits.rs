@@ -85,7 +85,8 @@ fn a_silent_client_holds_its_slot_until_the_deadline_and_the_next_client_waits_f
     let (addr, log) = start(ServerLimits {
         max_connections: 1,
         handshake_timeout: deadline,
-        io_timeout: Duration::from_secs(5),
+        // Far longer than the bound below: only the deadline can explain the drop.
+        io_timeout: Duration::from_secs(30),
     });
     let mut silent = tcp(addr);
     // Give the acceptor time to hand the only slot to the silent client.
@@ -100,8 +101,9 @@ fn a_silent_client_holds_its_slot_until_the_deadline_and_the_next_client_waits_f
         held >= deadline - Duration::from_millis(100),
         "dropped after {held:?}, before the deadline"
     );
+    // Generous for a loaded machine, far below the 30 s I/O timeout.
     assert!(
-        held < deadline * 4,
+        held < deadline + Duration::from_secs(4),
         "held for {held:?}: not dropped at the deadline"
     );
     assert!(
@@ -149,8 +151,9 @@ fn a_client_trickling_one_byte_at_a_time_is_dropped_at_the_deadline() {
         held >= deadline - Duration::from_millis(100),
         "dropped after {held:?}"
     );
+    // Generous for a loaded machine, far below the 10 s the whole trickle would take.
     assert!(
-        held < deadline * 4,
+        held < deadline + Duration::from_secs(4),
         "held for {held:?}, deadline {deadline:?}"
     );
     let lines = wait_for_lines(&log, 1);
@@ -301,7 +304,8 @@ fn an_idle_connection_after_the_handshake_is_dropped_at_the_io_timeout() {
     let held = start.elapsed();
     assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}");
     assert!(
-        held >= io_timeout - Duration::from_millis(100) && held < io_timeout * 10,
+        held >= io_timeout - Duration::from_millis(100)
+            && held < io_timeout + Duration::from_secs(4),
         "dropped after {held:?}"
     );
     let lines = wait_for_lines(&log, 1);
