@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
-use entries::{RECORD_CONN, RECORD_FIX_VERSION, RECORD_TRACE};
+use entries::{RECORD_CONN, RECORD_FIX_VERSION, RECORD_GCM, RECORD_TRACE};
 
 use toytls::alert::AlertDescription;
 use toytls::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
@@ -218,7 +218,7 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection());
+    l.set_write_protection(entries::record_protection_for(0));
     l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
     l.write_records(
         &mut stream,
@@ -236,6 +236,35 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         &record_input(RECORD_FIX_VERSION | RECORD_TRACE, [0; 4], &stream),
     )?;
 
+    // The same under GCM (RFC 5288) with the same keys: ClientKeyExchange, ChangeCipherSpec, then a
+    // protected Finished, application data and close_notify. The target switches to the same keys
+    // when it reads the ChangeCipherSpec, so it gets to open these records.
+    let mut stream = Vec::new();
+    let mut l = layer();
+    l.write_records(&mut stream, ContentType::Handshake, &f.client_key_exchange)?;
+    l.write_records(
+        &mut stream,
+        ContentType::ChangeCipherSpec,
+        &ChangeCipherSpec::BYTES,
+    )?;
+    l.set_write_protection(entries::record_protection_for(RECORD_GCM));
+    l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
+    l.write_records(
+        &mut stream,
+        ContentType::ApplicationData,
+        b"GET / HTTP/1.0\r\n\r\n",
+    )?;
+    l.write_records(
+        &mut stream,
+        ContentType::Alert,
+        &AlertMessage::close_notify().to_bytes(),
+    )?;
+    write(
+        dir,
+        "client_flight_gcm",
+        &record_input(RECORD_GCM | RECORD_TRACE, [0; 4], &stream),
+    )?;
+
     // The same flight with a ClientHello in front, read through a connection's handshake
     // reassembler: ClientHello and the start of ClientKeyExchange share a record, the rest of
     // ClientKeyExchange comes in the next one, and the transport hands out a few bytes at a time.
@@ -250,7 +279,7 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection());
+    l.set_write_protection(entries::record_protection_for(0));
     l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
     l.write_records(
         &mut stream,
@@ -281,7 +310,7 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection());
+    l.set_write_protection(entries::record_protection_for(0));
     l.write_records(
         &mut stream,
         ContentType::ApplicationData,
@@ -358,11 +387,13 @@ impl Write for End {
 fn record_connection(
     client_session: bool,
     server_session: bool,
+    server_prefers_gcm: bool,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
     let (c_end, s_end) = pipe();
     let (c_sent, s_sent) = (c_end.sent.clone(), s_end.sent.clone());
     let server = std::thread::spawn(move || -> Result<bool, String> {
-        let config = Arc::new(entries::server_config(server_session));
+        let config = entries::server_config(server_session, server_prefers_gcm);
+        let config = Arc::new(config);
         let mut s = TlsStream::accept(s_end, config).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 4];
         let mut got = 0;
@@ -414,15 +445,20 @@ fn handshake_input(with_session: bool, peer_bytes: &[u8]) -> Vec<u8> {
 }
 
 fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> {
-    // (client holds the session, server holds it, name)
-    for (cs, ss, name) in [
-        (false, false, "full"),
-        (true, true, "resumed"),
-        (true, false, "resumption_refused"),
+    // (client holds the session, server holds it, server prefers GCM, name)
+    for (cs, ss, gcm, name) in [
+        (false, false, false, "full"),
+        (true, true, false, "resumed"),
+        (true, false, false, "resumption_refused"),
+        (false, false, true, "full_gcm"),
     ] {
-        let (client_bytes, server_bytes) = record_connection(cs, ss)?;
+        let (client_bytes, server_bytes) = record_connection(cs, ss, gcm)?;
         // The server target replays what the client sent, against the server's configuration.
-        write(server_dir, name, &handshake_input(ss, &client_bytes))?;
+        let mut server_input = handshake_input(ss, &client_bytes);
+        if gcm {
+            server_input[0] |= entries::HANDSHAKE_SERVER_GCM;
+        }
+        write(server_dir, name, &server_input)?;
         write(client_dir, name, &handshake_input(cs, &server_bytes))?;
         if name == "full" {
             // The same with a trace sink attached, as `--trace` runs it.

@@ -105,6 +105,15 @@ fn replay_record() {
     if let Some(n) = flight {
         assert_eq!(n, 5, "client_flight_protected: records read");
     }
+    // The same flight under GCM must open too.
+    let gcm = accepted
+        .iter()
+        .find(|(name, _)| name == "client_flight_gcm");
+    assert_eq!(
+        gcm.map(|(_, n)| *n),
+        Some(5),
+        "client_flight_gcm: records read"
+    );
     // Through the reassembler: four handshake steps and one application data read, whether
     // the transport hands out everything at once or a few bytes at a time.
     for name in ["conn_client_flight", "conn_client_flight_chunked"] {
@@ -152,7 +161,7 @@ fn unknown_target_names_are_refused() {
 /// plus the 4 bytes of application data ("ping" or "pong") the peer sent before close_notify.
 fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)]) {
     let expect = |name: &str| match name {
-        "full" | "resumed" | "full_traced" | "resumption_refused" => Some(5),
+        "full" | "resumed" | "full_traced" | "resumption_refused" | "full_gcm" => Some(5),
         // A first flight alone stops at the end of the input: no handshake.
         "client_hello" | "server_hello_flight" => Some(0),
         _ => None,
@@ -164,7 +173,7 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)]) {
             assert_eq!(*n, want, "fuzz/corpus/{target}/{name}");
         }
     }
-    assert_eq!(recorded, 5, "fuzz/corpus/{target}/: recorded connections");
+    assert_eq!(recorded, 6, "fuzz/corpus/{target}/: recorded connections");
 }
 
 #[test]

@@ -38,7 +38,9 @@ use toytls::messages::{
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::session::Session;
 use toytls::stream::TlsStream;
-use toytls::suites::{RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+use toytls::suites::{
+    RecordProtection, TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup,
+};
 use toytls::trace::{Side, TraceLog, Tracer};
 use toytls::x509::der::{self, Value};
 use toytls::x509::der_write;
@@ -74,6 +76,9 @@ pub const RECORD_TRACE: u8 = 2;
 /// Settings byte 0, bit 2: read through a connection's handshake reassembler instead (see
 /// [`record_conn`]).
 pub const RECORD_CONN: u8 = 4;
+/// Settings byte 0, bit 3: ChangeCipherSpec switches to TLS_RSA_WITH_AES_128_GCM_SHA256 (RFC 5288)
+/// under the same fixed keys, instead of the toy suite.
+pub const RECORD_GCM: u8 = 8;
 
 /// The fixed keys the record target switches to when it reads a ChangeCipherSpec, so that the
 /// corpus can hold records really protected under them (see `examples/fuzz_corpus.rs`).
@@ -81,10 +86,15 @@ pub const RECORD_MAC_KEY: [u8; 32] = [0x4d; 32];
 pub const RECORD_ENC_KEY: [u8; 16] = [0x4b; 16];
 pub const RECORD_IV: [u8; 4] = [0x49; 4];
 
-/// The toy suite's protection under the fixed fuzzing keys.
-pub fn record_protection() -> RecordProtection {
-    let info = lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).expect("the toy suite is supported");
-    RecordProtection::new(info, &RECORD_MAC_KEY, &RECORD_ENC_KEY, &RECORD_IV)
+/// The toy suite's protection under the fixed fuzzing keys, or GCM's (which has no MAC key).
+pub fn record_protection_for(flags: u8) -> RecordProtection {
+    let (suite, mac_key) = if flags & RECORD_GCM != 0 {
+        (TLS_RSA_WITH_AES_128_GCM_SHA256, &[][..])
+    } else {
+        (TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, &RECORD_MAC_KEY[..])
+    };
+    let info = lookup(suite).expect("both suites are supported");
+    RecordProtection::new(info, mac_key, &RECORD_ENC_KEY, &RECORD_IV)
         .expect("the fixed keys have the suite's lengths")
 }
 
@@ -174,7 +184,7 @@ pub fn record(data: &[u8]) -> usize {
                 if ChangeCipherSpec::decode(&mut TlsReader::new(plaintext)).is_ok() {
                     assert_eq!(plaintext, ChangeCipherSpec::BYTES);
                     if !protected {
-                        layer.set_read_protection(record_protection());
+                        layer.set_read_protection(record_protection_for(flags));
                         protected = true;
                     }
                 }
@@ -213,7 +223,7 @@ pub fn record_conn(data: &[u8]) -> usize {
         *steps += 1;
         conn.read_message::<ClientKeyExchange>()?;
         *steps += 1;
-        conn.read_change_cipher_spec(record_protection())?;
+        conn.read_change_cipher_spec(record_protection_for(data[0]))?;
         *steps += 1;
         conn.read_message::<Finished>()?;
         *steps += 1;
@@ -389,6 +399,9 @@ pub const HANDSHAKE_SESSION: u8 = 1;
 /// Settings byte 0 of the handshake targets, bit 1: a trace sink is attached, as in the demo and
 /// `--trace` (every message received is rendered field by field, hostile ones included).
 pub const HANDSHAKE_TRACE: u8 = 2;
+/// Settings byte 0 of the server target, bit 2: the server prefers the GCM suite (RFC 5288) to
+/// the toy suite, so a client offering both gets GCM records.
+pub const HANDSHAKE_SERVER_GCM: u8 = 4;
 /// The name the client connects to, and the name on the fixed server certificate.
 pub const HANDSHAKE_HOST: &str = "localhost";
 pub const HANDSHAKE_PORT: u16 = 443;
@@ -432,13 +445,19 @@ pub fn fixed_session() -> Session {
 
 /// The fuzzed server's configuration: fixed chain and key, seeded RNG, clock fixed at
 /// [`X509_NOW`], and optionally [`fixed_session`] in its cache.
-pub fn server_config(with_session: bool) -> ServerConfig {
+pub fn server_config(with_session: bool, prefer_gcm: bool) -> ServerConfig {
     let k = handshake_keys();
     let mut config =
         ServerConfig::from_certificates(std::slice::from_ref(&k.server), k.server_key.clone())
             .expect("the fixed key belongs to the fixed certificate");
     config.rng = seeded_rng(SERVER_RNG_SEED);
     config.clock = Arc::new(FixedClock(X509_NOW));
+    if prefer_gcm {
+        config.suites = vec![
+            TLS_RSA_WITH_AES_128_GCM_SHA256,
+            TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+        ];
+    }
     if with_session {
         config.sessions.insert(fixed_session());
     }
@@ -504,7 +523,8 @@ pub fn server(data: &[u8]) -> usize {
     let Some((&flags, input)) = data.split_first() else {
         return 0;
     };
-    let mut config = server_config(flags & HANDSHAKE_SESSION != 0);
+    let session = flags & HANDSHAKE_SESSION != 0;
+    let mut config = server_config(session, flags & HANDSHAKE_SERVER_GCM != 0);
     if flags & HANDSHAKE_TRACE != 0 {
         config.trace = Some(TraceLog::new());
     }
