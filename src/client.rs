@@ -155,6 +155,9 @@ impl Client<'_> {
         if self.server_name.parse::<std::net::IpAddr>().is_err() {
             exts.push(Extension::server_name(self.server_name));
         }
+        // RFC 5746 3.4: an initial handshake carries an empty renegotiation_info (or the SCSV).
+        exts.push(Extension::empty_renegotiation_info());
+        exts.push(Extension::signature_algorithms());
         let hello = ClientHello {
             client_version: ProtocolVersion::TLS12,
             random: Random(random),
@@ -199,6 +202,13 @@ impl Client<'_> {
         for e in sh.extensions.iter().flatten() {
             if !offered.is_some_and(|o| o.iter().any(|x| x.typ == e.typ)) {
                 return Err(Error::UnsupportedExtension(e.typ));
+            }
+            // RFC 5746 3.4: the server's renegotiation_info must be empty in an initial
+            // handshake, else handshake_failure.
+            if e.typ == extensions::RENEGOTIATION_INFO && e.data != [0] {
+                return Err(Error::Handshake(
+                    "the server's renegotiation_info is not empty (RFC 5746 3.4)".into(),
+                ));
             }
             if e.typ == extensions::SERVER_NAME && !e.data.is_empty() {
                 return Err(Error::decode(

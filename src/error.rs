@@ -41,6 +41,9 @@ pub enum Error {
     },
     /// A field of a message is out of range or inconsistent.
     IllegalParameter(String),
+    /// The peers cannot agree on security parameters for a reason other than the suites (e.g. a
+    /// non-empty renegotiation_info, RFC 5746, or extended master secret rules, RFC 7627).
+    Handshake(String),
     /// The server answered with an extension the client never offered (RFC 5246 7.4.1.4).
     UnsupportedExtension(u16),
     /// The server's certificate chain was rejected (untrusted, expired, wrong name, malformed).
@@ -86,6 +89,7 @@ impl Error {
             Error::ProtocolVersion { .. } => A::ProtocolVersion,
             Error::NoCommonCipherSuite { .. } => A::HandshakeFailure,
             Error::IllegalParameter(_) => A::IllegalParameter,
+            Error::Handshake(_) => A::HandshakeFailure,
             Error::UnsupportedExtension(_) => A::UnsupportedExtension,
             Error::Certificate { alert, .. } => *alert,
             Error::BadRecordMac => A::BadRecordMac,
@@ -127,6 +131,7 @@ impl fmt::Display for Error {
                 f.write_str("]")
             }
             Error::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
+            Error::Handshake(why) => write!(f, "handshake failure: {why}"),
             Error::UnsupportedExtension(t) => write!(
                 f,
                 "the server sent extension {t} that the client did not offer"

@@ -13,6 +13,7 @@ use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::error::{Error, Result};
 use crate::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::messages::extensions::{self, Extension};
 use crate::messages::hello::COMPRESSION_NULL;
 use crate::messages::{
     CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, ProtocolVersion,
@@ -38,7 +39,8 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
                 crate::messages::hex(session.id.as_slice())
             )
         });
-        let server_hello = send_server_hello(conn, config, &mut rng, suite, session.id)?;
+        let server_hello =
+            send_server_hello(conn, config, &mut rng, &client_hello, suite, session.id)?;
         let master = session.master_secret.clone();
         let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
         send_change_cipher_spec(conn, suite, &keys)?;
@@ -55,7 +57,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     }
 
     let session_id = new_session_id(config, &mut rng);
-    let server_hello = send_server_hello(conn, config, &mut rng, suite, session_id)?;
+    let server_hello = send_server_hello(conn, config, &mut rng, &client_hello, suite, session_id)?;
     send_certificate(conn, config)?;
     send_server_hello_done(conn)?;
     let pre_master = read_client_key_exchange(conn, config, &mut rng, &client_hello)?;
@@ -136,12 +138,16 @@ fn new_session_id(config: &ServerConfig, rng: &mut StdRng) -> SessionId {
     SessionId::new(&id).unwrap_or(SessionId::EMPTY)
 }
 
-/// RFC 5246 7.4.1.3: our choices and our random. No extensions: toytls answers none of the
-/// client's (an empty server_name is optional, RFC 6066 3; issue 5 adds renegotiation_info).
+/// RFC 5246 7.4.1.3: our choices and our random, and the extensions we answer: an empty
+/// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6). The other
+/// extensions real clients send (signature_algorithms, supported_groups, ec_point_formats, an
+/// empty session_ticket, ...) do not apply to RSA key transport without tickets: ignored
+/// (RFC 5246 7.4.1.4). An empty server_name answer is optional (RFC 6066 3); we send none.
 fn send_server_hello<T: Read + Write>(
     conn: &mut Conn<T>,
     config: &ServerConfig,
     rng: &mut StdRng,
+    ch: &ClientHello,
     suite: &SuiteInfo,
     session_id: SessionId,
 ) -> Result<ServerHello> {
@@ -155,10 +161,34 @@ fn send_server_hello<T: Read + Write>(
         session_id,
         cipher_suite: suite.suite,
         compression_method: COMPRESSION_NULL,
-        extensions: None,
+        extensions: server_extensions(ch)?,
     };
     conn.send(HandshakeMessage::ServerHello(sh.clone()))?;
     Ok(sh)
+}
+
+/// The extensions of our ServerHello (see [`send_server_hello`]).
+fn server_extensions(ch: &ClientHello) -> Result<Option<Vec<Extension>>> {
+    let mut exts = Vec::new();
+    let ext = extensions::find(&ch.extensions, extensions::RENEGOTIATION_INFO);
+    // RFC 5746 3.6: in an initial handshake the client's renegotiated_connection must be empty;
+    // otherwise abort with handshake_failure.
+    if let Some(e) = ext
+        && e.data != [0]
+    {
+        return Err(Error::Handshake(
+            "the client's renegotiation_info is not empty in an initial handshake (RFC 5746 3.6)"
+                .into(),
+        ));
+    }
+    let scsv = ch
+        .cipher_suites
+        .iter()
+        .any(|s| s.0 == extensions::EMPTY_RENEGOTIATION_INFO_SCSV);
+    if ext.is_some() || scsv {
+        exts.push(Extension::empty_renegotiation_info());
+    }
+    Ok((!exts.is_empty()).then_some(exts))
 }
 
 /// RFC 5246 7.4.2: our chain, leaf first.

@@ -3,18 +3,23 @@
 //! An extension is kept as its type and its raw bytes, so that a message decodes and re-encodes to
 //! exactly the bytes received, and an extension toytls does not know is carried and ignored (RFC
 //! 5246 7.4.1.4: a server "MUST ignore" extension types it does not recognise). Meaning is given
-//! by small functions that read or build one extension's bytes; issue 5 adds renegotiation_info
-//! and extended_master_secret the same way.
+//! by small functions that read or build one extension's bytes, as renegotiation_info (RFC 5746)
+//! below.
 
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 
 /// `server_name`, RFC 6066 3.
 pub const SERVER_NAME: u16 = 0;
-/// `extended_master_secret`, RFC 7627 (issue 5).
+/// `extended_master_secret`, RFC 7627.
 pub const EXTENDED_MASTER_SECRET: u16 = 23;
-/// `renegotiation_info`, RFC 5746 (issue 5).
+/// `renegotiation_info`, RFC 5746 3.2.
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
+/// `signature_algorithms`, RFC 5246 7.4.1.4.1.
+pub const SIGNATURE_ALGORITHMS: u16 = 13;
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 3.3): a cipher suite value that means "I would
+/// have sent an empty renegotiation_info".
+pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
 
 /// A readable name for an extension type, e.g. `server_name(0)`.
 pub fn extension_name(typ: u16) -> String {
@@ -56,6 +61,27 @@ impl Extension {
             // A host name longer than 65535 bytes is already refused by the config; keep whatever
             // was written so a bad name fails at the server rather than here.
             data: w.as_slice().to_vec(),
+        }
+    }
+
+    /// The renegotiation_info extension of an initial handshake (RFC 5746 3.4, 3.6): its
+    /// `renegotiated_connection<0..255>` is empty, so the data is the single byte 00. toytls never
+    /// renegotiates, so it never sends anything else.
+    pub fn empty_renegotiation_info() -> Extension {
+        Extension {
+            typ: RENEGOTIATION_INFO,
+            data: vec![0],
+        }
+    }
+
+    /// signature_algorithms with the one pair toytls verifies in certificates: {sha256, rsa}
+    /// (RFC 5246 7.4.1.4.1: `04 01`). RSA key transport signs nothing in the handshake, but a
+    /// client that omits the extension implies {sha1, rsa}, and OpenSSL 3 servers then find no
+    /// acceptable algorithm for their certificate and refuse the handshake.
+    pub fn signature_algorithms() -> Extension {
+        Extension {
+            typ: SIGNATURE_ALGORITHMS,
+            data: vec![0, 2, 4, 1],
         }
     }
 
@@ -164,6 +190,15 @@ mod tests {
             Extension::parse_server_name(&[0, 4, 7, 0, 1, b'a']).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn empty_renegotiation_info_is_one_zero_byte() {
+        let e = Extension::empty_renegotiation_info();
+        let mut w = Writer::new();
+        encode_extensions(&mut w, &Some(vec![e]));
+        // RFC 5746 3.2 / 3.4: ff 01 | 00 01 | 00
+        assert_eq!(w.as_slice(), [0, 5, 0xff, 0x01, 0, 1, 0]);
     }
 
     #[test]
