@@ -1,0 +1,477 @@
+//! Interop with real TLS 1.2 stacks over loopback TCP, suite TLS_RSA_WITH_AES_128_GCM_SHA256:
+//! `openssl s_client`, `openssl s_server`, `curl` and Python's `ssl` against the built `toytls`
+//! binary. Each test skips with a loud message if its tool is not installed (`.ci/run` installs
+//! them, so in CI they run). Every child process is killed on every path (a guard with Drop),
+//! every wait is bounded, and every port is chosen free (port 0 for our server, which prints the
+//! address it got; a just-released port for OpenSSL's server).
+//!
+//! Extended master secret is not implemented yet (issue 5), so the real peers run without it.
+
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const TOYTLS: &str = env!("CARGO_BIN_EXE_toytls");
+/// The longest any child may run.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A child process killed and reaped when dropped, whatever happened to the test.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// True if `tool` runs; otherwise says loudly that the test is skipped.
+fn have(tool: &str, arg: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        eprintln!(
+            "\n!!!!! SKIPPED: `{tool}` is not installed; this interop test did not run !!!!!\n"
+        );
+    }
+    ok
+}
+
+/// Runs `cmd` with `input` on stdin, killing it after [`TIMEOUT`].
+fn run(mut cmd: Command, input: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let o = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let e = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut guard = Guard(child);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = guard.0.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = guard.0.kill();
+            panic!("{cmd:?} did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: o.join().unwrap(),
+        stderr: e.join().unwrap(),
+    }
+}
+
+/// A CA and a server certificate for `localhost` and 127.0.0.1 made by `toytls ca init` /
+/// `toytls cert issue` (2048-bit keys), plus another CA, in a fresh directory.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    fn ca(&self) -> PathBuf {
+        self.dir.join("ca/ca.pem")
+    }
+    fn other_ca(&self) -> PathBuf {
+        self.dir.join("other/ca.pem")
+    }
+    fn cert(&self) -> PathBuf {
+        self.dir.join("srv/cert.pem")
+    }
+    fn key(&self) -> PathBuf {
+        self.dir.join("srv/key.pem")
+    }
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("toytls-interop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let tool = |args: &[&str]| {
+            let mut c = Command::new(TOYTLS);
+            c.args(args).current_dir(&dir);
+            let o = run(c, b"");
+            assert!(
+                o.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        tool(&["ca", "init", "--out", "ca"]);
+        tool(&["ca", "init", "--out", "other", "--name", "another CA"]);
+        tool(&[
+            "cert",
+            "issue",
+            "--ca",
+            "ca",
+            "--name",
+            "localhost",
+            "--name",
+            "127.0.0.1",
+            "--out",
+            "srv",
+        ]);
+        Pki { dir }
+    })
+}
+
+/// `toytls server` on 127.0.0.1 port 0, with the address it reports.
+fn toytls_server(extra: &[&str]) -> (Guard, u16) {
+    let p = pki();
+    let mut child = Command::new(TOYTLS)
+        .args(["server", "--listen", "127.0.0.1:0", "--cert"])
+        .arg(p.cert())
+        .arg("--key")
+        .arg(p.key())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn toytls server");
+    let stderr = child.stderr.take().unwrap();
+    let guard = Guard(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        if let Some(Ok(l)) = lines.next() {
+            let _ = tx.send(l);
+        }
+        // Keep draining so the server never blocks on a full pipe.
+        for l in lines.map_while(Result::ok) {
+            eprintln!("[toytls server] {l}");
+        }
+    });
+    let line = rx
+        .recv_timeout(TIMEOUT)
+        .expect("toytls server did not start");
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (guard, port)
+}
+
+/// A port free right now (bound then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on `port`.
+fn wait_for(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < TIMEOUT, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sha256(b: &[u8]) -> [u8; 32] {
+    Sha256::digest(b).into()
+}
+
+/// The body `GET /bytes/N` returns: the alphabet over and over.
+fn alphabet(n: usize) -> Vec<u8> {
+    (0..n).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The HTTP body in `out` (after the first blank line following an HTTP status line).
+fn http_body(out: &[u8]) -> &[u8] {
+    let at = find(out, b"HTTP/1.1 ").expect("an HTTP response");
+    let body = at + find(&out[at..], b"\r\n\r\n").expect("end of headers") + 4;
+    &out[body..]
+}
+
+#[test]
+fn openssl_s_client_against_toytls_server_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let (_server, port) = toytls_server(&["--http"]);
+    let p = pki();
+    let sess = p.dir.join(format!("s_client-{port}.sess"));
+    let n = 100_000;
+    let request = format!("GET /bytes/{n} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    for (round, resume) in [(0, false), (1, true)] {
+        let mut c = Command::new("openssl");
+        c.args([
+            "s_client",
+            "-tls1_2",
+            "-cipher",
+            "AES128-GCM-SHA256",
+            "-ign_eof",
+        ])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-servername", "localhost", "-CAfile"])
+        .arg(p.ca())
+        .arg(if resume { "-sess_in" } else { "-sess_out" })
+        .arg(&sess);
+        let o = run(c, request.as_bytes());
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "round {round}: {text}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(text.contains("Cipher is AES128-GCM-SHA256"), "{text}");
+        assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+        assert!(text.contains("Secure Renegotiation IS supported"), "{text}");
+        let expect = if resume {
+            "Reused, TLSv1.2"
+        } else {
+            "New, TLSv1.2"
+        };
+        assert!(
+            text.contains(expect),
+            "round {round}: expected {expect}: {text}"
+        );
+        let body = http_body(&o.stdout);
+        assert!(body.len() >= n, "short body: {}", body.len());
+        assert_eq!(sha256(&body[..n]), sha256(&alphabet(n)), "round {round}");
+    }
+}
+
+#[test]
+fn curl_against_toytls_server_http_full_then_resumed() {
+    if !have("curl", "--version") {
+        return;
+    }
+    let (_server, port) = toytls_server(&["--http"]);
+    let n = 300_000;
+    let mut c = Command::new("curl");
+    c.args([
+        "-sS",
+        "--tlsv1.2",
+        "--tls-max",
+        "1.2",
+        "--ciphers",
+        "AES128-GCM-SHA256",
+    ])
+    .arg("--cacert")
+    .arg(pki().ca())
+    .arg(format!("https://localhost:{port}/"))
+    .arg(format!("https://localhost:{port}/bytes/{n}"))
+    .arg(format!("https://localhost:{port}/"));
+    let o = run(c, b"");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = &o.stdout;
+    let first = String::from_utf8_lossy(&out[..out.len().min(400)]).into_owned();
+    assert!(first.starts_with("Hello from toytls."), "{first}");
+    assert!(
+        first.contains("cipher suite: TLS_RSA_WITH_AES_128_GCM_SHA256"),
+        "{first}"
+    );
+    assert!(first.contains("resumed: no"), "{first}");
+    assert!(first.contains("server name: localhost"), "{first}");
+    // The three answers are concatenated: page, N bytes, page.
+    let second_page = find(&out[1..], b"Hello from toytls.").unwrap() + 1;
+    let bytes_start = find(out, b"\nabcdefghij").unwrap() + 1;
+    assert_eq!(
+        sha256(&out[bytes_start..bytes_start + n]),
+        sha256(&alphabet(n))
+    );
+    assert_eq!(second_page, bytes_start + n, "exactly N bytes");
+    // curl connects again for each URL (we close after each answer) and resumes our session.
+    let last = String::from_utf8_lossy(&out[second_page..]);
+    assert!(last.contains("resumed: yes"), "{last}");
+}
+
+#[test]
+fn python_ssl_against_toytls_server_echo_full_and_resumed() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let (_server, port) = toytls_server(&["--echo"]);
+    let script = r#"
+import hashlib, socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.set_ciphers("AES128-GCM-SHA256")
+ctx.load_verify_locations(ca)
+data = bytes((i * 7 + i // 251) % 256 for i in range(200000))
+session = None
+for round in range(2):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+    assert s.cipher()[0] == "AES128-GCM-SHA256", s.cipher()
+    assert s.session_reused == (round == 1), (round, s.session_reused)
+    s.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        chunk = s.recv(65536)
+        assert chunk, "early end"
+        got += chunk
+    assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    session = s.session
+    s.unwrap()  # close_notify both ways
+    raw.close()
+    print("round", round, "reused" if round else "new", "ok")
+"#;
+    let mut c = Command::new("python3");
+    c.arg("-c")
+        .arg(script)
+        .arg(port.to_string())
+        .arg(pki().ca());
+    let o = run(c, b"");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("round 0 new ok") && out.contains("round 1 reused ok"),
+        "{out}"
+    );
+}
+
+/// `openssl s_server -rev` (each line sent back reversed) with our certificate.
+fn openssl_server() -> (Guard, u16) {
+    let p = pki();
+    let port = free_port();
+    let child = Command::new("openssl")
+        .args([
+            "s_server",
+            "-tls1_2",
+            "-cipher",
+            "AES128-GCM-SHA256",
+            "-rev",
+            "-quiet",
+        ])
+        .arg("-accept")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(p.cert())
+        .arg("-key")
+        .arg(p.key())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn openssl s_server");
+    let g = Guard(child);
+    wait_for(port);
+    (g, port)
+}
+
+fn toytls_client(port: u16, ca: &Path, name: &str, input: &[u8], extra: &[&str]) -> Output {
+    let mut c = Command::new(TOYTLS);
+    c.arg("client")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--ca")
+        .arg(ca)
+        .args(["--server-name", name, "--suites", "gcm"])
+        .args(extra);
+    run(c, input)
+}
+
+#[test]
+fn toytls_client_against_openssl_s_server_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let (_server, port) = openssl_server();
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!("line {i} of toytls to openssl {}", "x".repeat(i % 50)))
+        .collect();
+    let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let o = toytls_client(
+        port,
+        &pki().ca(),
+        "localhost",
+        input.as_bytes(),
+        &["--reconnect", "1"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let expect: String = lines
+        .iter()
+        .map(|l| format!("{}\n", l.chars().rev().collect::<String>()))
+        .collect();
+    assert_eq!(
+        sha256(&o.stdout),
+        sha256(expect.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(err.contains("reconnect 1: resumed"), "{err}");
+}
+
+#[test]
+fn toytls_client_refuses_openssl_server_with_wrong_name_or_other_ca() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let (_server, port) = openssl_server();
+    let o = toytls_client(port, &pki().ca(), "not-this-host.example", b"x\n", &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("not-this-host.example"),
+        "says which name: {err}"
+    );
+    let o = toytls_client(port, &pki().other_ca(), "localhost", b"x\n", &[]);
+    let err2 = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err2.contains("handshake with"), "{err2}");
+    assert_ne!(err, err2, "different reasons");
+}
+
+#[test]
+fn openssl_client_offering_only_suites_we_lack_gets_handshake_failure() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let (_server, port) = toytls_server(&["--http"]);
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-tls1_2", "-cipher", "AES256-SHA:AES128-SHA"])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"));
+    let o = run(c, b"");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{all}");
+    assert!(all.contains("alert handshake failure"), "{all}");
+}
