@@ -83,7 +83,7 @@ pub fn handshake<T: Read + Write>(
         conn.tracer.note(|| {
             "the server resumed our session: no certificate, no RSA, keys from the cached master secret".into()
         });
-        let mut n = abbreviated(conn, &client_hello, &server_hello, suite, session)?;
+        let mut n = abbreviated(conn, config, &client_hello, &server_hello, suite, session)?;
         n.server_name = Some(server_name.to_string());
         return Ok(n);
     }
@@ -94,6 +94,7 @@ pub fn handshake<T: Read + Write>(
     let pre_master = c.send_client_key_exchange(conn, &client_hello, &server_key)?;
     let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello);
     drop(pre_master);
+    log_master_secret(&config.keylog, &client_hello, &master);
     let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
     send_change_cipher_spec(conn, suite, &keys)?;
     send_finished(conn, &master)?;
@@ -115,12 +116,14 @@ pub fn handshake<T: Read + Write>(
 /// then we answer with ours.
 fn abbreviated<T: Read + Write>(
     conn: &mut Conn<T>,
+    config: &ClientConfig,
     client_hello: &ClientHello,
     server_hello: &ServerHello,
     suite: &SuiteInfo,
     session: Session,
 ) -> Result<Negotiated> {
     let master = session.master_secret.clone();
+    log_master_secret(&config.keylog, client_hello, &master);
     let keys = derive_keys(conn, &master, suite, client_hello, server_hello);
     read_change_cipher_spec(conn, suite, &keys)?;
     read_finished(conn, &master)?;
@@ -320,6 +323,19 @@ pub(crate) fn derive_master_secret<T>(
     let ms = keys::master_secret(pre_master, &ch.random.0, &sh.random.0);
     conn.tracer.secret("master secret", &ms.0);
     ms
+}
+
+/// Hands the connection's master secret to the configured key log (`SSLKEYLOGFILE`, see
+/// [`crate::keylog`]), named by the client random; resumed connections are logged too, since each
+/// has its own randoms.
+pub(crate) fn log_master_secret(
+    keylog: &Option<std::sync::Arc<dyn crate::keylog::KeyLog>>,
+    ch: &ClientHello,
+    ms: &MasterSecret,
+) {
+    if let Some(k) = keylog {
+        k.log(&ch.random.0, &ms.0);
+    }
 }
 
 /// RFC 5246 6.3: the key block, cut into the keys of both directions.

@@ -9,6 +9,7 @@
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
+use crate::keylog::KeyLog;
 use crate::messages::CipherSuite;
 use crate::session::{ClientSessionStore, ServerSessionCache};
 use crate::suites;
@@ -87,6 +88,8 @@ pub struct ClientConfig {
     pub clock: Arc<dyn Clock>,
     /// Where trace events go, if anywhere.
     pub trace: Option<Arc<dyn TraceSink>>,
+    /// Where each connection's master secret is logged (`SSLKEYLOGFILE`), if anywhere.
+    pub keylog: Option<Arc<dyn KeyLog>>,
 }
 
 impl ClientConfig {
@@ -106,6 +109,7 @@ impl ClientConfig {
             rng: system_rng(),
             clock: Arc::new(SystemClock),
             trace: None,
+            keylog: None,
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct ServerConfig {
     pub rng: SharedRng,
     pub clock: Arc<dyn Clock>,
     pub trace: Option<Arc<dyn TraceSink>>,
+    /// Where each connection's master secret is logged (`SSLKEYLOGFILE`), if anywhere.
+    pub keylog: Option<Arc<dyn KeyLog>>,
 }
 
 impl ServerConfig {
@@ -157,6 +163,7 @@ impl ServerConfig {
             rng: system_rng(),
             clock: Arc::new(SystemClock),
             trace: None,
+            keylog: None,
         })
     }
 }

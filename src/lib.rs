@@ -33,6 +33,7 @@ pub mod config;
 pub mod conn;
 pub mod crypto;
 pub mod error;
+pub mod keylog;
 pub mod keys;
 pub mod messages;
 pub mod record;

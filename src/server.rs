@@ -7,7 +7,7 @@
 //! identity by decrypting the pre-master secret: only the holder of the certificate's private key
 //! can compute the keys that make the client's Finished check out.
 
-use crate::client::{Negotiated, derive_keys, derive_master_secret};
+use crate::client::{Negotiated, derive_keys, derive_master_secret, log_master_secret};
 use crate::config::{ServerConfig, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
@@ -42,6 +42,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         let server_hello =
             send_server_hello(conn, config, &mut rng, &client_hello, suite, session.id)?;
         let master = session.master_secret.clone();
+        log_master_secret(&config.keylog, &client_hello, &master);
         let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
         send_change_cipher_spec(conn, suite, &keys)?;
         send_finished(conn, &master)?;
@@ -63,6 +64,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     let pre_master = read_client_key_exchange(conn, config, &mut rng, &client_hello)?;
     let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello);
     drop(pre_master);
+    log_master_secret(&config.keylog, &client_hello, &master);
     let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
     read_change_cipher_spec(conn, suite, &keys)?;
     read_finished(conn, &master)?;

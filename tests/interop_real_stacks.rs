@@ -224,9 +224,12 @@ fn openssl_s_client_against_toytls_server_full_and_resumed() {
     if !have("openssl", "version") {
         return;
     }
-    let (_server, port) = toytls_server(&["--http"]);
     let p = pki();
+    let server_log = p.dir.join("server.keylog");
+    let _ = std::fs::remove_file(&server_log);
+    let (_server, port) = toytls_server(&["--http", "--keylog", server_log.to_str().unwrap()]);
     let sess = p.dir.join(format!("s_client-{port}.sess"));
+    let client_log = p.dir.join(format!("s_client-{port}.keylog"));
     let n = 100_000;
     let request = format!("GET /bytes/{n} HTTP/1.1\r\nHost: localhost\r\n\r\n");
     for (round, resume) in [(0, false), (1, true)] {
@@ -243,7 +246,9 @@ fn openssl_s_client_against_toytls_server_full_and_resumed() {
         .args(["-servername", "localhost", "-CAfile"])
         .arg(p.ca())
         .arg(if resume { "-sess_in" } else { "-sess_out" })
-        .arg(&sess);
+        .arg(&sess)
+        .arg("-keylogfile")
+        .arg(&client_log);
         let o = run(c, request.as_bytes());
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(
@@ -267,6 +272,18 @@ fn openssl_s_client_against_toytls_server_full_and_resumed() {
         assert!(body.len() >= n, "short body: {}", body.len());
         assert_eq!(sha256(&body[..n]), sha256(&alphabet(n)), "round {round}");
     }
+    // Key logging: our server's CLIENT_RANDOM lines are exactly OpenSSL's, for both
+    // connections (the resumed one has its own client random, same master secret).
+    let ours = std::fs::read_to_string(&server_log).unwrap();
+    let theirs = std::fs::read_to_string(&client_log).unwrap();
+    let ours: Vec<&str> = ours.lines().collect();
+    let theirs: Vec<&str> = theirs
+        .lines()
+        .filter(|l| l.starts_with("CLIENT_RANDOM"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert_eq!(ours, theirs);
+    assert_eq!(ours[0].len(), "CLIENT_RANDOM ".len() + 64 + 1 + 96);
 }
 
 #[test]

@@ -33,6 +33,10 @@ pub struct ClientArgs {
     /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
     #[arg(long, default_value = "toy,gcm")]
     suites: String,
+    /// Append `CLIENT_RANDOM <random> <master secret>` lines to FILE for Wireshark (also taken
+    /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
     /// After the first connection, connect N more times resuming the session.
     #[arg(long, default_value_t = 0)]
     reconnect: u32,
@@ -58,6 +62,15 @@ fn client(args: ClientArgs) -> Result<(), String> {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
     config.suites = toytls::suites::parse_suite_list(&args.suites)?;
+    let keylog = args
+        .keylog
+        .clone()
+        .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from));
+    if let Some(path) = keylog {
+        let log = toytls::keylog::FileKeyLog::open(&path)
+            .map_err(|e| format!("cannot open key log {}: {e}", path.display()))?;
+        config.keylog = Some(Arc::new(log));
+    }
     let config = Arc::new(config);
     let host = args
         .addr

@@ -145,6 +145,9 @@ fn demo(quiet: bool) -> Result<(), String> {
         println!("  {s}");
     }
     println!("  total {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "  to decrypt a capture in Wireshark: run `toytls server`/`client` with --suites gcm and --keylog FILE (or SSLKEYLOGFILE=FILE)"
+    );
     Ok(())
 }
 

@@ -47,6 +47,10 @@ pub struct ServerArgs {
     /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
     #[arg(long, default_value = "toy,gcm")]
     suites: String,
+    /// Append `CLIENT_RANDOM <random> <master secret>` lines to FILE for Wireshark (also taken
+    /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
     /// Connections served at once; more wait until one ends.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
@@ -92,6 +96,15 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
     config.suites = toytls::suites::parse_suite_list(&args.suites)?;
+    let keylog = args
+        .keylog
+        .clone()
+        .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from));
+    if let Some(path) = keylog {
+        let log = toytls::keylog::FileKeyLog::open(&path)
+            .map_err(|e| format!("cannot open key log {}: {e}", path.display()))?;
+        config.keylog = Some(Arc::new(log));
+    }
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
