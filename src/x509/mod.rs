@@ -1,6 +1,15 @@
 //! X.509 certificates: how a TLS server proves who it is (RFC 5280), parsed, built and verified by
 //! toytls' own code.
 //!
+//! In the handshake, the server's Certificate message (RFC 5246 7.4.2) carries its certificate and
+//! the intermediate CA certificates above it. A certificate binds a name (`CN=localhost`, and the
+//! host names in subjectAltName) to an RSA public key, for a period of time, and is signed by its
+//! issuer. The client believes the binding only if it can follow the signatures from the server's
+//! certificate up to a CA it already trusts, every certificate on the way is valid now and allowed
+//! to do what it does, and the name is the one it asked for. Only then does it encrypt the
+//! pre-master secret to that key: someone who cannot produce such a chain for the name gets
+//! nothing they can decrypt.
+//!
 //! The story, file by file:
 //! - [`der`] reads DER, the byte format of certificates and keys; [`der_write`] writes it.
 //! - [`pem`] and [`base64`] unwrap and wrap the `-----BEGIN CERTIFICATE-----` text form.
@@ -12,6 +21,10 @@
 //! - [`builder`] makes a CA and server certificates signed by it.
 //! - [`oid`] lists the object identifiers toytls knows.
 //! - [`error`] says what went wrong, and which TLS alert that is.
+//!
+//! The entry points: [`Certificate::from_der`] (a pure `&[u8] -> Result`, also the `x509` fuzz
+//! target's), [`pem::parse_certificates`], [`pem::parse_private_key`],
+//! [`verify::verify_server_chain`], and [`builder::generate_ca`] / [`builder::issue_server_cert`].
 //!
 //! Every parser here is bounds-checked, returns an error instead of panicking, and allocates no
 //! more than its input justifies: they face bytes from the network.
