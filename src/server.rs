@@ -68,18 +68,20 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
     read_change_cipher_spec(conn, suite, &keys)?;
     read_finished(conn, &master)?;
-    send_change_cipher_spec(conn, suite, &keys)?;
-    send_finished(conn, &master)?;
-
+    // The client has proved it holds the keys: the session is good. Cache it before our Finished
+    // goes out, so a client that reconnects the moment it has our Finished finds it.
     if !session_id.is_empty() {
         config.sessions.insert(Session {
             id: session_id,
             suite: suite.suite,
-            master_secret: master,
+            master_secret: master.clone(),
             peer_chain: vec![],
             created: config.clock.now(),
         });
     }
+    send_change_cipher_spec(conn, suite, &keys)?;
+    send_finished(conn, &master)?;
+
     Ok(Negotiated {
         suite: suite.suite,
         session_id,
