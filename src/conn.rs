@@ -77,6 +77,10 @@ pub struct Conn<T> {
     pub rec: RecordLayer,
     pub tracer: Tracer,
     pub state: State,
+    /// True once an alert other than close_notify was sent or received: the session must then
+    /// never be resumed (RFC 5246 7.2.2). A transport that merely ends does not set it (RFC 5246
+    /// 7.2.1: since TLS 1.1 an unclean close no longer forbids resumption).
+    pub fatal_alert: bool,
     /// Handshake bytes received but not yet consumed as whole messages (RFC 5246 6.2.1: messages
     /// may span records, and several may share one).
     hs_buf: Vec<u8>,
@@ -98,6 +102,7 @@ impl<T: Read + Write> Conn<T> {
             rec: RecordLayer::new(tracer.clone()),
             tracer,
             state: State::Open,
+            fatal_alert: false,
             hs_buf: Vec::new(),
             hs_received: 0,
             flight: Vec::new(),
@@ -258,6 +263,7 @@ impl<T: Read + Write> Conn<T> {
             return match self.receive_alert(range) {
                 Ok(d) | Err(Error::PeerAlert(d)) => {
                     self.state = State::Failed;
+                    self.fatal_alert |= d != AlertDescription::CloseNotify;
                     Error::PeerAlert(d)
                 }
                 Err(e) => e,
@@ -299,6 +305,7 @@ impl<T: Read + Write> Conn<T> {
         if self.state != State::Failed {
             self.state = State::Failed;
             if let Some(d) = e.alert() {
+                self.fatal_alert = true;
                 // Best effort: the transport may already be gone.
                 let _ = self.send_alert(AlertMessage::fatal(d));
             }
@@ -366,6 +373,7 @@ impl<T: Read + Write> Conn<T> {
                     }
                     Ok(d) => {
                         self.state = State::Failed;
+                        self.fatal_alert = true;
                         return Err(Error::PeerAlert(d));
                     }
                     Err(e) => return Err(self.fail(e)),

@@ -7,11 +7,11 @@
 //! error of kind `UnexpectedEof` whose source is [`Error::Truncated`], never as a clean end.
 //!
 //! A connection ended by a fatal alert (sent or received) removes its session from the cache, so
-//! it is never resumed (RFC 5246 7.2.2).
+//! it is never resumed (RFC 5246 7.2.2); one whose transport merely closed early keeps it.
 
 use crate::client::{self, Negotiated};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{Conn, State};
+use crate::conn::Conn;
 use crate::error::Result;
 use crate::messages::{CipherSuite, SessionId};
 use crate::server;
@@ -120,8 +120,10 @@ impl<T: Read + Write> TlsStream<T> {
         r
     }
 
+    /// RFC 5246 7.2.2: a connection ended by a fatal alert (sent or received) invalidates its
+    /// session. A transport that merely closed early (truncation) does not.
     fn forget_session_if_failed(&self) {
-        if self.conn.state != State::Failed {
+        if !self.conn.fatal_alert {
             return;
         }
         match &self.owner {
