@@ -77,7 +77,7 @@ fn handshakes(c: &mut Criterion) {
     });
 
     let resuming = Arc::new(ClientConfig::new(vec![ca]));
-    drop(connect(addr, &resuming));
+    connect(addr, &resuming).close().unwrap();
     group.bench_function("resumed", |b| {
         b.iter(|| {
             let mut s = connect(addr, &resuming);

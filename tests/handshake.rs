@@ -224,6 +224,25 @@ fn a_failed_connection_is_never_resumed() {
 }
 
 #[test]
+fn a_truncated_connection_keeps_its_session() {
+    // RFC 5246 7.2.1: since TLS 1.1 a connection closed without close_notify may be resumed; only
+    // a fatal alert invalidates the session.
+    let client = Arc::new(client_config(23));
+    let server = Arc::new(server_config(24));
+    let (c_io, s_io) = pipe();
+    let sv = server.clone();
+    let st = thread::spawn(move || {
+        let mut s = TlsStream::accept(s_io, sv).unwrap();
+        let mut buf = [0u8; 8];
+        matches!(s.read_data(&mut buf), Err(Error::Truncated))
+    });
+    drop(TlsStream::connect(c_io, client.clone(), "localhost", 443).unwrap());
+    assert!(st.join().unwrap(), "the server should see truncation");
+    assert_eq!(server.sessions.len(), 1);
+    assert!(run(&client, &server, "localhost").0.unwrap().0);
+}
+
+#[test]
 fn closing_the_transport_without_close_notify_is_truncation() {
     let (c_io, s_io) = pipe();
     let st = thread::spawn(move || {
@@ -238,4 +257,22 @@ fn closing_the_transport_without_close_notify_is_truncation() {
     assert_eq!(got, b"partial");
     assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
     assert!(matches!(to_tls(e), Error::Truncated));
+}
+
+#[test]
+fn a_full_cache_still_resumes_the_newest_session() {
+    let mut sc = server_config(25);
+    sc.sessions = toytls::session::ServerSessionCache::new(4, 3600);
+    let server = Arc::new(sc);
+    let mut nc = client_config(26);
+    nc.sessions = toytls::session::ClientSessionStore::new(0);
+    let no_resume = Arc::new(nc);
+    for _ in 0..10 {
+        assert!(!run(&no_resume, &server, "localhost").0.unwrap().0);
+    }
+    assert_eq!(server.sessions.len(), 4);
+    let client = Arc::new(client_config(27));
+    assert!(!run(&client, &server, "localhost").0.unwrap().0);
+    assert!(run(&client, &server, "localhost").0.unwrap().0);
+    assert!(run(&client, &server, "localhost").0.unwrap().0);
 }
