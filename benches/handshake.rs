@@ -2,7 +2,12 @@
 //! raw record protection speed measured in the same run.
 //!
 //! Run with `cargo bench --bench handshake`; compare medians and ratios, not absolute numbers
-//! across runs (the machine is shared). Results of one run are in the closing note of issue 4.
+//! across runs (the machine is shared).
+//!
+//! One run (2-core VM shared with three fuzzing/compiling engineers, so noisy), medians:
+//! full handshake 2.70 ms (~370/s), resumed 0.69 ms (~1450/s, 3.9x the full rate); one
+//! connection's bulk write 150 MiB/s on loopback, against 515 MiB/s for sealing 16 KiB records
+//! alone in the same run (the peer's opening, the kernel copies and the loaded cores take the rest).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
