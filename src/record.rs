@@ -271,6 +271,52 @@ mod tests {
         RecordProtection::new(info, &[9; 32], &[8; 16], &[7; 4]).unwrap()
     }
 
+    /// RFC 5246 6.1: sequence numbers "MUST NOT wrap". Both directions use the last value
+    /// 2^64 - 2 and then refuse to go on (spec/limits.md), rather than reuse 0 with the same keys.
+    #[test]
+    fn sequence_numbers_never_wrap_rfc_5246_6_1() {
+        let mut w = layer();
+        w.set_write_protection(toy());
+        w.write.seq = u64::MAX - 1;
+        let mut out = Vec::new();
+        w.write_records(&mut out, ContentType::ApplicationData, b"last")
+            .unwrap();
+        let sent = out.len();
+        let err = w
+            .write_records(&mut out, ContentType::ApplicationData, b"wrapped")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("sequence number exhausted"),
+            "{err}"
+        );
+        assert_eq!(
+            out.len(),
+            sent,
+            "nothing more is written once the numbers are used up"
+        );
+
+        // The reader at the same point opens the record sealed under 2^64 - 2, then refuses the
+        // next record before trying to open it.
+        let mut r = layer();
+        r.set_read_protection(toy());
+        r.read.seq = u64::MAX - 1;
+        let mut again = out.clone();
+        again.extend_from_slice(&out);
+        let mut input = &again[..];
+        let (t, range) = r.read_record(&mut input).unwrap();
+        assert_eq!(t, ContentType::ApplicationData);
+        assert_eq!(r.plaintext(range), b"last");
+        let err = r.read_record(&mut input).unwrap_err();
+        assert!(
+            err.to_string().contains("sequence number exhausted"),
+            "{err}"
+        );
+
+        // A fresh ChangeCipherSpec (new keys) starts again at 0.
+        w.set_write_protection(toy());
+        assert_eq!(w.write.seq, 0);
+    }
+
     #[test]
     fn plaintext_records_are_framed_as_rfc_5246_6_2_1() {
         let mut l = layer();
