@@ -11,7 +11,7 @@
 //!                               attributes [0] IMPLICIT ... OPTIONAL, publicKey [1] ... OPTIONAL }
 //! ```
 //!
-//! Keys are read into [`KeyComponents`] (big-endian integers, wiped on drop) and handed to
+//! Keys are read into [`RsaPrivateComponents`] (big-endian integers, wiped on drop) and handed to
 //! [`crate::crypto::rsa`]. Multi-prime keys (version 1 of PKCS #1) and encrypted PKCS #8 files are
 //! refused with a message saying so.
 
@@ -19,56 +19,15 @@ use super::der::{DerError, Reader, tag};
 use super::der_write::Writer;
 use super::error::CertError;
 use super::oid;
-use crate::crypto::rsa::RsaPrivateKey;
+use crate::crypto::rsa::{RsaPrivateComponents, RsaPrivateKey};
 use zeroize::{Zeroize, Zeroizing};
-
-/// The integers of an RSA private key (RFC 8017 3.2), big-endian, without leading zeros.
-#[derive(Clone, PartialEq, Eq)]
-pub struct KeyComponents {
-    pub n: Vec<u8>,
-    pub e: Vec<u8>,
-    pub d: Vec<u8>,
-    pub p: Vec<u8>,
-    pub q: Vec<u8>,
-    pub dp: Vec<u8>,
-    pub dq: Vec<u8>,
-    pub qinv: Vec<u8>,
-}
-
-impl Drop for KeyComponents {
-    fn drop(&mut self) {
-        for v in [
-            &mut self.n,
-            &mut self.e,
-            &mut self.d,
-            &mut self.p,
-            &mut self.q,
-            &mut self.dp,
-            &mut self.dq,
-            &mut self.qinv,
-        ] {
-            v.zeroize();
-        }
-    }
-}
-
-impl std::fmt::Debug for KeyComponents {
-    /// Shows the public part only: secrets do not go into logs.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "KeyComponents {{ {} bits, private parts hidden }}",
-            self.n.len() * 8
-        )
-    }
-}
 
 fn malformed(what: &'static str) -> impl Fn(DerError) -> CertError {
     move |e| CertError::Key(format!("malformed {what}: {e}"))
 }
 
 /// Parses a PKCS #1 `RSAPrivateKey`.
-pub fn parse_pkcs1(der: &[u8]) -> Result<KeyComponents, CertError> {
+pub fn parse_pkcs1(der: &[u8]) -> Result<RsaPrivateComponents, CertError> {
     let m = malformed("PKCS #1 RSA private key");
     let mut outer = Reader::new(der);
     let mut seq = outer.sequence().map_err(&m)?;
@@ -83,7 +42,7 @@ pub fn parse_pkcs1(der: &[u8]) -> Result<KeyComponents, CertError> {
         v => return Err(CertError::Key(format!("unknown PKCS #1 key version {v}"))),
     }
     let mut next = || seq.unsigned_integer().map(|v| v.to_vec()).map_err(&m);
-    let key = KeyComponents {
+    let key = RsaPrivateComponents {
         n: next()?,
         e: next()?,
         d: next()?,
@@ -98,7 +57,7 @@ pub fn parse_pkcs1(der: &[u8]) -> Result<KeyComponents, CertError> {
 }
 
 /// Parses a PKCS #8 `PrivateKeyInfo` holding an RSA key.
-pub fn parse_pkcs8(der: &[u8]) -> Result<KeyComponents, CertError> {
+pub fn parse_pkcs8(der: &[u8]) -> Result<RsaPrivateComponents, CertError> {
     let m = malformed("PKCS #8 private key");
     let mut outer = Reader::new(der);
     let mut seq = outer.sequence().map_err(&m)?;
@@ -129,7 +88,7 @@ pub fn parse_pkcs8(der: &[u8]) -> Result<KeyComponents, CertError> {
 }
 
 /// Writes a PKCS #1 `RSAPrivateKey`.
-pub fn encode_pkcs1(key: &KeyComponents) -> Vec<u8> {
+pub fn encode_pkcs1(key: &RsaPrivateComponents) -> Vec<u8> {
     Writer::build(|w| {
         w.sequence(|w| {
             w.small_integer(0);
@@ -143,7 +102,7 @@ pub fn encode_pkcs1(key: &KeyComponents) -> Vec<u8> {
 }
 
 /// Writes a PKCS #8 `PrivateKeyInfo` (version 0) holding the PKCS #1 key.
-pub fn encode_pkcs8(key: &KeyComponents) -> Vec<u8> {
+pub fn encode_pkcs8(key: &RsaPrivateComponents) -> Vec<u8> {
     let mut pkcs1 = encode_pkcs1(key);
     let out = Writer::build(|w| {
         w.sequence(|w| {
@@ -161,29 +120,14 @@ pub fn encode_pkcs8(key: &KeyComponents) -> Vec<u8> {
 
 /// Turns parsed integers into a usable key; the RSA module re-derives the CRT values and checks
 /// that the numbers really form a key.
-pub fn private_key_from_components(key: &KeyComponents) -> Result<RsaPrivateKey, CertError> {
+pub fn private_key_from_components(key: &RsaPrivateComponents) -> Result<RsaPrivateKey, CertError> {
     RsaPrivateKey::from_be_bytes(&key.n, &key.e, &key.d, &key.p, &key.q)
         .map_err(|e| CertError::Key(e.to_string()))
 }
 
-/// The integers of a private key, for writing it out.
-pub fn components_of(key: &RsaPrivateKey) -> KeyComponents {
-    let c = key.components();
-    KeyComponents {
-        n: c.n.clone(),
-        e: c.e.clone(),
-        d: c.d.clone(),
-        p: c.p.clone(),
-        q: c.q.clone(),
-        dp: c.dp.clone(),
-        dq: c.dq.clone(),
-        qinv: c.qinv.clone(),
-    }
-}
-
 /// A private key as PKCS #8 DER (wiped when dropped).
 pub fn pkcs8_der(key: &RsaPrivateKey) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(encode_pkcs8(&components_of(key)))
+    Zeroizing::new(encode_pkcs8(&key.components()))
 }
 
 /// Parses a private key from DER, PKCS #8 or PKCS #1 (tried in that order).
@@ -194,7 +138,7 @@ pub fn private_key_from_der(der: &[u8]) -> Result<RsaPrivateKey, CertError> {
 
 /// Reads the first private key in a PEM file: `PRIVATE KEY` (PKCS #8) or `RSA PRIVATE KEY`
 /// (PKCS #1). Encrypted keys (`ENCRYPTED PRIVATE KEY`) are refused.
-pub fn parse_pem_components(pem: &str) -> Result<KeyComponents, CertError> {
+pub fn parse_pem_components(pem: &str) -> Result<RsaPrivateComponents, CertError> {
     for block in super::pem::parse_blocks(pem)? {
         match block.label.as_str() {
             "PRIVATE KEY" => return parse_pkcs8(&block.der),
@@ -217,8 +161,8 @@ pub fn parse_pem_components(pem: &str) -> Result<KeyComponents, CertError> {
 mod tests {
     use super::*;
 
-    fn sample() -> KeyComponents {
-        KeyComponents {
+    fn sample() -> RsaPrivateComponents {
+        RsaPrivateComponents {
             n: vec![0xc5, 1, 2, 3],
             e: vec![1, 0, 1],
             d: vec![0x80, 9],

@@ -260,8 +260,9 @@ impl fmt::Debug for RsaPrivateKey {
 /// The numbers of a private key as big-endian bytes without leading zeros, in the order of
 /// RFC 8017 appendix A.1.2 (`RSAPrivateKey`), for writing PKCS#1 / PKCS#8 files.
 ///
-/// The secret fields are wiped when this is dropped.
-#[derive(Clone)]
+/// The secret fields are wiped when this is dropped, and `Debug` shows only the modulus size.
+/// Equality is an ordinary (not constant-time) comparison, meant for tests of key encodings.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RsaPrivateComponents {
     pub n: Vec<u8>,
     pub e: Vec<u8>,
@@ -271,6 +272,16 @@ pub struct RsaPrivateComponents {
     pub dp: Vec<u8>,
     pub dq: Vec<u8>,
     pub qinv: Vec<u8>,
+}
+
+impl fmt::Debug for RsaPrivateComponents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RsaPrivateComponents {{ {} bits, private parts hidden }}",
+            self.n.len() * 8
+        )
+    }
 }
 
 impl Drop for RsaPrivateComponents {
