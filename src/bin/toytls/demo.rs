@@ -68,11 +68,16 @@ fn demo(quiet: bool) -> Result<(), String> {
 
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The server tells the client thread when its side of each handshake is over, so that the
+    // narration prints every handshake line of both sides before the application data: the two
+    // threads run at the same time and would otherwise interleave their lines by chance.
+    let (handshake_done, server_finished_handshake) = std::sync::mpsc::channel::<()>();
     let server = std::thread::spawn(move || -> Result<(), String> {
         for _ in 0..2 {
             let (tcp, _) = listener.accept().map_err(|e| e.to_string())?;
             let mut tls =
                 TlsStream::accept(tcp, server_config.clone()).map_err(|e| e.to_string())?;
+            let _ = handshake_done.send(());
             let mut buf = [0u8; 1024];
             loop {
                 let n = tls.read_data(&mut buf).map_err(|e| e.to_string())?;
@@ -107,11 +112,19 @@ fn demo(quiet: bool) -> Result<(), String> {
         let mut tls = TlsStream::connect_tcp(addr, client_config.clone(), "localhost")
             .map_err(|e| format!("handshake failed: {e}"))?;
         let handshake_time = t.elapsed();
+        // If the server thread failed, the channel is closed and its error comes from join().
+        let _ = server_finished_handshake.recv();
         story.app_data_heading();
         tls.write_data(MESSAGE).map_err(|e| e.to_string())?;
+        // Read the reply before closing, so the story shows request, reply, then both
+        // close_notify alerts, in the order a learner expects.
+        let mut reply = vec![0u8; 1024];
+        let n = tls.read_data(&mut reply).map_err(|e| e.to_string())?;
+        reply.truncate(n);
         tls.close().map_err(|e| e.to_string())?;
-        let mut reply = Vec::new();
-        tls.read_to_end(&mut reply).map_err(|e| e.to_string())?;
+        let mut rest = Vec::new();
+        tls.read_to_end(&mut rest).map_err(|e| e.to_string())?;
+        reply.extend_from_slice(&rest);
         say(&format!(
             "   The client decrypted the reply: {:?}",
             String::from_utf8_lossy(&reply)
@@ -274,7 +287,7 @@ impl TraceSink for Story {
                     }
                     (Side::Client, "key block") => {
                         if st.round == 1 {
-                            out += "6. No RSA this time: both sides take the cached master secret and the NEW randoms:\n";
+                            out += "   [client] no RSA this time: the client takes the cached master secret and the NEW randoms\n   and derives the same new keys the server already uses:\n";
                         }
                         out += "   key block = PRF(master secret, \"key expansion\", server_random + client_random), cut into:\n";
                         // The toy suite's layout (RFC 5246 6.3 order): 2 MAC keys, 2 AES keys, 2 IVs.
@@ -302,9 +315,10 @@ impl TraceSink for Story {
                 dir: Dir::Sent,
             } => {
                 let (from, to) = who(*side);
-                if *side == Side::Client && st.round == 0 || *side == Side::Server && st.round == 1
-                {
+                if *side == Side::Client && st.round == 0 {
                     out += "7. ChangeCipherSpec and Finished: switch on the keys, then prove both sides have them.\n";
+                } else if *side == Side::Server && st.round == 1 {
+                    out += "6-7. In the abbreviated handshake the server goes first: it derives new keys from the cached\n     master secret and the new randoms (no RSA), switches them on, and proves it with Finished.\n";
                 }
                 out += &format!(
                     "   {from} -> {to}: ChangeCipherSpec (everything the {from} sends from now on is encrypted and MACed)\n"
