@@ -62,15 +62,7 @@ fn client(args: ClientArgs) -> Result<(), String> {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
     config.suites = toytls::suites::parse_suite_list(&args.suites)?;
-    let keylog = args
-        .keylog
-        .clone()
-        .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from));
-    if let Some(path) = keylog {
-        let log = toytls::keylog::FileKeyLog::open(&path)
-            .map_err(|e| format!("cannot open key log {}: {e}", path.display()))?;
-        config.keylog = Some(Arc::new(log));
-    }
+    config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     let config = Arc::new(config);
     let host = args
         .addr

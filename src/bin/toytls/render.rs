@@ -112,3 +112,20 @@ pub fn hexdump(b: &[u8]) -> String {
     }
     s
 }
+
+/// The key log the user asked for: `--keylog FILE`, else the `SSLKEYLOGFILE` variable that
+/// browsers and curl also read, else none. Client and server share it so both log the same way.
+pub fn key_log(
+    arg: Option<&std::path::Path>,
+) -> Result<Option<std::sync::Arc<dyn toytls::keylog::KeyLog>>, String> {
+    let path = match arg {
+        Some(p) => p.to_path_buf(),
+        None => match std::env::var_os("SSLKEYLOGFILE") {
+            Some(p) => std::path::PathBuf::from(p),
+            None => return Ok(None),
+        },
+    };
+    let log = toytls::keylog::FileKeyLog::open(&path)
+        .map_err(|e| format!("cannot open key log {}: {e}", path.display()))?;
+    Ok(Some(std::sync::Arc::new(log)))
+}
