@@ -4,7 +4,7 @@
 //! fails, the error's alert is sent once and the error returned. Afterwards reads and writes carry
 //! protected application data. [`TlsStream::close`] sends close_notify; a read returns `Ok(0)`
 //! only after the peer's close_notify, and a transport that ends without one is reported as an
-//! error of kind `UnexpectedEof` whose source is [`Error::Truncated`], never as a clean end.
+//! error of kind `UnexpectedEof` whose source is [`Error::Truncated`](crate::error::Error::Truncated), never as a clean end.
 //!
 //! A connection ended by a fatal alert (sent or received) removes its session from the cache, so
 //! it is never resumed (RFC 5246 7.2.2); one whose transport merely closed early keeps it.
