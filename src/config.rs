@@ -20,6 +20,7 @@ use crate::x509::verify::verify_server_chain;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A random number generator that can be shared between threads.
 pub type SharedRng = Mutex<Box<dyn rand::CryptoRng + Send>>;
@@ -90,6 +91,15 @@ pub struct ClientConfig {
     pub trace: Option<Arc<dyn TraceSink>>,
     /// Where each connection's master secret is logged (`SSLKEYLOGFILE`), if anywhere.
     pub keylog: Option<Arc<dyn KeyLog>>,
+    /// Time for the TCP connect and the whole handshake, in [`TlsStream::connect_tcp`] and
+    /// [`TlsStream::connect_timed`] (`spec/limits.md`). A server that accepts and then stays
+    /// silent or trickles bytes is given up on at this deadline.
+    ///
+    /// [`TlsStream::connect_tcp`]: crate::stream::TlsStream::connect_tcp
+    /// [`TlsStream::connect_timed`]: crate::stream::TlsStream::connect_timed
+    pub handshake_timeout: Duration,
+    /// Longest wait for one read or write after the handshake, on the same connections.
+    pub io_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -100,7 +110,8 @@ impl ClientConfig {
     }
 
     /// A client that accepts servers whose chains `verifier` accepts; system RNG and clock, the
-    /// default suites, and a session store for 64 servers.
+    /// default suites, a session store for 64 servers, a 30 s handshake deadline and 30 s read
+    /// and write timeouts.
     pub fn with_verifier(verifier: Arc<dyn ServerCertVerifier>) -> Self {
         ClientConfig {
             verifier,
@@ -110,6 +121,10 @@ impl ClientConfig {
             clock: Arc::new(SystemClock),
             trace: None,
             keylog: None,
+            // Longer than toytls's own server deadline (10 s), so that a client queued behind a
+            // busy server's slots is not the side that gives up first.
+            handshake_timeout: Duration::from_secs(30),
+            io_timeout: Duration::from_secs(30),
         }
     }
 }

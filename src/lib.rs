@@ -21,6 +21,8 @@
 //!   its RFC section; [`conn`]: the connection state they share (reassembly, transcript, alerts).
 //! - [`session`]: resumption caches; [`config`]: what a client or server is configured with.
 //! - [`stream`]: [`stream::TlsStream`], a connection over any `Read + Write`, itself `Read + Write`.
+//! - [`timed`]: a TCP transport with a handshake deadline and read/write timeouts (both sides);
+//!   [`serve`]: a server that keeps serving under hostile peers.
 //! - [`trace`]: structured events for the demo, `--trace` and tests; the library never prints.
 //! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
 //! - [`x509`]: certificates: DER and PEM, parsing, building, and verifying a server's chain.
@@ -42,5 +44,6 @@ pub mod server;
 pub mod session;
 pub mod stream;
 pub mod suites;
+pub mod timed;
 pub mod trace;
 pub mod x509;

@@ -10,8 +10,8 @@
 //! - **Handshake deadline**: the whole handshake must finish within
 //!   [`ServerLimits::handshake_timeout`] of the accept. A client that sends nothing, or one byte a
 //!   second, holds one slot until then and is dropped at the deadline: every read and write during
-//!   the handshake is given only the time left ([`TimedStream`]), so trickling bytes does not buy
-//!   more time.
+//!   the handshake is given only the time left ([`TimedStream`], shared with the client), so
+//!   trickling bytes does not buy more time.
 //! - **Read and write timeouts**: after the handshake every read and write must make progress
 //!   within [`ServerLimits::io_timeout`].
 //!
@@ -21,6 +21,7 @@
 use crate::config::ServerConfig;
 use crate::error::{Error, Result};
 use crate::stream::TlsStream;
+pub use crate::timed::TimedStream;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
@@ -45,94 +46,6 @@ impl Default for ServerLimits {
             handshake_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
         }
-    }
-}
-
-/// A `TcpStream` whose reads and writes time out, and that during the handshake also stops at a
-/// deadline: each call gets the smaller of the I/O timeout and the time left.
-pub struct TimedStream {
-    tcp: TcpStream,
-    io_timeout: Duration,
-    deadline: Option<Instant>,
-}
-
-impl TimedStream {
-    /// Wraps `tcp` with `io_timeout` for every read and write, and, if given, a `deadline` no
-    /// call may pass.
-    pub fn new(
-        tcp: TcpStream,
-        io_timeout: Duration,
-        deadline: Option<Instant>,
-    ) -> std::io::Result<Self> {
-        tcp.set_read_timeout(Some(io_timeout))?;
-        tcp.set_write_timeout(Some(io_timeout))?;
-        Ok(TimedStream {
-            tcp,
-            io_timeout,
-            deadline,
-        })
-    }
-
-    /// Lifts the deadline (the handshake is over); the I/O timeout stays.
-    pub fn clear_deadline(&mut self) -> std::io::Result<()> {
-        self.deadline = None;
-        self.tcp.set_read_timeout(Some(self.io_timeout))?;
-        self.tcp.set_write_timeout(Some(self.io_timeout))
-    }
-
-    /// The socket underneath.
-    pub fn tcp(&self) -> &TcpStream {
-        &self.tcp
-    }
-
-    /// The timeout for the next call: the time left before the deadline, at most the I/O timeout.
-    fn time_left(&self) -> std::io::Result<Option<Duration>> {
-        let Some(deadline) = self.deadline else {
-            return Ok(None);
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(std::io::Error::new(
-                ErrorKind::TimedOut,
-                "the handshake deadline passed",
-            ));
-        }
-        Ok(Some(left.min(self.io_timeout)))
-    }
-
-    /// Names a timeout for what it was: the handshake deadline or the I/O timeout (the socket
-    /// only says "would block").
-    fn explain(&self, e: std::io::Error) -> std::io::Error {
-        if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
-            return e;
-        }
-        let why = match self.deadline {
-            Some(d) if Instant::now() >= d => "the handshake deadline passed".to_string(),
-            _ => format!("no progress for {:?} (I/O timeout)", self.io_timeout),
-        };
-        std::io::Error::new(ErrorKind::TimedOut, why)
-    }
-}
-
-impl Read for TimedStream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if let Some(t) = self.time_left()? {
-            self.tcp.set_read_timeout(Some(t))?;
-        }
-        self.tcp.read(buf).map_err(|e| self.explain(e))
-    }
-}
-
-impl Write for TimedStream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some(t) = self.time_left()? {
-            self.tcp.set_write_timeout(Some(t))?;
-        }
-        self.tcp.write(buf).map_err(|e| self.explain(e))
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.tcp.flush()
     }
 }
 

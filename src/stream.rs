@@ -17,7 +17,6 @@ use crate::messages::{CipherSuite, SessionId};
 use crate::server;
 use crate::trace::{Side, Tracer};
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 
 /// Whose session to forget if the connection fails.
@@ -130,19 +129,6 @@ impl<T: Read + Write> TlsStream<T> {
             Owner::Client(cfg, name, port) => cfg.sessions.remove(name, *port),
             Owner::Server(cfg) => cfg.sessions.remove(&self.negotiated.session_id),
         }
-    }
-}
-
-impl TlsStream<TcpStream> {
-    /// Connects over TCP to `addr` and runs the client handshake for `server_name`.
-    pub fn connect_tcp(
-        addr: impl ToSocketAddrs,
-        config: Arc<ClientConfig>,
-        server_name: &str,
-    ) -> Result<Self> {
-        let tcp = TcpStream::connect(addr)?;
-        let port = tcp.peer_addr()?.port();
-        TlsStream::connect(tcp, config, server_name, port)
     }
 }
 

@@ -1,7 +1,9 @@
 //! `toytls client`: sends stdin, prints what comes back, until the server's close_notify.
 //!
 //! When stdin ends the client sends close_notify and keeps reading until the server's; it then
-//! exits 0. A handshake or record failure prints the reason to stderr and exits 1.
+//! exits 0. A handshake or record failure prints the reason to stderr and exits 1, and so does a
+//! server that does not finish the handshake within `--handshake-timeout` seconds or stalls a read
+//! or write for `--io-timeout` seconds after it.
 //! `--reconnect N` then connects N more times, resuming the session, and reports each time.
 
 use crate::render::StderrTrace;
@@ -15,6 +17,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Duration;
 use toytls::config::ClientConfig;
 use toytls::stream::TlsStream;
+use toytls::timed::TimedStream;
 
 #[derive(Args)]
 pub struct ClientArgs {
@@ -40,6 +43,13 @@ pub struct ClientArgs {
     /// After the first connection, connect N more times resuming the session.
     #[arg(long, default_value_t = 0)]
     reconnect: u32,
+    /// Seconds the server has to complete the handshake (the TCP connect has as long again);
+    /// a server that stays silent or trickles bytes is given up on then.
+    #[arg(long, default_value_t = 30.0, value_parser = crate::server::positive_seconds)]
+    handshake_timeout: f64,
+    /// Seconds any read or write may wait after the handshake.
+    #[arg(long, default_value_t = 30.0, value_parser = crate::server::positive_seconds)]
+    io_timeout: f64,
 }
 
 pub fn run(args: ClientArgs) -> ExitCode {
@@ -63,6 +73,8 @@ fn client(args: ClientArgs) -> Result<(), String> {
     }
     config.suites = toytls::suites::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
+    config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
+    config.io_timeout = Duration::from_secs_f64(args.io_timeout);
     let config = Arc::new(config);
     let host = args
         .addr
@@ -96,15 +108,15 @@ fn connect(
     addr: &str,
     config: &Arc<ClientConfig>,
     name: &str,
-) -> Result<TlsStream<TcpStream>, String> {
+) -> Result<TlsStream<TimedStream>, String> {
     let sock = addr
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {addr}: {e}"))?
         .next()
         .ok_or_else(|| format!("{addr} resolves to no address"))?;
-    let tcp = TcpStream::connect(sock).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    let _ = tcp.set_nodelay(true);
-    TlsStream::connect(tcp, config.clone(), name, sock.port())
+    let tcp = TcpStream::connect_timeout(&sock, config.handshake_timeout)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    TlsStream::connect_timed(tcp, config.clone(), name, sock.port())
         .map_err(|e| format!("handshake with {addr} failed: {e}"))
 }
 
@@ -133,7 +145,7 @@ fn spawn_stdin_reader() -> Receiver<Option<Vec<u8>>> {
 
 /// Moves stdin to the connection and the connection to stdout until the server's close_notify.
 /// std has no `select`, so it polls the socket for readability between stdin chunks.
-fn pump(tls: &mut TlsStream<TcpStream>, stdin: Receiver<Option<Vec<u8>>>) -> std::io::Result<()> {
+fn pump(tls: &mut TlsStream<TimedStream>, stdin: Receiver<Option<Vec<u8>>>) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     let mut stdin_open = true;
     let mut buf = vec![0u8; 1 << 14];
@@ -152,7 +164,7 @@ fn pump(tls: &mut TlsStream<TcpStream>, stdin: Receiver<Option<Vec<u8>>>) -> std
                 Err(TryRecvError::Empty) => break,
             }
         }
-        if readable(tls.get_ref())? {
+        if readable(tls.get_ref().tcp())? {
             let n = tls.read(&mut buf)?;
             if n == 0 {
                 // The server's close_notify: answer it if stdin is still open, then stop.

@@ -62,7 +62,7 @@ pub struct ServerArgs {
     io_timeout: f64,
 }
 
-fn positive_seconds(s: &str) -> Result<f64, String> {
+pub fn positive_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
         _ => Err(format!("{s:?} is not a number of seconds in (0, 86400]")),

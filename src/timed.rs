@@ -1,0 +1,188 @@
+//! Deadlines and timeouts on a TCP transport, for both sides (`spec/limits.md`).
+//!
+//! A peer that accepts our connection and then says nothing, or sends one byte now and then,
+//! would keep a plain blocking socket waiting forever. [`TimedStream`] gives every read and write
+//! a timeout, and during the handshake a deadline: each call may wait only for the time left
+//! before it, so trickling bytes does not buy a peer more time.
+//!
+//! The server uses it through [`crate::serve`]; the client through
+//! [`TlsStream::connect_tcp`] and [`TlsStream::connect_timed`], which take their limits from
+//! [`ClientConfig::handshake_timeout`] and [`ClientConfig::io_timeout`].
+//!
+//! A timeout sends no alert (RFC 5246 7.2 has none for "you are too slow"): the peer is not
+//! breaking the protocol, the transport is not carrying it, and once the deadline has passed
+//! every write fails at once, so nothing more is sent. The connection fails with an
+//! [`Error::Io`] of kind `TimedOut` whose message says which limit fired, and the socket is
+//! closed when the stream is dropped.
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::stream::TlsStream;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A `TcpStream` whose reads and writes time out, and that during the handshake also stops at a
+/// deadline: each call gets the smaller of the I/O timeout and the time left.
+pub struct TimedStream {
+    tcp: TcpStream,
+    io_timeout: Duration,
+    /// The handshake deadline and how long the handshake was given (for the error message).
+    deadline: Option<(Instant, Duration)>,
+}
+
+impl TimedStream {
+    /// Wraps `tcp` with `io_timeout` for every read and write, and, if given, a `deadline` no
+    /// call may pass.
+    pub fn new(
+        tcp: TcpStream,
+        io_timeout: Duration,
+        deadline: Option<Instant>,
+    ) -> std::io::Result<Self> {
+        tcp.set_read_timeout(Some(io_timeout))?;
+        tcp.set_write_timeout(Some(io_timeout))?;
+        let now = Instant::now();
+        Ok(TimedStream {
+            tcp,
+            io_timeout,
+            deadline: deadline.map(|d| (d, d.saturating_duration_since(now))),
+        })
+    }
+
+    /// Lifts the deadline (the handshake is over); the I/O timeout stays.
+    pub fn clear_deadline(&mut self) -> std::io::Result<()> {
+        self.deadline = None;
+        self.tcp.set_read_timeout(Some(self.io_timeout))?;
+        self.tcp.set_write_timeout(Some(self.io_timeout))
+    }
+
+    /// The socket underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    fn deadline_passed(&self) -> std::io::Error {
+        let allowed = self.deadline.map(|(_, a)| a).unwrap_or_default();
+        std::io::Error::new(
+            ErrorKind::TimedOut,
+            format!("the handshake deadline passed ({allowed:?} allowed)"),
+        )
+    }
+
+    /// The timeout for the next call: the time left before the deadline, at most the I/O timeout.
+    fn time_left(&self) -> std::io::Result<Option<Duration>> {
+        let Some((deadline, _)) = self.deadline else {
+            return Ok(None);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.deadline_passed());
+        }
+        Ok(Some(left.min(self.io_timeout)))
+    }
+
+    /// Names a timeout for what it was: the handshake deadline or the I/O timeout (the socket
+    /// only says "would block").
+    fn explain(&self, e: std::io::Error) -> std::io::Error {
+        if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+            return e;
+        }
+        match self.deadline {
+            Some((d, _)) if Instant::now() >= d => self.deadline_passed(),
+            _ => std::io::Error::new(
+                ErrorKind::TimedOut,
+                format!("no progress for {:?} (I/O timeout)", self.io_timeout),
+            ),
+        }
+    }
+}
+
+impl Read for TimedStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(t) = self.time_left()? {
+            self.tcp.set_read_timeout(Some(t))?;
+        }
+        self.tcp.read(buf).map_err(|e| self.explain(e))
+    }
+}
+
+impl Write for TimedStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(t) = self.time_left()? {
+            self.tcp.set_write_timeout(Some(t))?;
+        }
+        self.tcp.write(buf).map_err(|e| self.explain(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+impl TlsStream<TimedStream> {
+    /// Runs the client handshake over `tcp`, which must finish within
+    /// [`ClientConfig::handshake_timeout`]; afterwards every read and write may wait at most
+    /// [`ClientConfig::io_timeout`]. See [`TlsStream::connect`] for `server_name` and `port`.
+    pub fn connect_timed(
+        tcp: TcpStream,
+        config: Arc<ClientConfig>,
+        server_name: &str,
+        port: u16,
+    ) -> Result<Self> {
+        let deadline = Instant::now() + config.handshake_timeout;
+        connect_until(tcp, config, server_name, port, deadline)
+    }
+
+    /// Connects over TCP to `addr` and runs the client handshake for `server_name`. The TCP
+    /// connect and the handshake together must finish within
+    /// [`ClientConfig::handshake_timeout`]; afterwards every read and write may wait at most
+    /// [`ClientConfig::io_timeout`].
+    pub fn connect_tcp(
+        addr: impl ToSocketAddrs,
+        config: Arc<ClientConfig>,
+        server_name: &str,
+    ) -> Result<Self> {
+        let deadline = Instant::now() + config.handshake_timeout;
+        let tcp = tcp_connect_until(addr, deadline)?;
+        let port = tcp.peer_addr()?.port();
+        connect_until(tcp, config, server_name, port, deadline)
+    }
+}
+
+fn connect_until(
+    tcp: TcpStream,
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<TlsStream<TimedStream>> {
+    let _ = tcp.set_nodelay(true);
+    let io = TimedStream::new(tcp, config.io_timeout, Some(deadline))?;
+    let mut tls = TlsStream::connect(io, config, server_name, port)?;
+    tls.get_mut().clear_deadline()?;
+    Ok(tls)
+}
+
+/// Tries each address of `addr` in turn until one connects, each attempt bounded by the time
+/// left before `deadline` (a silently dropped SYN would otherwise wait minutes).
+fn tcp_connect_until(addr: impl ToSocketAddrs, deadline: Instant) -> Result<TcpStream> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    let mut last = None;
+    for a in addrs {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&a, left) {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::Io(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            ErrorKind::TimedOut,
+            "no address to connect to before the handshake deadline",
+        )
+    })))
+}
