@@ -131,3 +131,37 @@ fn bench_client_reports_rates_latencies_and_throughput_full_and_resumed() {
     assert!(resumed >= handshakes - 4.0 && resumed > 0.0, "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_client_gives_up_on_a_silent_server_at_its_handshake_timeout() {
+    let dir = std::env::temp_dir().join(format!("toytls-bench-silent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("ca.pem"),
+        toytls::x509::pem::encode_certificate(&pki().ca),
+    )
+    .unwrap();
+    // Accepts every connection and never answers; keeps the sockets open so that only the
+    // client's deadline can end them.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for tcp in listener.incoming().map_while(Result::ok) {
+            held.push(tcp);
+        }
+    });
+    let start = Instant::now();
+    let (ok, out, err) = bench(addr, &dir, &["--handshake-timeout", "0.4"]);
+    let took = start.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!ok, "succeeded against a silent server: {out}\n{err}");
+    assert!(out.contains("handshakes: 0"), "{out}");
+    assert!(
+        out.contains("handshake deadline passed"),
+        "the first error is not the deadline: {out}"
+    );
+    // --duration 1.5 plus one deadline for the connections in flight; generous for a loaded
+    // machine, far below the 30 s I/O timeout that used to be the only limit.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}

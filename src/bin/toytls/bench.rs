@@ -5,7 +5,9 @@
 //! Each worker connects, runs the handshake (full, or with `--resume` abbreviated after the first
 //! one, all workers sharing one session), sends `--bytes` bytes, reads them back and checks them,
 //! closes with close_notify, and starts over until the time is up. Latency is measured from the
-//! TCP connect to the end of the handshake. A progress line on stderr shows the running totals.
+//! TCP connect to the end of the handshake, which must come within `--handshake-timeout` seconds
+//! (a connection that misses it is an error, like any other failure). A progress line on stderr
+//! shows the running totals.
 
 use clap::Args;
 use std::io::{Read, Write};
@@ -41,6 +43,10 @@ pub struct BenchArgs {
     /// Application data bytes each connection sends and reads back.
     #[arg(long, default_value_t = 16384)]
     bytes: usize,
+    /// Seconds the server has to complete each handshake (the TCP connect has as long again);
+    /// a connection that misses it counts as an error.
+    #[arg(long, default_value_t = 30.0, value_parser = crate::server::positive_seconds)]
+    handshake_timeout: f64,
 }
 
 /// Running totals shared by the workers.
@@ -78,6 +84,7 @@ fn bench(args: BenchArgs) -> Result<bool, String> {
         // No session store: every connection runs the full handshake.
         config.sessions = ClientSessionStore::new(0);
     }
+    config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     let config = Arc::new(config);
     let addr: SocketAddr = args
         .addr
@@ -165,13 +172,10 @@ fn one_connection(
     payload: &[u8],
 ) -> Result<(Duration, bool), String> {
     let t0 = Instant::now();
-    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+    let tcp = TcpStream::connect_timeout(&addr, config.handshake_timeout)
         .map_err(|e| format!("connect: {e}"))?;
-    let timeout = Some(Duration::from_secs(30));
-    tcp.set_read_timeout(timeout).map_err(|e| e.to_string())?;
-    tcp.set_write_timeout(timeout).map_err(|e| e.to_string())?;
-    let _ = tcp.set_nodelay(true);
-    let mut tls = TlsStream::connect(tcp, config.clone(), name, addr.port())
+    // The handshake within config.handshake_timeout, then reads and writes within io_timeout.
+    let mut tls = TlsStream::connect_timed(tcp, config.clone(), name, addr.port())
         .map_err(|e| format!("handshake: {e}"))?;
     let latency = t0.elapsed();
     let resumed = tls.resumed();
