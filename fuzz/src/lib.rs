@@ -402,6 +402,10 @@ pub const HANDSHAKE_TRACE: u8 = 2;
 /// Settings byte 0 of the server target, bit 2: the server prefers the GCM suite (RFC 5288) to
 /// the toy suite, so a client offering both gets GCM records.
 pub const HANDSHAKE_SERVER_GCM: u8 = 4;
+/// Settings byte 0 of the handshake targets, bit 3: with [`HANDSHAKE_SESSION`], the fixed session
+/// is under TLS_RSA_WITH_AES_128_GCM_SHA256 instead of the toy suite, so that a peer that has
+/// only the standard suites (OpenSSL, see `examples/fuzz_corpus_openssl.rs`) can resume it.
+pub const HANDSHAKE_SESSION_GCM: u8 = 8;
 /// The name the client connects to, and the name on the fixed server certificate.
 pub const HANDSHAKE_HOST: &str = "localhost";
 pub const HANDSHAKE_PORT: u16 = 443;
@@ -432,12 +436,21 @@ fn handshake_keys() -> &'static HandshakeKeys {
     })
 }
 
+/// The fixed session's ID and master secret.
+pub const FIXED_SESSION_ID: [u8; 32] = [0x5e; 32];
+pub const FIXED_MASTER_SECRET: [u8; 48] = [0x33; 48];
+
 /// The session both sides may hold: a fixed ID and master secret for the toy suite.
 pub fn fixed_session() -> Session {
+    fixed_session_with(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256)
+}
+
+/// [`fixed_session`] under another suite (see [`HANDSHAKE_SESSION_GCM`]).
+pub fn fixed_session_with(suite: toytls::messages::CipherSuite) -> Session {
     Session {
-        id: SessionId::new(&[0x5e; 32]).expect("32 bytes is a valid session ID"),
-        suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
-        master_secret: MasterSecret([0x33; 48]),
+        id: SessionId::new(&FIXED_SESSION_ID).expect("32 bytes is a valid session ID"),
+        suite,
+        master_secret: MasterSecret(FIXED_MASTER_SECRET),
         peer_chain: vec![handshake_keys().server.der().to_vec()],
         created: X509_NOW,
     }
@@ -474,6 +487,46 @@ pub fn client_config(with_session: bool) -> ClientConfig {
         config
             .sessions
             .insert(HANDSHAKE_HOST, HANDSHAKE_PORT, fixed_session());
+    }
+    config
+}
+
+/// The session of [`HANDSHAKE_SESSION`] under the suite the flags choose, or none.
+fn session_for_flags(flags: u8) -> Option<Session> {
+    if flags & HANDSHAKE_SESSION == 0 {
+        return None;
+    }
+    Some(if flags & HANDSHAKE_SESSION_GCM != 0 {
+        fixed_session_with(TLS_RSA_WITH_AES_128_GCM_SHA256)
+    } else {
+        fixed_session()
+    })
+}
+
+/// The server target's whole configuration for its settings byte: [`server_config`], then the
+/// session and the trace sink the flags ask for. The OpenSSL seed recorder runs a live server with
+/// exactly this, so that its recordings replay.
+pub fn server_config_for_flags(flags: u8) -> ServerConfig {
+    let mut config = server_config(false, flags & HANDSHAKE_SERVER_GCM != 0);
+    if let Some(session) = session_for_flags(flags) {
+        config.sessions.insert(session);
+    }
+    if flags & HANDSHAKE_TRACE != 0 {
+        config.trace = Some(TraceLog::new());
+    }
+    config
+}
+
+/// The client target's whole configuration for its settings byte (see [`server_config_for_flags`]).
+pub fn client_config_for_flags(flags: u8) -> ClientConfig {
+    let mut config = client_config(false);
+    if let Some(session) = session_for_flags(flags) {
+        config
+            .sessions
+            .insert(HANDSHAKE_HOST, HANDSHAKE_PORT, session);
+    }
+    if flags & HANDSHAKE_TRACE != 0 {
+        config.trace = Some(TraceLog::new());
     }
     config
 }
@@ -523,12 +576,7 @@ pub fn server(data: &[u8]) -> usize {
     let Some((&flags, input)) = data.split_first() else {
         return 0;
     };
-    let session = flags & HANDSHAKE_SESSION != 0;
-    let mut config = server_config(session, flags & HANDSHAKE_SERVER_GCM != 0);
-    if flags & HANDSHAKE_TRACE != 0 {
-        config.trace = Some(TraceLog::new());
-    }
-    let config = Arc::new(config);
+    let config = Arc::new(server_config_for_flags(flags));
     let peer = Peer { input };
     match TlsStream::accept(peer, config) {
         Ok(mut stream) => 1 + echo(&mut stream),
@@ -543,11 +591,7 @@ pub fn client(data: &[u8]) -> usize {
     let Some((&flags, input)) = data.split_first() else {
         return 0;
     };
-    let mut config = client_config(flags & HANDSHAKE_SESSION != 0);
-    if flags & HANDSHAKE_TRACE != 0 {
-        config.trace = Some(TraceLog::new());
-    }
-    let config = Arc::new(config);
+    let config = Arc::new(client_config_for_flags(flags));
     let peer = Peer { input };
     match TlsStream::connect(peer, config, HANDSHAKE_HOST, HANDSHAKE_PORT) {
         Ok(mut stream) => 1 + echo(&mut stream),
