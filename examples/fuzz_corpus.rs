@@ -15,6 +15,8 @@
 //! keys, seeded RNGs, fixed clock), run over an in-memory pipe that records what each side sent.
 //! Replaying the client's bytes into a fresh fuzzed server reproduces the same handshake to the
 //! end, Finished included, and the same for the client.
+//!
+//! `examples/fuzz_corpus_openssl.rs` records the same kind of seeds with OpenSSL as the peer.
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]

@@ -120,12 +120,24 @@ fn replay_record() {
         let steps = accepted.iter().find(|(n, _)| n == name).map(|(_, s)| *s);
         assert_eq!(steps, Some(5), "fuzz/corpus/record/{name}: steps");
     }
+    // OpenSSL's records: its ClientHello, ClientKeyExchange and ChangeCipherSpec (its Finished is
+    // under its own keys, not the target's); its server flight of three records.
+    for (name, want) in [("openssl_client_flight", 3), ("openssl_server_flight", 3)] {
+        let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
+        assert_eq!(n, Some(want), "fuzz/corpus/record/{name}: records read");
+    }
 }
 
 #[test]
 fn replay_handshake_message() {
     let accepted = replay("handshake_message");
     assert_seeds_accepted("handshake_message", &accepted, 1);
+    // OpenSSL's messages decode and round-trip, all of them: ClientHello (every TLS 1.2 suite it
+    // has, padding included) and ClientKeyExchange; ServerHello, Certificate, ServerHelloDone.
+    for (name, want) in [("openssl_client_hello", 2), ("openssl_server_flight", 3)] {
+        let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
+        assert_eq!(n, Some(want), "fuzz/corpus/handshake_message/{name}");
+    }
 }
 
 #[test]
@@ -158,12 +170,14 @@ fn unknown_target_names_are_refused() {
 }
 
 /// What the handshake targets return for the recorded connections: 1 for a completed handshake
-/// plus the 4 bytes of application data ("ping" or "pong") the peer sent before close_notify.
-fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)]) {
+/// plus the application data the peer sent before it closed: our peers' "ping" or "pong",
+/// OpenSSL's "ping\n" or "pong\n" (see `examples/fuzz_corpus_openssl.rs`).
+fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &[&str]) {
     let expect = |name: &str| match name {
         "full" | "resumed" | "full_traced" | "resumption_refused" | "full_gcm" => Some(5),
         // A first flight alone stops at the end of the input: no handshake.
         "client_hello" | "server_hello_flight" => Some(0),
+        _ if openssl.contains(&name) => Some(6),
         _ => None,
     };
     let mut recorded = 0;
@@ -173,17 +187,38 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)]) {
             assert_eq!(*n, want, "fuzz/corpus/{target}/{name}");
         }
     }
-    assert_eq!(recorded, 6, "fuzz/corpus/{target}/: recorded connections");
+    assert_eq!(
+        recorded,
+        6 + openssl.len(),
+        "fuzz/corpus/{target}/: recorded connections"
+    );
 }
 
 #[test]
 fn replay_server() {
     // The recorded client flights drive the fuzzed server through full and abbreviated
-    // handshakes, Finished checks included: the corpus is a real conversation, not noise.
-    assert_handshake_seeds("server", &replay("server"));
+    // handshakes, Finished checks included: the corpus is a real conversation, not noise. So do
+    // OpenSSL's: `openssl_resumed` has no ClientKeyExchange, so it can only complete by resuming
+    // the fixed session; `openssl_renegotiate` gets its "ping\n" through and then the refused
+    // renegotiation ends the connection before the second one.
+    let openssl = [
+        "openssl_full",
+        "openssl_resumed",
+        "openssl_resumption_refused",
+        "openssl_default_suites",
+        "openssl_renegotiate",
+    ];
+    assert_handshake_seeds("server", &replay("server"), &openssl);
 }
 
 #[test]
 fn replay_client() {
-    assert_handshake_seeds("client", &replay("client"));
+    // OpenSSL's s_server with the fixed key: its full handshakes complete against the fuzzed
+    // client and deliver "pong\n", also when it sends a HelloRequest afterwards.
+    let openssl = [
+        "openssl_full",
+        "openssl_chain_resumption_refused",
+        "openssl_hello_request",
+    ];
+    assert_handshake_seeds("client", &replay("client"), &openssl);
 }
