@@ -101,7 +101,8 @@ alert_descriptions! {
     ProtocolVersion = 70, "protocol_version";
     /// A failure unrelated to the peer or the protocol (for example, out of memory).
     InternalError = 80, "internal_error";
-    /// The client refuses to renegotiate (RFC 5246 7.2.2; sent as a warning).
+    /// The sender refuses to renegotiate; the connection goes on (RFC 5246 7.2.2, RFC 5746 4.2
+    /// and 4.4; sent as a warning).
     NoRenegotiation = 100, "no_renegotiation";
     /// An extension in a ServerHello that the client did not offer (RFC 5246 7.4.1.4).
     UnsupportedExtension = 110, "unsupported_extension";

@@ -5,6 +5,14 @@
 //! [`Conn::read_message`] is the one place that reads the next handshake message; it checks the
 //! message's type against what the handshake expects and answers anything else with
 //! `unexpected_message`, before even decoding it.
+//!
+//! After the handshake, the only handshake messages a peer may send are requests to renegotiate:
+//! a ClientHello to a server, a HelloRequest to a client (RFC 5246 7.4.1.1). toytls runs one
+//! handshake per connection, so [`Conn::read_app_data`] refuses each with a *warning*
+//! `no_renegotiation` alert and the connection goes on (RFC 5746 4.2, 4.4; RFC 5246 7.2.2); the
+//! peer decides whether to carry on without renegotiating or to close. A peer that keeps asking
+//! after [`MAX_REFUSED_RENEGOTIATIONS`] refusals is not going to take no for an answer: the next
+//! request ends the connection with a fatal `unexpected_message`.
 
 use crate::alert::AlertDescription;
 use crate::error::{Error, Result};
@@ -15,7 +23,7 @@ use crate::messages::{
 };
 use crate::record::{ContentType, RecordLayer};
 use crate::suites::RecordProtection;
-use crate::trace::{Dir, TraceEvent, Tracer};
+use crate::trace::{Dir, Side, TraceEvent, Tracer};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::ops::Range;
@@ -29,6 +37,11 @@ pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
 /// certificate chain and a few small messages, a client's one hello and a few small messages, so
 /// an honest peer stays far below it; a hostile one cannot make us hash and buffer more.
 pub const MAX_HANDSHAKE_TOTAL: usize = MAX_HANDSHAKE_MESSAGE + (1 << 14);
+
+/// How many renegotiation requests one connection refuses politely (warning `no_renegotiation`).
+/// An honest peer asks once and accepts the answer; the request after this many is fatal
+/// (`unexpected_message`), so a peer cannot keep us answering forever.
+pub const MAX_REFUSED_RENEGOTIATIONS: u32 = 3;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +106,8 @@ pub struct Conn<T> {
     transcript: Sha256,
     /// Application data received and not yet handed to the reader.
     app_pending: Range<usize>,
+    /// Renegotiation requests refused so far (see [`MAX_REFUSED_RENEGOTIATIONS`]).
+    renegotiations_refused: u32,
 }
 
 impl<T: Read + Write> Conn<T> {
@@ -108,7 +123,13 @@ impl<T: Read + Write> Conn<T> {
             flight: Vec::new(),
             transcript: Sha256::new(),
             app_pending: 0..0,
+            renegotiations_refused: 0,
         }
+    }
+
+    /// How many renegotiation requests this connection has refused.
+    pub fn renegotiations_refused(&self) -> u32 {
+        self.renegotiations_refused
     }
 
     /// SHA-256 of the handshake messages so far (the transcript goes on).
@@ -378,9 +399,13 @@ impl<T: Read + Write> Conn<T> {
                     }
                     Err(e) => return Err(self.fail(e)),
                 },
-                // Renegotiation (a new ClientHello or a HelloRequest) and stray ChangeCipherSpec
-                // are refused: toytls runs one handshake per connection (issue 5 answers
-                // renegotiation requests politely with no_renegotiation).
+                // A request to renegotiate: refused with a warning, and we read on.
+                ContentType::Handshake => {
+                    if let Err(e) = self.refuse_renegotiation(range) {
+                        return Err(self.fail(e));
+                    }
+                }
+                // A ChangeCipherSpec without a handshake before it is meaningless.
                 other => {
                     let e = Error::UnexpectedMessage {
                         expected: "application data or an alert",
@@ -390,6 +415,88 @@ impl<T: Read + Write> Conn<T> {
                 }
             }
         }
+    }
+}
+
+impl<T: Read + Write> Conn<T> {
+    /// A handshake record after the handshake (it arrives protected, like application data).
+    /// Its bytes join any partial message already buffered (a ClientHello may span records,
+    /// RFC 5246 6.2.1, and application data may arrive between its fragments); each whole
+    /// message is checked and refused in turn.
+    ///
+    /// - To a server, only a ClientHello may come (RFC 5246 7.4.1.2: "a client can also send a
+    ///   ClientHello in response to a HelloRequest or on its own initiative"); it must decode.
+    /// - To a client, only a HelloRequest, whose body is empty (RFC 5246 7.4.1.1); a non-empty
+    ///   one is `decode_error`, refused from its header.
+    ///
+    /// Anything else is `unexpected_message`. Each refusal is a warning `no_renegotiation`
+    /// (RFC 5746 4.2 for a client, 4.4 for a server); the request after
+    /// [`MAX_REFUSED_RENEGOTIATIONS`] refusals is fatal. The messages are not added to the
+    /// transcript: the handshake they would start never happens.
+    fn refuse_renegotiation(&mut self, range: Range<usize>) -> Result<()> {
+        let data = self.rec.plaintext(range);
+        self.hs_buf.extend_from_slice(data);
+        let (request, name) = match self.tracer.side() {
+            Side::Server => (HandshakeType::ClientHello, "ClientHello"),
+            Side::Client => (HandshakeType::HelloRequest, "HelloRequest"),
+        };
+        // The buffer never holds more than one message under the limit plus one record: every
+        // header is checked as soon as it is in, and complete messages are removed at once.
+        while self.hs_buf.len() >= 4 {
+            let typ = self.hs_buf[0];
+            let len =
+                u32::from_be_bytes([0, self.hs_buf[1], self.hs_buf[2], self.hs_buf[3]]) as usize;
+            if typ != request as u8 {
+                return Err(Error::UnexpectedMessage {
+                    expected: "application data or an alert",
+                    got: format!("a {} after the handshake", HandshakeType::name_of(typ)),
+                });
+            }
+            if request == HandshakeType::HelloRequest && len != 0 {
+                return Err(Error::decode(
+                    "HelloRequest",
+                    format!("a body of {len} bytes; it must be empty (RFC 5246 7.4.1.1)"),
+                ));
+            }
+            if len > MAX_HANDSHAKE_MESSAGE {
+                return Err(Error::decode(
+                    "handshake message",
+                    format!(
+                        "{name} of {len} bytes exceeds toytls's limit of {MAX_HANDSHAKE_MESSAGE}"
+                    ),
+                ));
+            }
+            if self.hs_buf.len() < 4 + len {
+                // The rest of the message comes in later records.
+                return Ok(());
+            }
+            let msg = HandshakeMessage::decode(typ, &self.hs_buf[4..4 + len])?;
+            self.tracer.emit(|side| TraceEvent::Handshake {
+                side,
+                dir: Dir::Received,
+                name: msg.name(),
+                fields: msg.fields(),
+                raw: self.hs_buf[..4 + len].to_vec(),
+            });
+            self.hs_buf.drain(..4 + len);
+            if self.renegotiations_refused == MAX_REFUSED_RENEGOTIATIONS {
+                return Err(Error::UnexpectedMessage {
+                    expected: "application data or an alert",
+                    got: format!(
+                        "another {name} after {MAX_REFUSED_RENEGOTIATIONS} refused renegotiations"
+                    ),
+                });
+            }
+            self.renegotiations_refused += 1;
+            self.tracer.note(|| {
+                format!("{name} after the handshake: renegotiation refused with no_renegotiation")
+            });
+            // After our close_notify we send nothing more, not even this answer.
+            if matches!(self.state, State::Open | State::PeerClosed) {
+                self.send_alert(AlertMessage::no_renegotiation())?;
+            }
+        }
+        Ok(())
     }
 }
 

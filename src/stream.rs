@@ -6,6 +6,10 @@
 //! only after the peer's close_notify, and a transport that ends without one is reported as an
 //! error of kind `UnexpectedEof` whose source is [`Error::Truncated`](crate::error::Error::Truncated), never as a clean end.
 //!
+//! Renegotiation is refused: a ClientHello (at a server) or HelloRequest (at a client) after the
+//! handshake is answered with a warning `no_renegotiation` inside a read, and the read goes on
+//! waiting for application data (see [`crate::conn`] for the limit on repeated requests).
+//!
 //! A connection ended by a fatal alert (sent or received) removes its session from the cache, so
 //! it is never resumed (RFC 5246 7.2.2); one whose transport merely closed early keeps it.
 

@@ -29,6 +29,15 @@ impl AlertMessage {
         }
     }
 
+    /// no_renegotiation, sent as a warning: "I will not renegotiate, but this connection goes
+    /// on" (RFC 5246 7.2.2, RFC 5746 4.2 and 4.4).
+    pub fn no_renegotiation() -> Self {
+        AlertMessage {
+            level: AlertLevel::Warning,
+            description: AlertDescription::NoRenegotiation,
+        }
+    }
+
     pub fn to_bytes(self) -> [u8; 2] {
         [self.level.to_u8(), self.description.to_u8()]
     }

@@ -164,7 +164,8 @@ impl HandshakeType {
 /// One handshake message toytls sends or accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HandshakeMessage {
-    /// Sent by a server to ask for renegotiation; toytls refuses it (RFC 5746 is issue 5).
+    /// Sent by a server to ask for renegotiation; toytls refuses it with no_renegotiation
+    /// ([`crate::conn`]).
     HelloRequest,
     ClientHello(ClientHello),
     ServerHello(ServerHello),

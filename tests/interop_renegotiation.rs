@@ -1,0 +1,146 @@
+//! Renegotiation refused, against OpenSSL 3.0 over loopback TCP, suite
+//! TLS_RSA_WITH_AES_128_GCM_SHA256:
+//!
+//! - `openssl s_client -tls1_2` against `toytls server --echo`: typing `R` makes s_client send a
+//!   new (encrypted) ClientHello; our server answers with a warning `no_renegotiation` and would
+//!   keep serving the connection.
+//! - `toytls client` against `openssl s_server -tls1_2`: typing `r` makes s_server send a
+//!   HelloRequest; our client answers with a warning `no_renegotiation` and would keep reading.
+//!
+//! In both directions OpenSSL 3.0 then gives up itself: when a renegotiation it asked for is
+//! refused it reports `no renegotiation` and ends the connection with a fatal `handshake_failure`
+//! (its record layer does that for any `no_renegotiation` alert). That is OpenSSL's choice, which
+//! RFC 5746 4.2/4.4 leaves to the peer; the tests assert exactly that sequence, and that our
+//! server keeps serving other connections. That the refused connection itself stays usable is
+//! shown in memory, in tests/renegotiation.rs.
+//!
+//! The tests skip loudly if `openssl` is not installed (`.ci/run` installs it).
+
+mod stacks;
+
+use stacks::*;
+use std::process::Command;
+
+fn s_client(port: u16, p: &Pki) -> Interactive {
+    // Neither -quiet nor -ign_eof: both turn off s_client's command letters (R, Q).
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-servername", "localhost", "-CAfile"])
+        .arg(p.ca());
+    Interactive::spawn(c)
+}
+
+#[test]
+fn openssl_s_client_renegotiation_is_refused_with_a_warning_by_toytls_server() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let p = Pki::new();
+    let server = toytls_server(&p, &["--echo", "--suites", "gcm", "--trace"]);
+    let mut c = s_client(server.port, &p);
+    let ctx = || format!("\n--- server:\n{}", server.stderr.text());
+
+    c.type_line("hello before renegotiation");
+    c.stdout
+        .wait_for("hello before renegotiation", || c.outputs() + &ctx());
+    assert!(
+        c.stdout
+            .text()
+            .contains("Secure Renegotiation IS supported"),
+        "{}",
+        c.outputs()
+    );
+    c.type_line("R");
+    let status = wait_exit(&mut c.guard, "s_client");
+    let out = c.outputs();
+    let srv = server.stderr.text();
+    // s_client asked, got the warning, and gave up on its own.
+    assert!(out.contains("RENEGOTIATING"), "{out}");
+    assert!(out.contains("no renegotiation"), "{out}\n{srv}");
+    assert!(!status.success(), "{out}");
+    // Our server: the encrypted ClientHello, the warning, then OpenSSL's fatal alert.
+    let seq = [
+        "[server] received ClientHello",
+        "renegotiation refused with no_renegotiation",
+        "[server] sent alert no_renegotiation (Warning)",
+        "[server] received alert handshake_failure (Fatal)",
+        "connection failed: the peer sent the alert handshake_failure",
+    ];
+    let mut at = srv.find("received Finished").expect("a handshake first");
+    for needle in seq {
+        let pos = srv[at..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing after the handshake:\n{srv}"));
+        at += pos + needle.len();
+    }
+    // Exactly one warning, and we sent no fatal alert of our own.
+    assert_eq!(lines_with(&srv, "sent alert").len(), 1, "{srv}");
+
+    // The server goes on serving: a new connection echoes and closes cleanly.
+    let mut again = s_client(server.port, &p);
+    again.type_line("a second connection");
+    again
+        .stdout
+        .wait_for("a second connection", || again.outputs());
+    again.close_stdin();
+    let status = wait_exit(&mut again.guard, "second s_client");
+    assert!(status.success(), "{}", again.outputs());
+}
+
+#[test]
+fn openssl_s_server_hello_request_is_refused_with_a_warning_by_toytls_client() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let p = Pki::new();
+    let port = free_port();
+    // Not -quiet: it turns off s_server's command letters (r, R).
+    let mut server = Command::new("openssl");
+    server
+        .args(["s_server", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
+        .arg("-accept")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(p.cert())
+        .arg("-key")
+        .arg(p.key());
+    let mut server = Interactive::spawn(server);
+    wait_for_port(port);
+
+    let mut client = Command::new(TOYTLS);
+    client
+        .arg("client")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--ca")
+        .arg(p.ca())
+        .args(["--server-name", "localhost", "--suites", "gcm", "--trace"]);
+    let mut client = Interactive::spawn(client);
+    client.type_line("ping from toytls");
+    server
+        .stdout
+        .wait_for("ping from toytls", || server.outputs() + &client.outputs());
+    server.type_line("r");
+    let status = wait_exit(&mut client.guard, "toytls client");
+    let out = client.outputs();
+    assert!(!status.success(), "{out}");
+    let seq = [
+        "[client] received HelloRequest",
+        "renegotiation refused with no_renegotiation",
+        "[client] sent alert no_renegotiation (Warning)",
+        "[client] received alert handshake_failure (Fatal)",
+        "the peer sent the alert handshake_failure",
+    ];
+    let mut at = out.find("received Finished").expect("a handshake first");
+    for needle in seq {
+        let pos = out[at..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing after the handshake:\n{out}"));
+        at += pos + needle.len();
+    }
+    assert_eq!(lines_with(&out, "sent alert").len(), 1, "{out}");
+    server
+        .stderr
+        .wait_for("no renegotiation", || server.outputs());
+}

@@ -1,0 +1,362 @@
+//! Helpers for tests that run real TLS stacks (OpenSSL's command line) against the built `toytls`
+//! binary over loopback TCP: child processes that are always killed, bounded waits, free ports,
+//! and certificate files in a temporary directory that is always removed.
+//!
+//! Every child is killed and reaped when its [`Guard`] drops, and every [`Pki`] directory removed
+//! when the `Pki` drops, on every path, panics included (both are locals of the test, so
+//! unwinding drops them).
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const TOYTLS: &str = env!("CARGO_BIN_EXE_toytls");
+/// The longest any child may run, and any wait may last.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A child process killed and reaped when dropped, whatever happened to the test.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A directory removed with everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh, empty `$TMPDIR/<prefix>-<pid>-<n>`.
+    pub fn new(prefix: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// True if `tool` runs; otherwise says loudly that the test is skipped.
+pub fn have(tool: &str, arg: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        eprintln!(
+            "\n!!!!! SKIPPED: `{tool}` is not installed; this interop test did not run !!!!!\n"
+        );
+    }
+    ok
+}
+
+/// Runs `cmd` with `input` on stdin, killing it after [`TIMEOUT`].
+pub fn run(mut cmd: Command, input: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = collect(child.stdout.take().unwrap());
+    let err = collect(child.stderr.take().unwrap());
+    let mut guard = Guard(child);
+    let status = wait_exit(&mut guard, &format!("{cmd:?}"));
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: out.wait_all(),
+        stderr: err.wait_all(),
+    }
+}
+
+/// Waits for `guard`'s child to exit, at most [`TIMEOUT`].
+pub fn wait_exit(guard: &mut Guard, what: &str) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = guard.0.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "{what} did not finish within {TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Everything a child wrote to one of its pipes so far, collected by a thread.
+#[derive(Clone)]
+pub struct Collected {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    done: Arc<Mutex<bool>>,
+}
+
+/// Starts collecting `pipe` on its own thread (so the child never blocks on a full pipe).
+pub fn collect(mut pipe: impl Read + Send + 'static) -> Collected {
+    let c = Collected {
+        bytes: Arc::new(Mutex::new(Vec::new())),
+        done: Arc::new(Mutex::new(false)),
+    };
+    let c2 = c.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            c2.bytes.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+        *c2.done.lock().unwrap() = true;
+    });
+    c
+}
+
+impl Collected {
+    /// What arrived so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until `needle` has arrived; panics with `context()` after [`TIMEOUT`].
+    pub fn wait_for(&self, needle: &str, context: impl Fn() -> String) {
+        let start = Instant::now();
+        while !self.text().contains(needle) {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "{needle:?} never came:\n{}\n{}",
+                self.text(),
+                context()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the end of the pipe (bounded) and returns everything.
+    pub fn wait_all(&self) -> Vec<u8> {
+        let start = Instant::now();
+        while !*self.done.lock().unwrap() && start.elapsed() < TIMEOUT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.bytes.lock().unwrap().clone()
+    }
+}
+
+/// A child driven line by line: its stdin kept open, stdout and stderr collected as they come.
+pub struct Interactive {
+    pub guard: Guard,
+    pub stdin: Option<ChildStdin>,
+    pub stdout: Collected,
+    pub stderr: Collected,
+}
+
+impl Interactive {
+    pub fn spawn(mut cmd: Command) -> Interactive {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = collect(child.stdout.take().unwrap());
+        let stderr = collect(child.stderr.take().unwrap());
+        Interactive {
+            guard: Guard(child),
+            stdin,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Types `line` and a newline.
+    pub fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Ends stdin.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Both outputs so far, for failure messages.
+    pub fn outputs(&self) -> String {
+        format!(
+            "--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout.text(),
+            self.stderr.text()
+        )
+    }
+}
+
+/// The certificate files every interop test uses, generated once per test binary by `toytls ca
+/// init` / `toytls cert issue` (2048-bit keys) and kept in memory.
+struct PkiFiles {
+    ca: Vec<u8>,
+    other_ca: Vec<u8>,
+    cert: Vec<u8>,
+    key: Vec<u8>,
+}
+
+fn pki_files() -> &'static PkiFiles {
+    static FILES: OnceLock<PkiFiles> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = TempDir::new("toytls-interop-pki");
+        let tool = |args: &[&str]| {
+            let mut c = Command::new(TOYTLS);
+            c.args(args).current_dir(dir.path());
+            let o = run(c, b"");
+            assert!(
+                o.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        tool(&["ca", "init", "--out", "ca"]);
+        tool(&["ca", "init", "--out", "other", "--name", "another CA"]);
+        tool(&[
+            "cert",
+            "issue",
+            "--ca",
+            "ca",
+            "--name",
+            "localhost",
+            "--name",
+            "127.0.0.1",
+            "--out",
+            "srv",
+        ]);
+        let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+        PkiFiles {
+            ca: read("ca/ca.pem"),
+            other_ca: read("other/ca.pem"),
+            cert: read("srv/cert.pem"),
+            key: read("srv/key.pem"),
+        }
+        // `dir` is removed here: the files live on in memory.
+    })
+}
+
+/// A CA and a server certificate for `localhost` and 127.0.0.1, plus another CA, as PEM files in
+/// a directory of this test's own, which also holds whatever else the test writes (key logs,
+/// sessions). The directory is removed when the `Pki` drops.
+pub struct Pki {
+    pub dir: TempDir,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let f = pki_files();
+        let dir = TempDir::new("toytls-interop");
+        for (name, bytes) in [
+            ("ca.pem", &f.ca),
+            ("other-ca.pem", &f.other_ca),
+            ("cert.pem", &f.cert),
+            ("key.pem", &f.key),
+        ] {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        Pki { dir }
+    }
+    pub fn ca(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+    pub fn other_ca(&self) -> PathBuf {
+        self.dir.join("other-ca.pem")
+    }
+    pub fn cert(&self) -> PathBuf {
+        self.dir.join("cert.pem")
+    }
+    pub fn key(&self) -> PathBuf {
+        self.dir.join("key.pem")
+    }
+}
+
+/// A running `toytls server`: its port and its stderr (connection failures, `--trace` output).
+pub struct ToytlsServer {
+    pub guard: Guard,
+    pub port: u16,
+    pub stderr: Collected,
+}
+
+/// `toytls server` on 127.0.0.1 port 0 with `p`'s certificate, once it reports its address.
+pub fn toytls_server(p: &Pki, extra: &[&str]) -> ToytlsServer {
+    let mut child = Command::new(TOYTLS)
+        .args(["server", "--listen", "127.0.0.1:0", "--cert"])
+        .arg(p.cert())
+        .arg("--key")
+        .arg(p.key())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn toytls server");
+    let stderr = collect(child.stderr.take().unwrap());
+    let guard = Guard(child);
+    stderr.wait_for("listening on", String::new);
+    let text = stderr.text();
+    let line = text.lines().next().unwrap_or_default();
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    ToytlsServer {
+        guard,
+        port,
+        stderr,
+    }
+}
+
+/// A port free right now (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < TIMEOUT, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Lines of `text`, for readable assertion failures.
+pub fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
+}
