@@ -184,7 +184,12 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &
     for (name, n) in accepted {
         if let Some(want) = expect(name) {
             recorded += 1;
-            assert_eq!(*n, want, "fuzz/corpus/{target}/{name}");
+            assert_eq!(
+                *n, want,
+                "fuzz/corpus/{target}/{name}: a stale recording? If the handshake changed, \
+                 regenerate: cargo run --release --example fuzz_corpus -- fuzz/corpus \
+                 (and --example fuzz_corpus_openssl for the openssl_* seeds)"
+            );
         }
     }
     assert_eq!(
