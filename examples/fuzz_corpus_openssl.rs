@@ -22,13 +22,14 @@
 //! far as the live connection did.
 //!
 //! The recordings:
-//! - `server/openssl_*`: `s_client -tls1_2` with one suite; with OpenSSL's default suite list
+//! - `server/openssl_*`: `s_client -tls1_2` with one suite; with every TLS 1.2 suite OpenSSL has
 //!   (ECDHE, CBC, ... of which we pick AES128-GCM-SHA256) and its workarounds (`-bugs`: padding);
 //!   resuming the targets' fixed session (a session file with its ID and master secret, see
 //!   [`fixed_session_file`]) and offering it to a server that lacks it; and asking for a
-//!   renegotiation after the first data.
+//!   renegotiation after the first data; and a TLS 1.3 ClientHello that also offers 1.2.
 //! - `client/openssl_*`: `s_server -tls1_2` with the leaf alone and with its CA; offered a session
-//!   it does not know; and sending a HelloRequest after the first data. (A resumption by
+//!   it does not know; sending a HelloRequest after the first data; and a TLS 1.3 server settling
+//!   for 1.2 (the downgrade sentinel in its random). (A resumption by
 //!   `s_server` cannot be recorded: it would have to hold the targets' fixed session, and it
 //!   cannot load one.)
 //! - `handshake_message/openssl_*` and `record/openssl_*`: OpenSSL's ClientHello (its full list of
@@ -88,7 +89,7 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     let client_dir = out.join("client");
 
     // OpenSSL as the client, our fuzzed server's configuration as the server.
-    let gcm = ["-cipher", "AES128-GCM-SHA256"];
+    let gcm = ["-tls1_2", "-cipher", "AES128-GCM-SHA256"];
     let full_sess = path_str(&tmp.join("full.sess"))?;
     let full = s_client(0, &[&gcm[..], &["-sess_out", &full_sess]], Client::Ping)?;
     expect(&full, Some(false), "openssl_full")?;
@@ -112,7 +113,15 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     // supported_groups, ec_point_formats, signature_algorithms, session_ticket, encrypt_then_mac and
     // extended_master_secret; `-bugs` adds the padding extension. No server name this time.
     let ca = path_str(&keys_dir().join("ca.pem"))?;
-    let many_args = ["-cipher", "ALL", "-bugs", "-noservername", "-CAfile", &ca];
+    let many_args = [
+        "-tls1_2",
+        "-cipher",
+        "ALL",
+        "-bugs",
+        "-noservername",
+        "-CAfile",
+        &ca,
+    ];
     let many = s_client(0, &[&many_args], Client::Ping)?;
     expect(&many, Some(false), "openssl_default_suites")?;
     save_server(&server_dir, "openssl_default_suites", &many)?;
@@ -121,18 +130,35 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     expect(&reneg, Some(false), "openssl_renegotiate")?;
     save_server(&server_dir, "openssl_renegotiate", &reneg)?;
 
+    // What real clients send today: a TLS 1.3 ClientHello (record version 1.0, supported_versions,
+    // key_share, psk_key_exchange_modes, TLS 1.3 suites) that also offers TLS 1.2, which we pick.
+    let tls13 = ["-cipher", "AES128-GCM-SHA256", "-CAfile", &ca];
+    let modern = s_client(0, &[&tls13], Client::Ping)?;
+    expect(&modern, Some(false), "openssl_tls13_capable")?;
+    save_server(&server_dir, "openssl_tls13_capable", &modern)?;
+
     // Our fuzzed client's configuration as the client, OpenSSL as the server.
-    let full_c = s_server(0, &[], Server::Pong)?;
+    let full_c = s_server(0, &["-tls1_2"], Server::Pong)?;
     expect(&full_c, Some(false), "openssl_full (client)")?;
     save_client(&client_dir, "openssl_full", &full_c)?;
 
-    let chain = s_server(HANDSHAKE_SESSION, &["-cert_chain", &ca], Server::Pong)?;
+    let chain = s_server(
+        HANDSHAKE_SESSION,
+        &["-tls1_2", "-cert_chain", &ca],
+        Server::Pong,
+    )?;
     expect(&chain, Some(false), "openssl_chain_resumption_refused")?;
     save_client(&client_dir, "openssl_chain_resumption_refused", &chain)?;
 
-    let hello_request = s_server(0, &[], Server::HelloRequest)?;
+    let hello_request = s_server(0, &["-tls1_2"], Server::HelloRequest)?;
     expect(&hello_request, Some(false), "openssl_hello_request")?;
     save_client(&client_dir, "openssl_hello_request", &hello_request)?;
+
+    // A server that speaks TLS 1.3 too: it settles for our 1.2 and says so in the last 8 bytes
+    // of its random (RFC 8446 4.1.3: "DOWNGRD\x01").
+    let modern_c = s_server(0, &[], Server::Pong)?;
+    expect(&modern_c, Some(false), "openssl_tls13_capable (client)")?;
+    save_client(&client_dir, "openssl_tls13_capable", &modern_c)?;
 
     // The same real messages for the message and record targets.
     let hello = first_flight(&many.received)?;
@@ -336,7 +362,7 @@ enum Client {
     Renegotiate,
 }
 
-/// Runs `openssl s_client -tls1_2` (plus `args`) against a live server configured as the server
+/// Runs `openssl s_client` (plus `args`) against a live server configured as the server
 /// target is for `flags`.
 fn s_client(flags: u8, args: &[&[&str]], what: Client) -> Result<Recording, Error> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -361,7 +387,7 @@ fn s_client(flags: u8, args: &[&[&str]], what: Client) -> Result<Recording, Erro
 
     let mut child = Guard(
         Command::new("openssl")
-            .args(["s_client", "-tls1_2", "-connect"])
+            .args(["s_client", "-connect"])
             .arg(format!("127.0.0.1:{port}"))
             .args(args.concat())
             .stdin(Stdio::piped())
@@ -426,7 +452,7 @@ enum Server {
     HelloRequest,
 }
 
-/// Runs `openssl s_server -tls1_2` with the fixed server key and certificate (plus `args`) and a
+/// Runs `openssl s_server` with the fixed server key and certificate (plus `args`) and a
 /// live client configured as the client target is for `flags`.
 fn s_server(flags: u8, args: &[&str], what: Server) -> Result<Recording, Error> {
     // A free port: s_server cannot report the one it picked, and a probe connection would use up
@@ -435,7 +461,7 @@ fn s_server(flags: u8, args: &[&str], what: Server) -> Result<Recording, Error> 
     let keys = keys_dir();
     let mut child = Guard(
         Command::new("openssl")
-            .args(["s_server", "-tls1_2", "-naccept", "1", "-accept"])
+            .args(["s_server", "-naccept", "1", "-accept"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("-cert")
             .arg(keys.join("server.pem"))

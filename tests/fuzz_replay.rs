@@ -212,6 +212,7 @@ fn replay_server() {
         "openssl_resumption_refused",
         "openssl_default_suites",
         "openssl_renegotiate",
+        "openssl_tls13_capable",
     ];
     assert_handshake_seeds("server", &replay("server"), &openssl);
 }
@@ -224,6 +225,7 @@ fn replay_client() {
         "openssl_full",
         "openssl_chain_resumption_refused",
         "openssl_hello_request",
+        "openssl_tls13_capable",
     ];
     assert_handshake_seeds("client", &replay("client"), &openssl);
 }
