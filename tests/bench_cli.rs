@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::pki;
+use common::{TempDir, pki};
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -71,8 +71,7 @@ fn number_after(text: &str, prefix: &str) -> f64 {
 
 #[test]
 fn bench_client_reports_rates_latencies_and_throughput_full_and_resumed() {
-    let dir = std::env::temp_dir().join(format!("toytls-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("toytls-bench");
     let p = pki();
     let pem = toytls::x509::pem::encode_certificate;
     std::fs::write(dir.join("ca.pem"), pem(&p.ca)).unwrap();
@@ -129,13 +128,11 @@ fn bench_client_reports_rates_latencies_and_throughput_full_and_resumed() {
     let resumed = number_after(&out, " (");
     // Only each worker's first connection can be a full handshake.
     assert!(resumed >= handshakes - 4.0 && resumed > 0.0, "{out}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bench_client_gives_up_on_a_silent_server_at_its_handshake_timeout() {
-    let dir = std::env::temp_dir().join(format!("toytls-bench-silent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("toytls-bench-silent");
     std::fs::write(
         dir.join("ca.pem"),
         toytls::x509::pem::encode_certificate(&pki().ca),
@@ -154,7 +151,6 @@ fn bench_client_gives_up_on_a_silent_server_at_its_handshake_timeout() {
     let start = Instant::now();
     let (ok, out, err) = bench(addr, &dir, &["--handshake-timeout", "0.4"]);
     let took = start.elapsed();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(!ok, "succeeded against a silent server: {out}\n{err}");
     assert!(out.contains("handshakes: 0"), "{out}");
     assert!(

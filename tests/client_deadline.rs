@@ -203,8 +203,7 @@ fn a_good_server_is_unaffected_by_the_deadline() {
 
 #[test]
 fn the_cli_client_gives_up_on_a_silent_server_at_its_handshake_timeout() {
-    let dir = std::env::temp_dir().join(format!("toytls-client-deadline-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("toytls-client-deadline");
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, toytls::x509::pem::encode_certificate(&pki().ca)).unwrap();
     let (addr, sent) = fake_server(read_until_closed);
@@ -217,7 +216,6 @@ fn the_cli_client_gives_up_on_a_silent_server_at_its_handshake_timeout() {
         .output()
         .unwrap();
     let took = start.elapsed();
-    let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("handshake deadline passed"), "{stderr}");

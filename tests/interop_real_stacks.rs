@@ -10,9 +10,8 @@
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const TOYTLS: &str = env!("CARGO_BIN_EXE_toytls");
@@ -88,59 +87,15 @@ fn run(mut cmd: Command, input: &[u8]) -> Output {
     }
 }
 
+mod stacks;
+
 /// A CA and a server certificate for `localhost` and 127.0.0.1 made by `toytls ca init` /
-/// `toytls cert issue` (2048-bit keys), plus another CA, in a fresh directory.
-struct Pki {
-    dir: PathBuf,
-}
-
-impl Pki {
-    fn ca(&self) -> PathBuf {
-        self.dir.join("ca/ca.pem")
-    }
-    fn other_ca(&self) -> PathBuf {
-        self.dir.join("other/ca.pem")
-    }
-    fn cert(&self) -> PathBuf {
-        self.dir.join("srv/cert.pem")
-    }
-    fn key(&self) -> PathBuf {
-        self.dir.join("srv/key.pem")
-    }
-}
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("toytls-interop-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let tool = |args: &[&str]| {
-            let mut c = Command::new(TOYTLS);
-            c.args(args).current_dir(&dir);
-            let o = run(c, b"");
-            assert!(
-                o.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        };
-        tool(&["ca", "init", "--out", "ca"]);
-        tool(&["ca", "init", "--out", "other", "--name", "another CA"]);
-        tool(&[
-            "cert",
-            "issue",
-            "--ca",
-            "ca",
-            "--name",
-            "localhost",
-            "--name",
-            "127.0.0.1",
-            "--out",
-            "srv",
-        ]);
-        Pki { dir }
-    })
+/// `toytls cert issue` (2048-bit keys, made once), plus another CA, in a directory of the
+/// caller's own that is removed when the returned value drops (also on a panic). Servers read
+/// their files at startup, so one that calls `pki()` only to start may drop it at once; a
+/// `Command` that names a file must be run while its `Pki` is still alive (keep it in a `let`).
+fn pki() -> stacks::Pki {
+    stacks::Pki::new()
 }
 
 /// `toytls server` on 127.0.0.1 port 0, with the address it reports.
@@ -292,6 +247,7 @@ fn curl_against_toytls_server_http_full_then_resumed() {
         return;
     }
     let (_server, port) = toytls_server(&["--http"]);
+    let p = pki();
     let n = 300_000;
     let mut c = Command::new("curl");
     c.args([
@@ -303,7 +259,7 @@ fn curl_against_toytls_server_http_full_then_resumed() {
         "AES128-GCM-SHA256",
     ])
     .arg("--cacert")
-    .arg(pki().ca())
+    .arg(p.ca())
     .arg(format!("https://localhost:{port}/"))
     .arg(format!("https://localhost:{port}/bytes/{n}"))
     .arg(format!("https://localhost:{port}/"));
@@ -363,11 +319,9 @@ for round in range(2):
     raw.close()
     print("round", round, "reused" if round else "new", "ok")
 "#;
+    let p = pki();
     let mut c = Command::new("python3");
-    c.arg("-c")
-        .arg(script)
-        .arg(port.to_string())
-        .arg(pki().ca());
+    c.arg("-c").arg(script).arg(port.to_string()).arg(p.ca());
     let o = run(c, b"");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(

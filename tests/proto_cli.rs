@@ -1,16 +1,16 @@
 //! `toytls demo`, `toytls server` and `toytls client` run as processes.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_toytls");
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("toytls-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+#[path = "common/tempdir.rs"]
+mod tempdir;
+
+/// A scratch directory removed when the test ends, also on a panic.
+fn temp_dir(name: &str) -> tempdir::TempDir {
+    tempdir::TempDir::new(&format!("toytls-cli-{name}"))
 }
 
 #[test]

@@ -236,8 +236,7 @@ impl Drop for Process {
 
 #[test]
 fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
-    let dir = std::env::temp_dir().join(format!("toytls-limits-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("toytls-limits");
     let p = pki();
     std::fs::write(
         dir.join("cert.pem"),
@@ -283,7 +282,6 @@ fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
     for l in &lines {
         assert!(l.contains("handshake failed"), "{l}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

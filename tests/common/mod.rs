@@ -14,6 +14,10 @@ use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::x509::Certificate;
 use toytls::x509::builder::{ca_with_key, server_cert_with_key};
 
+mod tempdir;
+#[allow(unused_imports)]
+pub use tempdir::TempDir;
+
 /// 2026-01-01T00:00:00Z: inside every fixture certificate's validity.
 pub const NOW: i64 = 1_767_225_600;
 

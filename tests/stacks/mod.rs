@@ -9,9 +9,8 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -29,34 +28,10 @@ impl Drop for Guard {
     }
 }
 
-/// A directory removed with everything in it when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// A fresh, empty `$TMPDIR/<prefix>-<pid>-<n>`.
-    pub fn new(prefix: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "../common/tempdir.rs"]
+mod tempdir;
+#[allow(unused_imports)]
+pub use tempdir::TempDir;
 
 /// True if `tool` runs; otherwise says loudly that the test is skipped.
 pub fn have(tool: &str, arg: &str) -> bool {
@@ -233,7 +208,7 @@ fn pki_files() -> &'static PkiFiles {
         let dir = TempDir::new("toytls-interop-pki");
         let tool = |args: &[&str]| {
             let mut c = Command::new(TOYTLS);
-            c.args(args).current_dir(dir.path());
+            c.args(args).current_dir(&*dir);
             let o = run(c, b"");
             assert!(
                 o.status.success(),
