@@ -18,12 +18,28 @@ use x509_support::*;
 const DAY: i64 = 86_400;
 
 struct Made {
-    dir: TempDir,
     ca: Certificate,
     ca_key: RsaPrivateKey,
     leaf: Certificate,
     leaf_key: RsaPrivateKey,
     now: UnixTime,
+}
+
+impl Made {
+    /// The files `toytls ca init` / `toytls cert issue` would write, in a directory of the
+    /// caller's own, removed when it drops (a directory kept in the static would never be).
+    fn files(&self) -> TempDir {
+        let dir = TempDir::new("build");
+        dir.write("ca.pem", encode_certificate(&self.ca));
+        dir.write("ca.key", encode_private_key_pkcs8(&self.ca_key));
+        dir.write(
+            "cert.pem",
+            encode_certificate(&self.leaf) + &encode_certificate(&self.ca),
+        );
+        dir.write("leaf.pem", encode_certificate(&self.leaf));
+        dir.write("key.pem", encode_private_key_pkcs8(&self.leaf_key));
+        dir
+    }
 }
 
 /// One CA and one server certificate made by toytls (two 2048-bit key generations), written out
@@ -49,17 +65,7 @@ fn made() -> &'static Made {
             UnixTime(now.0 + 90 * DAY),
         )
         .unwrap();
-        let dir = TempDir::new("build");
-        dir.write("ca.pem", encode_certificate(&ca));
-        dir.write("ca.key", encode_private_key_pkcs8(&ca_key));
-        dir.write(
-            "cert.pem",
-            encode_certificate(&leaf) + &encode_certificate(&ca),
-        );
-        dir.write("leaf.pem", encode_certificate(&leaf));
-        dir.write("key.pem", encode_private_key_pkcs8(&leaf_key));
         Made {
-            dir,
             ca,
             ca_key,
             leaf,
@@ -72,7 +78,8 @@ fn made() -> &'static Made {
 #[test]
 fn openssl_reads_our_certificates() {
     let m = made();
-    let ca_text = openssl(m.dir.path(), &["x509", "-noout", "-text", "-in", "ca.pem"]);
+    let files = m.files();
+    let ca_text = openssl(files.path(), &["x509", "-noout", "-text", "-in", "ca.pem"]);
     for want in [
         "Version: 3 (0x2)",
         "Signature Algorithm: sha256WithRSAEncryption",
@@ -88,7 +95,7 @@ fn openssl_reads_our_certificates() {
         assert!(ca_text.contains(want), "missing {want:?} in\n{ca_text}");
     }
     let leaf_text = openssl(
-        m.dir.path(),
+        files.path(),
         &["x509", "-noout", "-text", "-in", "leaf.pem"],
     );
     for want in [
@@ -111,7 +118,8 @@ fn openssl_reads_our_certificates() {
 #[test]
 fn openssl_verifies_our_chain() {
     let m = made();
-    let dir = m.dir.path();
+    let files = m.files();
+    let dir = files.path();
     for (flag, host) in [
         ("-verify_hostname", "localhost"),
         ("-verify_hostname", "www.toy.test"),
@@ -146,9 +154,9 @@ fn openssl_verifies_our_chain() {
     );
     assert!(!wrong.status.success());
     // And so do we, from the files as written.
-    let chain = parse_certificates(&m.dir.read("cert.pem")).unwrap();
+    let chain = parse_certificates(&files.read("cert.pem")).unwrap();
     assert_eq!(chain.len(), 2);
-    let anchors = parse_certificates(&m.dir.read("ca.pem")).unwrap();
+    let anchors = parse_certificates(&files.read("ca.pem")).unwrap();
     verify_server_chain(&chain, &anchors, "localhost", m.now).unwrap();
     verify_server_chain(&chain, &anchors, "a.toy.test", m.now).unwrap();
     assert!(matches!(
@@ -160,7 +168,8 @@ fn openssl_verifies_our_chain() {
 #[test]
 fn openssl_reads_our_private_keys() {
     let m = made();
-    let dir = m.dir.path();
+    let files = m.files();
+    let dir = files.path();
     // `openssl pkey` parses the PKCS #8 file and `-check` verifies the key's consistency.
     let text = openssl(dir, &["pkey", "-in", "key.pem", "-noout", "-text"]);
     assert!(text.contains("Private-Key: (2048 bit, 2 primes)"), "{text}");
@@ -171,10 +180,10 @@ fn openssl_reads_our_private_keys() {
     let from_cert = openssl(dir, &["x509", "-in", "leaf.pem", "-noout", "-pubkey"]);
     assert_eq!(from_key, from_cert);
     // Our own reader gives back the same key.
-    let again = parse_private_key(&m.dir.read("key.pem")).unwrap();
+    let again = parse_private_key(&files.read("key.pem")).unwrap();
     assert_eq!(again.public_key(), m.leaf_key.public_key());
     assert_eq!(&again.public_key(), m.leaf.public_key());
-    let ca_again = parse_private_key(&m.dir.read("ca.key")).unwrap();
+    let ca_again = parse_private_key(&files.read("ca.key")).unwrap();
     assert_eq!(ca_again.public_key(), m.ca_key.public_key());
 }
 
@@ -276,6 +285,7 @@ fn keys_from_openssl_parse_and_sign() {
 #[test]
 fn refused_inputs() {
     let m = made();
+    let files = m.files();
     let rng = &mut rand::rng();
     let (a, b) = (UnixTime(m.now.0), UnixTime(m.now.0 + DAY));
     let key = m.leaf_key.public_key();
@@ -315,7 +325,7 @@ fn refused_inputs() {
     assert!(err.to_string().contains("id-ecPublicKey, not RSA"), "{err}");
     // Key files that are not keys.
     assert!(matches!(
-        parse_private_key(&m.dir.read("ca.pem")),
+        parse_private_key(&files.read("ca.pem")),
         Err(CertError::Key(_))
     ));
 }

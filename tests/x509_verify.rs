@@ -5,6 +5,7 @@
 
 mod x509_support;
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use toytls::alert::AlertDescription;
 use toytls::clock::UnixTime;
@@ -13,80 +14,205 @@ use toytls::x509::verify::{verify_server_chain, verify_server_chain_path};
 use toytls::x509::{CertError, Certificate};
 use x509_support::*;
 
-/// All certificates of this file, made once (openssl key generation is the slow part).
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let pki = Pki::new("verify");
-        for key in ["root", "int", "leaf", "evil"] {
-            pki.rsa_key(key);
+/// The certificates of this file, by file name (`leaf.pem`), in memory.
+struct Pems(HashMap<String, String>);
+
+impl Pems {
+    fn read(&self, name: &str) -> String {
+        self.0
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    }
+}
+
+/// All certificates of this file, made once (openssl key generation is the slow part) and kept
+/// in memory: the scratch directory they were made in is removed as soon as they are read (one
+/// kept in the static would never be).
+fn pki() -> &'static Pems {
+    static PEMS: OnceLock<Pems> = OnceLock::new();
+    PEMS.get_or_init(|| {
+        let pki = make_pki();
+        let mut pems = HashMap::new();
+        for entry in std::fs::read_dir(pki.dir.path()).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".pem") {
+                pems.insert(name.clone(), pki.read(&name));
+            }
         }
-        let root = Some(("root", "root"));
-        let int = Some(("int", "int"));
-        pki.simple("root", "/CN=Test Root", "root", None, ROOT_EXT);
-        pki.simple("int", "/CN=Test Intermediate", "int", root, INTERMEDIATE_EXT);
-        pki.simple(
-            "leaf",
-            "/O=Toy/CN=localhost",
-            "leaf",
-            int,
-            &leaf_ext("DNS:localhost, IP:127.0.0.1, IP:::1"),
-        );
-        let lh = leaf_ext("DNS:localhost");
-        pki.cert("expired", "/CN=old", "leaf", int, &lh, "20200101000000Z", "20210101000000Z", "sha256");
-        pki.cert("future", "/CN=new", "leaf", int, &lh, "20300101000000Z", "20310101000000Z", "sha256");
-        pki.simple("other", "/CN=example.com", "leaf", int, &leaf_ext("DNS:example.com, DNS:www.example.com"));
-        pki.simple("wild", "/CN=wildcard", "leaf", int, &leaf_ext("DNS:*.example.com"));
-        // An unrelated CA, and one that copies the real root's name with another key.
-        pki.simple("evil-root", "/CN=Evil CA", "evil", None, ROOT_EXT);
-        pki.simple("evil-leaf", "/CN=localhost", "leaf", Some(("evil-root", "evil")), &lh);
-        pki.simple("fake-root", "/CN=Test Root", "evil", None, ROOT_EXT);
-        pki.simple("fake-int", "/CN=Test Intermediate", "int", Some(("fake-root", "evil")), INTERMEDIATE_EXT);
-        // An issuer that is not a CA.
-        pki.simple("notca", "/CN=Not A CA", "evil", root, &leaf_ext("DNS:notca.example"));
-        pki.simple("notca-leaf", "/CN=localhost", "leaf", Some(("notca", "evil")), &lh);
-        // A CA without keyCertSign.
-        pki.simple(
-            "nosign",
-            "/CN=No Sign CA",
-            "evil",
-            root,
-            "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature\n",
-        );
-        pki.simple("nosign-leaf", "/CN=localhost", "leaf", Some(("nosign", "evil")), &lh);
-        // Test Intermediate has pathlen:0, so a second intermediate below it is one too many.
-        pki.simple(
-            "int2",
-            "/CN=Second Intermediate",
-            "evil",
-            int,
-            "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign\n",
-        );
-        pki.simple("deep-leaf", "/CN=localhost", "leaf", Some(("int2", "evil")), &lh);
-        // Extensions.
-        pki.simple("crit", "/CN=localhost", "leaf", int, &format!("{lh}1.2.3.4 = critical, ASN1:NULL\n"));
-        pki.simple("noncrit", "/CN=localhost", "leaf", int, &format!("{lh}1.2.3.4 = ASN1:NULL\n"));
-        pki.simple(
-            "client-only",
-            "/CN=localhost",
-            "leaf",
-            int,
-            "keyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = clientAuth\nsubjectAltName = DNS:localhost\n",
-        );
-        pki.simple(
-            "bad-ku",
-            "/CN=localhost",
-            "leaf",
-            int,
-            "keyUsage = critical, cRLSign\nsubjectAltName = DNS:localhost\n",
-        );
-        // Legacy: no subjectAltName at all, the CN is the name.
-        pki.simple("cn-only", "/CN=localhost", "leaf", int, "basicConstraints = CA:FALSE\n");
-        pki.cert("sha384", "/CN=localhost", "leaf", int, &lh, START, END, "sha384");
-        // A self-signed server certificate, trusted only by being a trust anchor itself.
-        pki.simple("self", "/CN=self", "leaf", None, &lh);
-        pki
+        Pems(pems)
     })
+}
+
+fn make_pki() -> Pki {
+    let pki = Pki::new("verify");
+    for key in ["root", "int", "leaf", "evil"] {
+        pki.rsa_key(key);
+    }
+    let root = Some(("root", "root"));
+    let int = Some(("int", "int"));
+    pki.simple("root", "/CN=Test Root", "root", None, ROOT_EXT);
+    pki.simple(
+        "int",
+        "/CN=Test Intermediate",
+        "int",
+        root,
+        INTERMEDIATE_EXT,
+    );
+    pki.simple(
+        "leaf",
+        "/O=Toy/CN=localhost",
+        "leaf",
+        int,
+        &leaf_ext("DNS:localhost, IP:127.0.0.1, IP:::1"),
+    );
+    let lh = leaf_ext("DNS:localhost");
+    pki.cert(
+        "expired",
+        "/CN=old",
+        "leaf",
+        int,
+        &lh,
+        "20200101000000Z",
+        "20210101000000Z",
+        "sha256",
+    );
+    pki.cert(
+        "future",
+        "/CN=new",
+        "leaf",
+        int,
+        &lh,
+        "20300101000000Z",
+        "20310101000000Z",
+        "sha256",
+    );
+    pki.simple(
+        "other",
+        "/CN=example.com",
+        "leaf",
+        int,
+        &leaf_ext("DNS:example.com, DNS:www.example.com"),
+    );
+    pki.simple(
+        "wild",
+        "/CN=wildcard",
+        "leaf",
+        int,
+        &leaf_ext("DNS:*.example.com"),
+    );
+    // An unrelated CA, and one that copies the real root's name with another key.
+    pki.simple("evil-root", "/CN=Evil CA", "evil", None, ROOT_EXT);
+    pki.simple(
+        "evil-leaf",
+        "/CN=localhost",
+        "leaf",
+        Some(("evil-root", "evil")),
+        &lh,
+    );
+    pki.simple("fake-root", "/CN=Test Root", "evil", None, ROOT_EXT);
+    pki.simple(
+        "fake-int",
+        "/CN=Test Intermediate",
+        "int",
+        Some(("fake-root", "evil")),
+        INTERMEDIATE_EXT,
+    );
+    // An issuer that is not a CA.
+    pki.simple(
+        "notca",
+        "/CN=Not A CA",
+        "evil",
+        root,
+        &leaf_ext("DNS:notca.example"),
+    );
+    pki.simple(
+        "notca-leaf",
+        "/CN=localhost",
+        "leaf",
+        Some(("notca", "evil")),
+        &lh,
+    );
+    // A CA without keyCertSign.
+    pki.simple(
+        "nosign",
+        "/CN=No Sign CA",
+        "evil",
+        root,
+        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature\n",
+    );
+    pki.simple(
+        "nosign-leaf",
+        "/CN=localhost",
+        "leaf",
+        Some(("nosign", "evil")),
+        &lh,
+    );
+    // Test Intermediate has pathlen:0, so a second intermediate below it is one too many.
+    pki.simple(
+        "int2",
+        "/CN=Second Intermediate",
+        "evil",
+        int,
+        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign\n",
+    );
+    pki.simple(
+        "deep-leaf",
+        "/CN=localhost",
+        "leaf",
+        Some(("int2", "evil")),
+        &lh,
+    );
+    // Extensions.
+    pki.simple(
+        "crit",
+        "/CN=localhost",
+        "leaf",
+        int,
+        &format!("{lh}1.2.3.4 = critical, ASN1:NULL\n"),
+    );
+    pki.simple(
+        "noncrit",
+        "/CN=localhost",
+        "leaf",
+        int,
+        &format!("{lh}1.2.3.4 = ASN1:NULL\n"),
+    );
+    pki.simple(
+        "client-only",
+        "/CN=localhost",
+        "leaf",
+        int,
+        "keyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = clientAuth\nsubjectAltName = DNS:localhost\n",
+    );
+    pki.simple(
+        "bad-ku",
+        "/CN=localhost",
+        "leaf",
+        int,
+        "keyUsage = critical, cRLSign\nsubjectAltName = DNS:localhost\n",
+    );
+    // Legacy: no subjectAltName at all, the CN is the name.
+    pki.simple(
+        "cn-only",
+        "/CN=localhost",
+        "leaf",
+        int,
+        "basicConstraints = CA:FALSE\n",
+    );
+    pki.cert(
+        "sha384",
+        "/CN=localhost",
+        "leaf",
+        int,
+        &lh,
+        START,
+        END,
+        "sha384",
+    );
+    // A self-signed server certificate, trusted only by being a trust anchor itself.
+    pki.simple("self", "/CN=self", "leaf", None, &lh);
+    pki
 }
 
 fn certs(names: &[&str]) -> Vec<Certificate> {
@@ -102,15 +228,17 @@ fn verify(chain: &[&str], anchors: &[&str], host: &str) -> Result<(), CertError>
 
 /// What `openssl verify` says about the same question: true if it accepts.
 fn openssl_accepts(chain: &[&str], anchor: &str, host: &str) -> bool {
-    let dir = pki().dir.path();
+    let dir = TempDir::new("verify-openssl");
     let untrusted: String = chain[1..]
         .iter()
         .map(|n| pki().read(&format!("{n}.pem")))
         .collect();
-    let untrusted_file = format!("untrusted-{}.pem", chain.join("-"));
-    std::fs::write(dir.join(&untrusted_file), untrusted).unwrap();
+    let untrusted_file = "untrusted.pem";
+    dir.write(untrusted_file, untrusted);
     let leaf = format!("{}.pem", chain[0]);
     let anchor = format!("{anchor}.pem");
+    dir.write(&leaf, pki().read(&leaf));
+    dir.write(&anchor, pki().read(&anchor));
     let now = NOW.to_string();
     let host_flag = if host.parse::<std::net::IpAddr>().is_ok() {
         "-verify_ip"
@@ -130,10 +258,10 @@ fn openssl_accepts(chain: &[&str], anchor: &str, host: &str) -> bool {
         host,
     ];
     if chain.len() > 1 {
-        args.extend(["-untrusted", &untrusted_file]);
+        args.extend(["-untrusted", untrusted_file]);
     }
     args.push(&leaf);
-    openssl_output(dir, &args).status.success()
+    openssl_output(dir.path(), &args).status.success()
 }
 
 /// Checks our verdict, the error text and alert, and that OpenSSL agrees on accept/reject.
