@@ -348,3 +348,32 @@ fn client_refuses_a_hello_request_with_a_body_and_other_messages() {
         assert_eq!(e.alert(), Some(A::from_u8(alert[1])), "{what}: {e}");
     }
 }
+
+#[test]
+fn after_our_close_notify_a_hello_request_gets_no_answer() {
+    // We said we send nothing more (RFC 5246 7.2.1), so not even the refusal; reading goes on.
+    let (c_io, s_io) = pipe();
+    let ct = thread::spawn(move || -> Result<Vec<u8>, Error> {
+        let mut c = TlsStream::connect(c_io, Arc::new(client_config(304)), "localhost", 443)?;
+        c.close()?;
+        let mut all = Vec::new();
+        let mut buf = [0u8; 64];
+        loop {
+            let n = c.read_data(&mut buf)?;
+            if n == 0 {
+                return Ok(all);
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+    });
+    let mut s = Conn::new(s_io, Tracer::new(Side::Server, None));
+    server::handshake(&mut s, &server_config(305)).unwrap();
+    let mut p = Peer(s);
+    p.expect_alert(CLOSE_NOTIFY);
+    p.handshake_record(&HELLO_REQUEST);
+    p.app(b"late data");
+    p.0.close().unwrap();
+    assert_eq!(ct.join().unwrap().unwrap(), b"late data");
+    // The client is gone without sending anything after its close_notify.
+    assert!(read_record(&mut p.0.io).is_none());
+}
