@@ -54,7 +54,15 @@ fn openssl_s_client_renegotiation_is_refused_with_a_warning_by_toytls_server() {
     );
     c.type_line("R");
     let status = wait_exit(&mut c.guard, "s_client");
+    // The child has exited: its pipes end; wait for the collectors to have read everything.
+    c.stdout.wait_all();
+    c.stderr.wait_all();
     let out = c.outputs();
+    // Our server logs the failed connection when it has read OpenSSL's alert, which may be a
+    // moment after s_client exits.
+    server
+        .stderr
+        .wait_for("the peer sent the alert handshake_failure", || out.clone());
     let srv = server.stderr.text();
     // s_client asked, got the warning, and gave up on its own.
     assert!(out.contains("RENEGOTIATING"), "{out}");
@@ -123,6 +131,8 @@ fn openssl_s_server_hello_request_is_refused_with_a_warning_by_toytls_client() {
         .wait_for("ping from toytls", || server.outputs() + &client.outputs());
     server.type_line("r");
     let status = wait_exit(&mut client.guard, "toytls client");
+    client.stdout.wait_all();
+    client.stderr.wait_all();
     let out = client.outputs();
     assert!(!status.success(), "{out}");
     let seq = [
