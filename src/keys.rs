@@ -4,8 +4,12 @@
 //!
 //! ```text
 //! pre_master_secret = client_version (2) || 46 random bytes        client picks it, RSA-encrypts it
-//! master_secret     = PRF(pre_master_secret, "master secret",
-//!                         client_random || server_random)[0..47]    RFC 5246 8.1
+//! master_secret     = PRF(pre_master_secret, "extended master secret",
+//!                         session_hash)[0..47]                      RFC 7627 4 (both sent the
+//!                                                                   extension; the default)
+//!                   = PRF(pre_master_secret, "master secret",
+//!                         client_random || server_random)[0..47]    RFC 5246 8.1 (otherwise)
+//! session_hash      = SHA-256(handshake messages, ClientHello .. ClientKeyExchange)
 //! key_block         = PRF(master_secret, "key expansion",
 //!                         server_random || client_random)           RFC 5246 6.3: randoms swapped!
 //!                   = client MAC key || server MAC key || client key || server key
@@ -18,6 +22,16 @@
 //! Both sides feed it and the two public randoms to the same PRF, so both get the same keys; an
 //! eavesdropper who sees the randoms but not the pre-master secret gets nothing. The randoms make
 //! every connection's keys fresh, even when resumption reuses a master secret.
+//!
+//! Why the extended master secret (RFC 7627)? With the RFC 5246 formula the master secret depends
+//! only on the pre-master secret and the two randoms, and a man in the middle can make all three
+//! equal on two different connections: as a server to an honest client it receives the
+//! pre-master secret, then as a client to the real server it re-encrypts that same secret and
+//! copies the randoms across. Both connections then share one master secret although they saw
+//! different certificates, and resuming or renegotiating the session lets the attacker splice them
+//! (the "triple handshake" attack, RFC 7627 1 and 2). Hashing the whole handshake up to
+//! ClientKeyExchange into the master secret, server certificate included, binds the secret to
+//! *this* handshake: the two connections' transcripts differ, so their master secrets differ.
 //!
 //! Every secret here is wiped from memory when dropped.
 
@@ -56,6 +70,25 @@ pub fn master_secret(
     seed[32..].copy_from_slice(server_random);
     let mut ms = MasterSecret([0; 48]);
     prf_sha256(&pre_master.0, b"master secret", &seed, &mut ms.0);
+    ms
+}
+
+/// RFC 7627 4: `master_secret = PRF(pre_master_secret, "extended master secret",
+/// session_hash)[0..47]`, where `session_hash` is the SHA-256 transcript hash of every handshake
+/// message from ClientHello up to and including ClientKeyExchange (the same hash Finished uses,
+/// taken earlier). The randoms are no longer in the seed: ClientHello and ServerHello carry
+/// them, so the session hash covers them anyway, along with everything else the two sides said.
+pub fn extended_master_secret(
+    pre_master: &PreMasterSecret,
+    session_hash: &[u8; 32],
+) -> MasterSecret {
+    let mut ms = MasterSecret([0; 48]);
+    prf_sha256(
+        &pre_master.0,
+        b"extended master secret",
+        session_hash,
+        &mut ms.0,
+    );
     ms
 }
 
@@ -182,6 +215,26 @@ mod tests {
         );
         // Swapping the randoms (the classic mistake) gives something else.
         assert_ne!(master_secret(&pms, &sr, &cr).0, ms.0);
+    }
+
+    /// `openssl kdf ... -kdfopt hexseed:"extended master secret"||SHA-256("abc") TLS1-PRF` over
+    /// the pre-master secret of [`inputs`].
+    const EMS_ABC: &str = "e61b68b5e9129235ac0af790c17f6463ff1c005f8d2d0752f4fe8afbd000ba3540127d0c50a94417b9da18de0dfbc327";
+
+    #[test]
+    fn extended_master_secret_matches_openssl_and_differs_from_the_rfc_5246_one() {
+        let (pms, cr, sr) = inputs();
+        // SHA-256("abc") stands in for the session hash.
+        let h: [u8; 32] = unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            .try_into()
+            .unwrap();
+        let ems = extended_master_secret(&pms, &h);
+        assert_eq!(ems.0.to_vec(), unhex(EMS_ABC));
+        assert_ne!(ems.0, master_secret(&pms, &cr, &sr).0);
+        // Another transcript, another master secret: this is the binding.
+        let mut other = h;
+        other[31] ^= 1;
+        assert_ne!(extended_master_secret(&pms, &other).0, ems.0);
     }
 
     #[test]
