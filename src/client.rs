@@ -16,8 +16,19 @@
 //! [`handshake`] reads top to bottom in that order; each step is a function named after the
 //! message it sends or reads, whose doc comment names its RFC section. Any error ends the
 //! handshake; the caller ([`crate::stream::TlsStream::connect`]) sends the error's alert once.
+//!
+//! Extended master secret (RFC 7627): unless [`EmsMode::Off`], every ClientHello offers it, and if
+//! the server echoes it the master secret is computed over the session hash instead of the
+//! randoms ([`crate::keys::extended_master_secret`]). A server that does not echo it gets the RFC
+//! 5246 master secret, or `handshake_failure` under [`EmsMode::Required`] (5.2). A session is
+//! offered for resumption only if it was made the way this hello is made: with the extended
+//! master secret when we offer it (5.3: "SHOULD NOT offer an abbreviated handshake to resume a
+//! session that does not use an extended master secret"), without it when EMS is off (5.3: a
+//! resumption offer "MUST send" the extension, so an EMS session cannot be offered without it).
+//! A server that resumes with a different answer from the original session's is refused with
+//! `handshake_failure` (5.3, both cases MUST).
 
-use crate::config::{ClientConfig, connection_rng};
+use crate::config::{ClientConfig, EmsMode, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::crypto::rsa::RsaPublicKey;
@@ -46,6 +57,9 @@ pub struct Negotiated {
     pub peer_chain: Vec<Vec<u8>>,
     /// The host name the client asked for (and the server received, if sent).
     pub server_name: Option<String>,
+    /// True if the session's master secret is the extended one (RFC 7627), bound to the handshake
+    /// that made it.
+    pub extended_master_secret: bool,
 }
 
 /// The state a client handshake carries from step to step.
@@ -78,8 +92,10 @@ pub fn handshake<T: Read + Write>(
     let server_hello = c.read_server_hello(conn)?;
     let suite = suites::lookup(server_hello.cipher_suite)
         .ok_or_else(|| Error::Internal("negotiated an unimplemented suite".into()))?;
+    // read_server_hello refused the extension if we did not offer it.
+    let ems = extensions::has_extended_master_secret(&server_hello.extensions, "ServerHello")?;
 
-    if let Some(session) = c.resumed_session(&server_hello)? {
+    if let Some(session) = c.resumed_session(&server_hello, ems)? {
         conn.tracer.note(|| {
             "the server resumed our session: no certificate, no RSA, keys from the cached master secret".into()
         });
@@ -88,11 +104,13 @@ pub fn handshake<T: Read + Write>(
         return Ok(n);
     }
 
+    c.check_full_handshake_ems(conn, ems)?;
     let chain = c.read_certificate(conn)?;
     let server_key = c.verify_certificate(conn, &chain)?;
     read_server_hello_done(conn)?;
     let pre_master = c.send_client_key_exchange(conn, &client_hello, &server_key)?;
-    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello);
+    // ClientKeyExchange is in the transcript now: its hash is the RFC 7627 session hash.
+    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello, ems);
     drop(pre_master);
     log_master_secret(&config.keylog, &client_hello, &master);
     let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
@@ -107,6 +125,7 @@ pub fn handshake<T: Read + Write>(
         resumed: false,
         peer_chain: chain,
         server_name: Some(server_name.to_string()),
+        extended_master_secret: ems,
     };
     c.remember_session(&negotiated, master);
     Ok(negotiated)
@@ -135,20 +154,38 @@ fn abbreviated<T: Read + Write>(
         resumed: true,
         peer_chain: session.peer_chain.clone(),
         server_name: None,
+        extended_master_secret: session.extended_master_secret,
     })
 }
 
 impl Client<'_> {
     /// RFC 5246 7.4.1.2: our version, a fresh random, the session we would like to resume (if
-    /// we have one for this server), our suites in order of preference, null compression, and
-    /// server_name (RFC 6066 3; not for IP literals).
+    /// we have one for this server, made with the extended master secret exactly when we offer
+    /// it now: RFC 7627 5.3), our suites in order of preference, null compression, server_name
+    /// (RFC 6066 3; not for IP literals), renegotiation_info, signature_algorithms and, unless
+    /// it is off, extended_master_secret (RFC 7627 5.2: "in all handshakes").
     fn send_client_hello<T: Read + Write>(&mut self, conn: &mut Conn<T>) -> Result<ClientHello> {
         let mut random = [0u8; 32];
         // RFC 5246 7.4.1.2: gmt_unix_time then 28 random bytes.
         let now = self.config.clock.now().0 as u32;
         random[..4].copy_from_slice(&now.to_be_bytes());
         self.rng.fill_bytes(&mut random[4..]);
-        self.offered_session = self.config.sessions.get(self.server_name, self.port);
+        let offer_ems = self.config.extended_master_secret != EmsMode::Off;
+        self.offered_session = self
+            .config
+            .sessions
+            .get(self.server_name, self.port)
+            .filter(|s| {
+                let usable = s.extended_master_secret == offer_ems;
+                if !usable {
+                    conn.tracer.note(|| {
+                        "not offering the stored session: its master secret was made \
+                         differently (extended or not) from what this hello offers (RFC 7627 5.3)"
+                            .into()
+                    });
+                }
+                usable
+            });
         let session_id = self
             .offered_session
             .as_ref()
@@ -161,6 +198,9 @@ impl Client<'_> {
         // RFC 5746 3.4: an initial handshake carries an empty renegotiation_info (or the SCSV).
         exts.push(Extension::empty_renegotiation_info());
         exts.push(Extension::signature_algorithms());
+        if offer_ems {
+            exts.push(Extension::extended_master_secret());
+        }
         let hello = ClientHello {
             client_version: ProtocolVersion::TLS12,
             random: Random(random),
@@ -224,8 +264,9 @@ impl Client<'_> {
     }
 
     /// RFC 5246 7.4.1.3: the server resumes by echoing the session ID we offered. It must then
-    /// keep the session's suite.
-    fn resumed_session(&self, sh: &ServerHello) -> Result<Option<Session>> {
+    /// keep the session's suite, and (RFC 7627 5.3) answer extended_master_secret exactly as in
+    /// the session's original handshake: `server_ems` says whether it did.
+    fn resumed_session(&self, sh: &ServerHello, server_ems: bool) -> Result<Option<Session>> {
         let Some(s) = &self.offered_session else {
             return Ok(None);
         };
@@ -239,7 +280,53 @@ impl Client<'_> {
                 "the server resumed our session with a different cipher suite".into(),
             ));
         }
+        // RFC 7627 5.3: both mismatches are a MUST abort. A server that resumes an EMS session
+        // without the extension may not be the one that made it (or has lost track of how it
+        // was made); one that adds the extension to a session made without it claims a
+        // protection the session's master secret does not have.
+        if server_ems != s.extended_master_secret {
+            return Err(Error::Handshake(format!(
+                "the server resumed a session made {} the extended master secret, {} the \
+                 extension (RFC 7627 5.3)",
+                if s.extended_master_secret {
+                    "with"
+                } else {
+                    "without"
+                },
+                if server_ems {
+                    "but echoed"
+                } else {
+                    "but without"
+                },
+            )));
+        }
         Ok(Some(s.clone()))
+    }
+
+    /// RFC 7627 5.2: in a full handshake a server that did not echo extended_master_secret is a
+    /// legacy server. We continue with the RFC 5246 master secret unless the config requires the
+    /// extension, in which case we abort with `handshake_failure`.
+    fn check_full_handshake_ems<T: Read + Write>(
+        &self,
+        conn: &mut Conn<T>,
+        server_ems: bool,
+    ) -> Result<()> {
+        match (self.config.extended_master_secret, server_ems) {
+            (EmsMode::Required, false) => Err(Error::Handshake(
+                "the server does not support the extended master secret, which we require \
+                 (RFC 7627 5.2)"
+                    .into(),
+            )),
+            (EmsMode::Enabled, false) => {
+                conn.tracer.note(|| {
+                    "the server did not echo extended_master_secret: using the RFC 5246 master \
+                     secret, which is not bound to this handshake (RFC 7627 5.2)"
+                        .into()
+                });
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// RFC 5246 7.4.2: the server's chain, leaf first.
@@ -302,6 +389,7 @@ impl Client<'_> {
                 master_secret: master,
                 peer_chain: n.peer_chain.clone(),
                 created: self.config.clock.now(),
+                extended_master_secret: n.extended_master_secret,
             },
         );
     }
@@ -313,14 +401,29 @@ fn read_server_hello_done<T: Read + Write>(conn: &mut Conn<T>) -> Result<()> {
     Ok(())
 }
 
-/// RFC 5246 8.1: master secret from the pre-master secret and both randoms.
-pub(crate) fn derive_master_secret<T>(
+/// The master secret of a full handshake. With the extended master secret (`extended`: both
+/// hellos carried the extension), RFC 7627 4: from the pre-master secret and the session hash,
+/// the transcript hash right after ClientKeyExchange, so call this before anything else enters
+/// the transcript. Otherwise RFC 5246 8.1: from the pre-master secret and both randoms.
+pub(crate) fn derive_master_secret<T: Read + Write>(
     conn: &Conn<T>,
     pre_master: &PreMasterSecret,
     ch: &ClientHello,
     sh: &ServerHello,
+    extended: bool,
 ) -> MasterSecret {
-    let ms = keys::master_secret(pre_master, &ch.random.0, &sh.random.0);
+    let ms = if extended {
+        let session_hash = conn.transcript_hash();
+        conn.tracer.secret("session hash", &session_hash);
+        conn.tracer.note(|| {
+            "extended master secret (RFC 7627): the master secret is computed over the hash of \
+             every handshake message so far, so it belongs to this handshake alone"
+                .into()
+        });
+        keys::extended_master_secret(pre_master, &session_hash)
+    } else {
+        keys::master_secret(pre_master, &ch.random.0, &sh.random.0)
+    };
     conn.tracer.secret("master secret", &ms.0);
     ms
 }

@@ -45,6 +45,24 @@ pub(crate) fn connection_rng(shared: &SharedRng) -> StdRng {
     StdRng::from_seed(seed)
 }
 
+/// Whether a side uses the extended master secret (RFC 7627), which binds the master secret to
+/// the whole handshake (see [`crate::keys`] for why). Both configs default to [`EmsMode::Enabled`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EmsMode {
+    /// Never send the extension; a server ignores it (as a server that predates RFC 7627 would),
+    /// a client neither offers it nor accepts it back. Sessions use the RFC 5246 master secret.
+    /// For talking to legacy peers and for tests.
+    Off,
+    /// The client offers it in every ClientHello and the server echoes it when offered (RFC 7627
+    /// 5.2). A peer that does not support it still gets a full handshake with the RFC 5246 master
+    /// secret (5.2 allows it: "SHOULD abort ... if it does not wish to interoperate with legacy"
+    /// peers; we do wish to).
+    #[default]
+    Enabled,
+    /// As `Enabled`, but a peer without it is refused with `handshake_failure` (RFC 7627 5.2).
+    Required,
+}
+
 /// Decides whether the server's certificate chain is acceptable for `host`, and if so returns the
 /// RSA key the pre-master secret is encrypted to (the leaf's).
 pub trait ServerCertVerifier: Send + Sync {
@@ -100,6 +118,8 @@ pub struct ClientConfig {
     pub handshake_timeout: Duration,
     /// Longest wait for one read or write after the handshake, on the same connections.
     pub io_timeout: Duration,
+    /// Offer the extended master secret (RFC 7627), and whether to insist on it.
+    pub extended_master_secret: EmsMode,
 }
 
 impl ClientConfig {
@@ -111,7 +131,7 @@ impl ClientConfig {
 
     /// A client that accepts servers whose chains `verifier` accepts; system RNG and clock, the
     /// default suites, a session store for 64 servers, a 30 s handshake deadline and 30 s read
-    /// and write timeouts.
+    /// and write timeouts, and the extended master secret offered.
     pub fn with_verifier(verifier: Arc<dyn ServerCertVerifier>) -> Self {
         ClientConfig {
             verifier,
@@ -125,6 +145,7 @@ impl ClientConfig {
             // busy server's slots is not the side that gives up first.
             handshake_timeout: Duration::from_secs(30),
             io_timeout: Duration::from_secs(30),
+            extended_master_secret: EmsMode::Enabled,
         }
     }
 }
@@ -144,6 +165,8 @@ pub struct ServerConfig {
     pub trace: Option<Arc<dyn TraceSink>>,
     /// Where each connection's master secret is logged (`SSLKEYLOGFILE`), if anywhere.
     pub keylog: Option<Arc<dyn KeyLog>>,
+    /// Answer a client's extended master secret offer (RFC 7627), and whether to insist on it.
+    pub extended_master_secret: EmsMode,
 }
 
 impl ServerConfig {
@@ -163,7 +186,7 @@ impl ServerConfig {
     }
 
     /// A server with this chain and key; system RNG and clock, the default suites, and a cache of
-    /// 1024 sessions kept for at most an hour.
+    /// 1024 sessions kept for at most an hour, and the extended master secret answered.
     pub fn new(chain: Vec<Vec<u8>>, private_key: RsaPrivateKey) -> Result<Self> {
         if chain.is_empty() {
             return Err(Error::Internal(
@@ -179,6 +202,7 @@ impl ServerConfig {
             clock: Arc::new(SystemClock),
             trace: None,
             keylog: None,
+            extended_master_secret: EmsMode::Enabled,
         })
     }
 }

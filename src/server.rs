@@ -6,9 +6,27 @@
 //! `illegal_parameter`), and whether to resume the session the client offers. Then it proves its
 //! identity by decrypting the pre-master secret: only the holder of the certificate's private key
 //! can compute the keys that make the client's Finished check out.
+//!
+//! Extended master secret (RFC 7627): a client that offers it gets it echoed (unless
+//! [`EmsMode::Off`]), and the master secret is then computed over the session hash. A client that
+//! does not is a legacy client: served with the RFC 5246 master secret, or refused with
+//! `handshake_failure` under [`EmsMode::Required`] (5.2). Resumption follows 5.3:
+//!
+//! ```text
+//! original session   new ClientHello   what we do
+//! with EMS           with EMS          resume, echoing the extension
+//! with EMS           without           abort: handshake_failure (MUST)
+//! without EMS        with EMS          full handshake, new EMS session (MUST NOT resume)
+//! without EMS        without           resume (legacy; the RFC says SHOULD abort, see below)
+//! ```
+//!
+//! The last row is our choice. Refusing gives no protection here: we already serve that client
+//! full handshakes without EMS (it is a legacy client), and the attack resumption would complete
+//! needs a renegotiation after it, which toytls never performs. OpenSSL and BoringSSL make the
+//! same choice. Under [`EmsMode::Required`] the row never arises (the hello is refused first).
 
 use crate::client::{Negotiated, derive_keys, derive_master_secret, log_master_secret};
-use crate::config::{ServerConfig, connection_rng};
+use crate::config::{EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::error::{Error, Result};
@@ -31,16 +49,30 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     let client_hello = read_client_hello(conn)?;
     let suite = choose_suite(config, &client_hello)?;
     let server_name = client_hello.server_name()?;
+    let client_ems = client_offers_ems(config, &client_hello)?;
+    // RFC 7627 5.2: we echo the extension, and use the extended master secret, when the client
+    // offers it and we have not switched it off.
+    let ems = client_ems && config.extended_master_secret != EmsMode::Off;
 
-    if let Some(session) = find_session(config, &client_hello) {
+    if let Some(session) = find_session(conn, config, &client_hello, client_ems, ems)? {
         conn.tracer.note(|| {
             format!(
                 "resuming session {}: skipping Certificate, ServerHelloDone and ClientKeyExchange",
                 crate::messages::hex(session.id.as_slice())
             )
         });
-        let server_hello =
-            send_server_hello(conn, config, &mut rng, &client_hello, suite, session.id)?;
+        // RFC 7627 5.3: a resumed session keeps the master secret it was made with, and the
+        // ServerHello says which kind that is.
+        let ems = session.extended_master_secret;
+        let server_hello = send_server_hello(
+            conn,
+            config,
+            &mut rng,
+            &client_hello,
+            suite,
+            session.id,
+            ems,
+        )?;
         let master = session.master_secret.clone();
         log_master_secret(&config.keylog, &client_hello, &master);
         let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
@@ -54,15 +86,25 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
             resumed: true,
             peer_chain: vec![],
             server_name,
+            extended_master_secret: ems,
         });
     }
 
     let session_id = new_session_id(config, &mut rng);
-    let server_hello = send_server_hello(conn, config, &mut rng, &client_hello, suite, session_id)?;
+    let server_hello = send_server_hello(
+        conn,
+        config,
+        &mut rng,
+        &client_hello,
+        suite,
+        session_id,
+        ems,
+    )?;
     send_certificate(conn, config)?;
     send_server_hello_done(conn)?;
     let pre_master = read_client_key_exchange(conn, config, &mut rng, &client_hello)?;
-    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello);
+    // ClientKeyExchange is in the transcript now: its hash is the RFC 7627 session hash.
+    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello, ems);
     drop(pre_master);
     log_master_secret(&config.keylog, &client_hello, &master);
     let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
@@ -77,6 +119,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
             master_secret: master.clone(),
             peer_chain: vec![],
             created: config.clock.now(),
+            extended_master_secret: ems,
         });
     }
     send_change_cipher_spec(conn, suite, &keys)?;
@@ -88,6 +131,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         resumed: false,
         peer_chain: vec![],
         server_name,
+        extended_master_secret: ems,
     })
 }
 
@@ -122,14 +166,60 @@ fn choose_suite(config: &ServerConfig, ch: &ClientHello) -> Result<&'static Suit
         })
 }
 
-/// RFC 5246 7.4.1.2: resume if the offered session is cached, not expired, and its suite is among
-/// the client's offers; otherwise run a full handshake.
-fn find_session(config: &ServerConfig, ch: &ClientHello) -> Option<Session> {
-    if ch.session_id.is_empty() {
-        return None;
+/// Whether the client offers the extended master secret (a malformed extension is
+/// `decode_error`, whatever our mode). RFC 7627 5.2: under [`EmsMode::Required`] a client that
+/// does not is refused with `handshake_failure`.
+fn client_offers_ems(config: &ServerConfig, ch: &ClientHello) -> Result<bool> {
+    let offered = extensions::has_extended_master_secret(&ch.extensions, "ClientHello")?;
+    if !offered && config.extended_master_secret == EmsMode::Required {
+        return Err(Error::Handshake(
+            "the client does not offer the extended master secret, which we require (RFC 7627 5.2)"
+                .into(),
+        ));
     }
-    let s = config.sessions.get(&ch.session_id, config.clock.now())?;
-    ch.cipher_suites.contains(&s.suite).then_some(s)
+    Ok(offered)
+}
+
+/// RFC 5246 7.4.1.2: resume if the offered session is cached, not expired, and its suite is among
+/// the client's offers, and RFC 7627 5.3 allows it (the table in the module doc); otherwise run a
+/// full handshake. `client_ems`: the hello carries extended_master_secret; `ems`: a full
+/// handshake would use it.
+fn find_session<T>(
+    conn: &Conn<T>,
+    config: &ServerConfig,
+    ch: &ClientHello,
+    client_ems: bool,
+    ems: bool,
+) -> Result<Option<Session>> {
+    if ch.session_id.is_empty() {
+        return Ok(None);
+    }
+    let Some(s) = config.sessions.get(&ch.session_id, config.clock.now()) else {
+        return Ok(None);
+    };
+    if !ch.cipher_suites.contains(&s.suite) {
+        return Ok(None);
+    }
+    if s.extended_master_secret && !client_ems {
+        // MUST abort: resuming would drop the protection the session was made with, which is
+        // what an attacker replaying the session from another connection would want.
+        return Err(Error::Handshake(
+            "the client offers a session made with the extended master secret without offering \
+             the extension (RFC 7627 5.3)"
+                .into(),
+        ));
+    }
+    if !s.extended_master_secret && ems {
+        // MUST NOT resume: the client expects a master secret bound to its handshake, the
+        // session has none. A full handshake gives it one.
+        conn.tracer.note(|| {
+            "not resuming: the session was made without the extended master secret and the \
+             client now offers it; running a full handshake instead (RFC 7627 5.3)"
+                .into()
+        });
+        return Ok(None);
+    }
+    Ok(Some(s))
 }
 
 /// A fresh 32-byte session ID, or none if the server caches no sessions.
@@ -143,7 +233,8 @@ fn new_session_id(config: &ServerConfig, rng: &mut StdRng) -> SessionId {
 }
 
 /// RFC 5246 7.4.1.3: our choices and our random, and the extensions we answer: an empty
-/// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6). The other
+/// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6), and an empty
+/// extended_master_secret if `ems` (RFC 7627 5.2, 5.3). The other
 /// extensions real clients send (signature_algorithms, supported_groups, ec_point_formats, an
 /// empty session_ticket, ...) do not apply to RSA key transport without tickets: ignored
 /// (RFC 5246 7.4.1.4). An empty server_name answer is optional (RFC 6066 3); we send none.
@@ -154,6 +245,7 @@ fn send_server_hello<T: Read + Write>(
     ch: &ClientHello,
     suite: &SuiteInfo,
     session_id: SessionId,
+    ems: bool,
 ) -> Result<ServerHello> {
     let mut random = [0u8; 32];
     let now = config.clock.now().0 as u32;
@@ -165,14 +257,14 @@ fn send_server_hello<T: Read + Write>(
         session_id,
         cipher_suite: suite.suite,
         compression_method: COMPRESSION_NULL,
-        extensions: server_extensions(ch)?,
+        extensions: server_extensions(ch, ems)?,
     };
     conn.send(HandshakeMessage::ServerHello(sh.clone()))?;
     Ok(sh)
 }
 
 /// The extensions of our ServerHello (see [`send_server_hello`]).
-fn server_extensions(ch: &ClientHello) -> Result<Option<Vec<Extension>>> {
+fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension>>> {
     let mut exts = Vec::new();
     let ext = extensions::find(&ch.extensions, extensions::RENEGOTIATION_INFO);
     // RFC 5746 3.6: in an initial handshake the client's renegotiated_connection must be empty;
@@ -191,6 +283,9 @@ fn server_extensions(ch: &ClientHello) -> Result<Option<Vec<Extension>>> {
         .any(|s| s.0 == extensions::EMPTY_RENEGOTIATION_INFO_SCSV);
     if ext.is_some() || scsv {
         exts.push(Extension::empty_renegotiation_info());
+    }
+    if ems {
+        exts.push(Extension::extended_master_secret());
     }
     Ok((!exts.is_empty()).then_some(exts))
 }

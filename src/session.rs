@@ -1,9 +1,12 @@
 //! Sessions and their caches: what resumption reuses (RFC 5246 7.3, 7.4.1.2, F.1.4).
 //!
-//! A session is the master secret and the suite a full handshake agreed on, named by the session
-//! ID the server chose. A returning client offers that ID; if the server still holds the session it
-//! runs the abbreviated handshake, and both sides derive fresh keys from the cached master secret
-//! and the new randoms, skipping certificates and RSA altogether.
+//! A session is the master secret and the suite a full handshake agreed on (and whether that
+//! master secret is the extended one of RFC 7627), named by the session ID the server chose. A
+//! returning client offers that ID; if the server still holds the session it runs the abbreviated
+//! handshake, and both sides derive fresh keys from the cached master secret and the new randoms,
+//! skipping certificates and RSA altogether. Both sides refuse to resume across a change in the
+//! extended master secret (RFC 7627 5.3; the rules are in [`crate::client`] and
+//! [`crate::server`]).
 //!
 //! Both caches are bounded. The server's holds at most `capacity` sessions for at most `lifetime`
 //! seconds each (oldest evicted first); the client's keeps one session per (server name, port).
@@ -26,6 +29,10 @@ pub struct Session {
     pub peer_chain: Vec<Vec<u8>>,
     /// When the full handshake completed.
     pub created: UnixTime,
+    /// True if the master secret is the extended one (RFC 7627 4). Resumption must agree with the
+    /// original handshake on this (RFC 7627 5.3): an abbreviated handshake inherits the master
+    /// secret, so it inherits its protection, or its lack of it.
+    pub extended_master_secret: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -35,6 +42,7 @@ impl std::fmt::Debug for Session {
             .field("id", &self.id)
             .field("suite", &self.suite)
             .field("created", &self.created)
+            .field("extended_master_secret", &self.extended_master_secret)
             .finish_non_exhaustive()
     }
 }
@@ -180,6 +188,7 @@ mod tests {
             master_secret: MasterSecret([id; 48]),
             peer_chain: vec![],
             created: UnixTime(created),
+            extended_master_secret: true,
         }
     }
 

@@ -78,6 +78,12 @@ impl<T: Read + Write> TlsStream<T> {
         self.negotiated.resumed
     }
 
+    /// True if the session's master secret is the extended one (RFC 7627): both sides sent the
+    /// extension in the handshake that made the session.
+    pub fn extended_master_secret(&self) -> bool {
+        self.negotiated.extended_master_secret
+    }
+
     /// The server's certificate chain in DER, leaf first (empty on the server side).
     pub fn peer_certificates(&self) -> &[Vec<u8>] {
         &self.negotiated.peer_chain

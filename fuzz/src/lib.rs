@@ -453,6 +453,9 @@ pub fn fixed_session_with(suite: toytls::messages::CipherSuite) -> Session {
         master_secret: MasterSecret(FIXED_MASTER_SECRET),
         peer_chain: vec![handshake_keys().server.der().to_vec()],
         created: X509_NOW,
+        // Both fuzzed sides use the extended master secret by default (RFC 7627), and resume
+        // only sessions made with it (5.3).
+        extended_master_secret: true,
     }
 }
 

@@ -4,7 +4,7 @@
 //! exactly the bytes received, and an extension toytls does not know is carried and ignored (RFC
 //! 5246 7.4.1.4: a server "MUST ignore" extension types it does not recognise). Meaning is given
 //! by small functions that read or build one extension's bytes, as renegotiation_info (RFC 5746)
-//! below.
+//! and extended_master_secret (RFC 7627) below.
 
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
@@ -74,6 +74,16 @@ impl Extension {
         }
     }
 
+    /// The extended_master_secret extension (RFC 7627 5.1): its presence is the whole message, the
+    /// data is empty. Sent by the client to offer the extended master secret and echoed by the
+    /// server to accept it.
+    pub fn extended_master_secret() -> Extension {
+        Extension {
+            typ: EXTENDED_MASTER_SECRET,
+            data: Vec::new(),
+        }
+    }
+
     /// signature_algorithms with the one pair toytls verifies in certificates: {sha256, rsa}
     /// (RFC 5246 7.4.1.4.1: `04 01`). RSA key transport signs nothing in the handshake, but a
     /// client that omits the extension implies {sha1, rsa}, and OpenSSL 3 servers then find no
@@ -114,6 +124,23 @@ impl Extension {
             host = Some(String::from_utf8_lossy(name).into_owned());
         }
         Ok(host)
+    }
+}
+
+/// True if `exts` (of the hello named `what`) carries extended_master_secret. Its data must be
+/// empty (RFC 7627 5.1: "The extension_data field of this extension is empty"); anything else is
+/// a malformed message: `decode_error`.
+pub fn has_extended_master_secret(
+    exts: &Option<Vec<Extension>>,
+    what: &'static str,
+) -> Result<bool> {
+    match find(exts, EXTENDED_MASTER_SECRET) {
+        None => Ok(false),
+        Some(e) if e.data.is_empty() => Ok(true),
+        Some(_) => Err(Error::decode(
+            what,
+            "extended_master_secret extension must be empty (RFC 7627 5.1)",
+        )),
     }
 }
 
@@ -199,6 +226,30 @@ mod tests {
         encode_extensions(&mut w, &Some(vec![e]));
         // RFC 5746 3.2 / 3.4: ff 01 | 00 01 | 00
         assert_eq!(w.as_slice(), [0, 5, 0xff, 0x01, 0, 1, 0]);
+    }
+
+    #[test]
+    fn extended_master_secret_is_empty_and_only_empty_is_accepted() {
+        let mut w = Writer::new();
+        encode_extensions(&mut w, &Some(vec![Extension::extended_master_secret()]));
+        // RFC 7627 5.1: 00 17 | 00 00
+        assert_eq!(w.as_slice(), [0, 4, 0, 23, 0, 0]);
+        let exts = Some(vec![Extension::extended_master_secret()]);
+        assert!(has_extended_master_secret(&exts, "ClientHello").unwrap());
+        assert!(!has_extended_master_secret(&None, "ClientHello").unwrap());
+        let other = Some(vec![Extension::empty_renegotiation_info()]);
+        assert!(!has_extended_master_secret(&other, "ClientHello").unwrap());
+        let bad = Some(vec![Extension {
+            typ: EXTENDED_MASTER_SECRET,
+            data: vec![0],
+        }]);
+        assert!(matches!(
+            has_extended_master_secret(&bad, "ServerHello"),
+            Err(Error::Decode {
+                what: "ServerHello",
+                ..
+            })
+        ));
     }
 
     #[test]
