@@ -40,6 +40,14 @@ pub struct ClientArgs {
     /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Do not offer the extended master secret (RFC 7627): the master secret is then derived from
+    /// the randoms alone, as in plain RFC 5246, and is not bound to the handshake. For testing
+    /// legacy peers.
+    #[arg(long, conflicts_with = "require_ems")]
+    no_ems: bool,
+    /// Refuse (handshake_failure) a server that does not answer the extended master secret.
+    #[arg(long)]
+    require_ems: bool,
     /// After the first connection, connect N more times resuming the session.
     #[arg(long, default_value_t = 0)]
     reconnect: u32,
@@ -75,6 +83,7 @@ fn client(args: ClientArgs) -> Result<(), String> {
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     config.io_timeout = Duration::from_secs_f64(args.io_timeout);
+    config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
     let config = Arc::new(config);
     let host = args
         .addr
@@ -90,12 +99,13 @@ fn client(args: ClientArgs) -> Result<(), String> {
     for i in 1..=args.reconnect {
         let mut tls = connect(&args.addr, &config, &name)?;
         eprintln!(
-            "reconnect {i}: {}",
+            "reconnect {i}: {}, extended master secret: {}",
             if tls.resumed() {
                 "resumed"
             } else {
                 "full handshake (not resumed)"
-            }
+            },
+            crate::render::yes_no(tls.extended_master_secret()),
         );
         tls.close().map_err(|e| e.to_string())?;
         let mut sink = Vec::new();

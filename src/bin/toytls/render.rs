@@ -129,3 +129,17 @@ pub fn key_log(
         .map_err(|e| format!("cannot open key log {}: {e}", path.display()))?;
     Ok(Some(std::sync::Arc::new(log)))
 }
+
+/// The extended master secret mode of `--no-ems` / `--require-ems` (clap keeps them exclusive).
+pub fn ems_mode(no_ems: bool, require_ems: bool) -> toytls::config::EmsMode {
+    use toytls::config::EmsMode;
+    match (no_ems, require_ems) {
+        (true, _) => EmsMode::Off,
+        (false, true) => EmsMode::Required,
+        (false, false) => EmsMode::Enabled,
+    }
+}
+
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}

@@ -51,6 +51,14 @@ pub struct ServerArgs {
     /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Do not answer the extended master secret (RFC 7627), as a server older than it would: the
+    /// master secret is then derived from the randoms alone and is not bound to the handshake.
+    /// For testing legacy peers.
+    #[arg(long, conflicts_with = "require_ems")]
+    no_ems: bool,
+    /// Refuse (handshake_failure) a client that does not offer the extended master secret.
+    #[arg(long)]
+    require_ems: bool,
     /// Connections served at once; more wait until one ends.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
@@ -97,6 +105,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     }
     config.suites = toytls::suites::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
+    config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -141,9 +150,10 @@ fn serve_http<T: Read + Write>(tls: &mut TlsStream<T>) -> std::io::Result<()> {
         None => (
             "200 OK",
             format!(
-                "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nsession id: {}\nserver name: {}\n",
+                "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nserver name: {}\n",
                 suite_name(tls.suite()),
                 if tls.resumed() { "yes" } else { "no" },
+                crate::render::yes_no(tls.extended_master_secret()),
                 toytls::messages::hex(tls.session_id().as_slice()),
                 tls.server_name().unwrap_or("(none)"),
             )
