@@ -5,8 +5,11 @@
 //! peer can cost:
 //!
 //! - **Connection slots**: at most [`ServerLimits::max_connections`] connections are served at
-//!   once. When all slots are taken the server stops accepting until one frees up; new clients wait
-//!   in the kernel's listen queue (their handshake simply starts later) instead of being dropped.
+//!   once. What happens to a new client when all slots are taken is [`ServerLimits::when_full`]:
+//!   by default ([`WhenFull::Wait`]) the server stops accepting until one frees up, and new clients
+//!   wait in the kernel's listen queue (their handshake simply starts later) instead of being
+//!   dropped; with [`WhenFull::Refuse`] they are accepted, sent a fatal `internal_error` alert and
+//!   closed at once, so they learn that the server is busy instead of waiting.
 //! - **Handshake deadline**: the whole handshake must finish within
 //!   [`ServerLimits::handshake_timeout`] of the accept. A client that sends nothing, or one byte a
 //!   second, holds one slot until then and is dropped at the deadline: every read and write during
@@ -18,20 +21,25 @@
 //! A failed connection never stops the server: its error is passed to the `log` callback (one line
 //! per connection) and its slot is freed, also if the handler panics.
 
+use crate::alert::AlertDescription;
 use crate::config::ServerConfig;
 use crate::error::{Error, Result};
+use crate::messages::alert::AlertMessage;
+use crate::record::{ContentType, HEADER_LEN};
 use crate::stream::TlsStream;
 pub use crate::timed::TimedStream;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one connection may cost the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerLimits {
-    /// Connections served at once; more wait to be accepted.
+    /// Connections served at once; what happens to more is `when_full`.
     pub max_connections: usize,
+    /// What a new connection gets when `max_connections` are being served.
+    pub when_full: WhenFull,
     /// Time from accept to the end of the handshake.
     pub handshake_timeout: Duration,
     /// Longest wait for one read or write after the handshake.
@@ -39,14 +47,27 @@ pub struct ServerLimits {
 }
 
 impl Default for ServerLimits {
-    /// 64 connections, a 10 s handshake deadline, 30 s read and write timeouts.
+    /// 64 connections (more wait), a 10 s handshake deadline, 30 s read and write timeouts.
     fn default() -> Self {
         ServerLimits {
             max_connections: 64,
+            when_full: WhenFull::Wait,
             handshake_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// What the server does with a new client while all connection slots are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// Stop accepting until a slot frees up: new clients wait in the kernel's listen queue and are
+    /// served in turn (the default: a burst above the limit costs latency, not failures).
+    #[default]
+    Wait,
+    /// Accept, send a fatal `internal_error` alert, close, and log one line: the client learns at
+    /// once that the server is busy (and may try elsewhere) instead of waiting.
+    Refuse,
 }
 
 /// Counts the connections being served and makes the acceptor wait when all slots are taken.
@@ -67,6 +88,16 @@ impl Slots {
         }
         *used += 1;
         Slot(self.clone())
+    }
+
+    /// A slot if one is free now.
+    fn try_take(self: &Arc<Self>) -> Option<Slot> {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        if *used >= self.max {
+            return None;
+        }
+        *used += 1;
+        Some(Slot(self.clone()))
     }
 }
 
@@ -100,9 +131,12 @@ where
     let handler = Arc::new(handler);
     let log = Arc::new(log);
     loop {
-        // Wait for a free slot before accepting: while all are taken, new clients queue in the
-        // kernel and are served in turn.
-        let slot = slots.take();
+        // Waiting: take a free slot before accepting, so while all are taken new clients queue in
+        // the kernel and are served in turn. Refusing: accept first, then look for a slot.
+        let waited = match limits.when_full {
+            WhenFull::Wait => Some(slots.take()),
+            WhenFull::Refuse => None,
+        };
         let (tcp, peer) = match listener.accept() {
             Ok(x) => x,
             Err(e) if is_transient(&e) => {
@@ -112,6 +146,14 @@ where
                 continue;
             }
             Err(e) => return Err(e),
+        };
+        let Some(slot) = waited.or_else(|| slots.try_take()) else {
+            refuse(tcp);
+            log(format!(
+                "{peer}: refused: all {} connection slots are taken (sent a fatal internal_error alert)",
+                slots.max
+            ));
+            continue;
         };
         let (config, handler, log2) = (config.clone(), handler.clone(), log.clone());
         let spawned = std::thread::Builder::new()
@@ -124,6 +166,36 @@ where
             });
         if let Err(e) = spawned {
             log(format!("{peer}: cannot start a thread: {e}"));
+        }
+    }
+}
+
+/// Turns away a client the server has no slot for: one fatal `internal_error` alert, then the
+/// close. internal_error because RFC 5246 7.2.2 defines it as a failure "unrelated to the peer or
+/// the correctness of the protocol" that "makes it impossible to continue", which is what being
+/// out of slots is; handshake_failure would blame the security parameters the client offered.
+/// No keys exist yet, so the alert goes out as a plaintext record of version {3, 3}.
+///
+/// Runs on the acceptor thread, so it never blocks: 7 bytes always fit in a new socket's send
+/// buffer. It then reads what the client already sent (its ClientHello, usually), because closing
+/// a socket with unread data makes the kernel send a reset instead of an orderly close, and a
+/// reset can destroy the alert before the client reads it.
+fn refuse(tcp: TcpStream) {
+    let alert = AlertMessage::fatal(AlertDescription::InternalError).to_bytes();
+    let mut record = [0u8; HEADER_LEN + 2];
+    record[0] = ContentType::Alert as u8;
+    record[1..3].copy_from_slice(&[3, 3]);
+    record[3..5].copy_from_slice(&(alert.len() as u16).to_be_bytes());
+    record[HEADER_LEN..].copy_from_slice(&alert);
+    let _ = tcp.set_nonblocking(true);
+    let _ = (&tcp).write_all(&record);
+    let _ = tcp.shutdown(Shutdown::Write);
+    let mut sink = [0u8; 4096];
+    // Bounded: at most 64 KiB, and only what has already arrived.
+    for _ in 0..16 {
+        match (&tcp).read(&mut sink) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
         }
     }
 }

@@ -65,6 +65,7 @@ fn thirty_two_clients_full_and_resumed_handshakes_with_every_byte_checked() {
             max_connections: CLIENTS,
             handshake_timeout: Duration::from_secs(20),
             io_timeout: SOCKET_TIMEOUT,
+            ..ServerLimits::default()
         },
         echo,
         move |line| sink.lock().unwrap().push(line),

@@ -11,7 +11,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use toytls::serve::{ServerLimits, echo, spawn};
+use toytls::alert::AlertDescription;
+use toytls::error::Error;
+use toytls::serve::{ServerLimits, WhenFull, echo, spawn};
 use toytls::stream::TlsStream;
 
 /// Every socket in these tests gives up after this long, so nothing can hang.
@@ -87,6 +89,7 @@ fn a_silent_client_holds_its_slot_until_the_deadline_and_the_next_client_waits_f
         handshake_timeout: deadline,
         // Far longer than the bound below: only the deadline can explain the drop.
         io_timeout: Duration::from_secs(30),
+        ..ServerLimits::default()
     });
     let mut silent = tcp(addr);
     // Give the acceptor time to hand the only slot to the silent client.
@@ -123,6 +126,7 @@ fn a_client_trickling_one_byte_at_a_time_is_dropped_at_the_deadline() {
         max_connections: 4,
         handshake_timeout: deadline,
         io_timeout: Duration::from_secs(5),
+        ..ServerLimits::default()
     });
     // A plaintext handshake record announcing a 200-byte ClientHello, sent a byte at a time by a
     // thread while this one waits for the server to hang up.
@@ -187,6 +191,7 @@ fn garbage_half_open_and_silent_clients_fail_alone_and_a_good_client_is_served()
         max_connections: 8,
         handshake_timeout: Duration::from_millis(600),
         io_timeout: Duration::from_secs(5),
+        ..ServerLimits::default()
     });
     let mut silent = hostile_clients(addr);
     good_client(addr, 2);
@@ -234,36 +239,44 @@ impl Drop for Process {
     }
 }
 
-#[test]
-fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
-    let dir = common::TempDir::new("toytls-limits");
-    let p = pki();
-    std::fs::write(
-        dir.join("cert.pem"),
-        toytls::x509::pem::encode_certificate(&p.server),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("key.pem"),
-        toytls::x509::pem::encode_private_key_pkcs8(&p.server_key),
-    )
-    .unwrap();
+/// The CA, server certificate and key for `toytls server` and `toytls client`, in a temporary
+/// directory removed on drop.
+struct Pem(common::TempDir);
+
+impl Pem {
+    fn new(name: &str) -> Pem {
+        let dir = common::TempDir::new(name);
+        let p = pki();
+        let cert = toytls::x509::pem::encode_certificate;
+        std::fs::write(dir.join("ca.pem"), cert(&p.ca)).unwrap();
+        std::fs::write(dir.join("cert.pem"), cert(&p.server)).unwrap();
+        std::fs::write(
+            dir.join("key.pem"),
+            toytls::x509::pem::encode_private_key_pkcs8(&p.server_key),
+        )
+        .unwrap();
+        Pem(dir)
+    }
+}
+
+/// Starts `toytls server --echo` with `args`; returns it, its address, and its stderr after the
+/// first line, collected on a thread.
+fn cli_server(pem: &Pem, args: &[&str]) -> (Process, SocketAddr, Log) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_toytls"))
         .args(["server", "--listen", "127.0.0.1:0", "--echo"])
-        .args(["--max-connections", "4", "--handshake-timeout", "0.6"])
-        .args(["--io-timeout", "5", "--cert"])
-        .arg(dir.join("cert.pem"))
+        .args(args)
+        .arg("--cert")
+        .arg(pem.0.join("cert.pem"))
         .arg("--key")
-        .arg(dir.join("key.pem"))
+        .arg(pem.0.join("key.pem"))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let _guard = Process(child);
+    let guard = Process(child);
     let mut lines = BufReader::new(stderr).lines();
     let first = lines.next().unwrap().unwrap();
     let addr: SocketAddr = first.rsplit(' ').next().unwrap().parse().unwrap();
-    // The rest of stderr, collected on a thread.
     let log: Log = Arc::default();
     let sink = log.clone();
     std::thread::spawn(move || {
@@ -271,6 +284,23 @@ fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
             sink.lock().unwrap().push(l);
         }
     });
+    (guard, addr, log)
+}
+
+#[test]
+fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
+    let pem = Pem::new("toytls-limits");
+    let (_server, addr, log) = cli_server(
+        &pem,
+        &[
+            "--max-connections",
+            "4",
+            "--handshake-timeout",
+            "0.6",
+            "--io-timeout",
+            "5",
+        ],
+    );
     let mut silent = hostile_clients(addr);
     good_client(addr, 4);
     for t in &mut silent {
@@ -284,6 +314,103 @@ fn the_cli_server_logs_each_failed_connection_and_keeps_serving() {
     }
 }
 
+/// A client that completed its handshake and now holds its connection slot.
+fn holding_client(addr: SocketAddr, seed: u64) -> TlsStream<TcpStream> {
+    let cfg = Arc::new(client_config(seed));
+    TlsStream::connect(tcp(addr), cfg, "localhost", addr.port()).unwrap()
+}
+
+/// Echoes one message over `tls`, closes it and waits for the server's close_notify.
+fn finish(mut tls: TlsStream<TcpStream>) {
+    tls.write_all(b"ping").unwrap();
+    let mut got = [0u8; 4];
+    tls.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"ping");
+    tls.close().unwrap();
+    let mut rest = Vec::new();
+    tls.read_to_end(&mut rest).unwrap();
+}
+
+/// The record a refused client gets: alert, version {3, 3}, length 2, fatal, internal_error.
+const REFUSAL: [u8; 7] = [21, 3, 3, 0, 2, 2, 80];
+
+#[test]
+fn when_full_and_refusing_a_new_client_gets_internal_error_and_a_freed_slot_serves_the_next() {
+    let (addr, log) = start(ServerLimits {
+        max_connections: 1,
+        when_full: WhenFull::Refuse,
+        ..ServerLimits::default()
+    });
+    let held = holding_client(addr, 20);
+    // On the wire: one plaintext fatal alert record, then the close; nothing else.
+    let mut raw = tcp(addr);
+    let mut got = Vec::new();
+    raw.read_to_end(&mut got).unwrap();
+    assert_eq!(got, REFUSAL);
+    // Our client reports it as the server's alert.
+    let cfg = Arc::new(client_config(21));
+    let e = TlsStream::connect(tcp(addr), cfg, "localhost", addr.port())
+        .err()
+        .expect("a client beyond the maximum was served");
+    assert!(
+        matches!(e, Error::PeerAlert(AlertDescription::InternalError)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("internal_error"), "{e}");
+    // The client being served is not disturbed; when it ends, its slot serves the next client.
+    finish(held);
+    // The slot is freed just after the connection closes: retry (bounded) while refused.
+    let start = Instant::now();
+    let next = loop {
+        let cfg = Arc::new(client_config(22));
+        match TlsStream::connect(tcp(addr), cfg, "localhost", addr.port()) {
+            Ok(tls) => break tls,
+            Err(Error::PeerAlert(AlertDescription::InternalError))
+                if start.elapsed() < SOCKET_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("the freed slot did not serve the next client: {e}"),
+        }
+    };
+    finish(next);
+    // One line per refused connection, and nothing else.
+    let lines = log.lock().unwrap().clone();
+    assert!(lines.len() >= 2, "{lines:#?}");
+    for l in &lines {
+        assert!(l.starts_with("127.0.0.1:"), "{l}");
+        assert!(
+            l.contains("refused: all 1 connection slots are taken"),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn the_cli_server_refuses_with_an_alert_when_full_and_the_cli_client_reports_it() {
+    let pem = Pem::new("toytls-refuse");
+    let (_server, addr, log) =
+        cli_server(&pem, &["--max-connections", "1", "--when-full", "refuse"]);
+    let held = holding_client(addr, 23);
+    let out = Command::new(env!("CARGO_BIN_EXE_toytls"))
+        .args(["client", &addr.to_string(), "--server-name", "localhost"])
+        .arg("--ca")
+        .arg(pem.0.join("ca.pem"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the peer sent the alert internal_error"),
+        "{stderr}"
+    );
+    let lines = wait_for_lines(&log, 1);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains("refused"), "{lines:?}");
+    finish(held);
+}
+
 #[test]
 fn an_idle_connection_after_the_handshake_is_dropped_at_the_io_timeout() {
     let io_timeout = Duration::from_millis(300);
@@ -291,6 +418,7 @@ fn an_idle_connection_after_the_handshake_is_dropped_at_the_io_timeout() {
         max_connections: 2,
         handshake_timeout: Duration::from_secs(5),
         io_timeout,
+        ..ServerLimits::default()
     });
     let cfg = Arc::new(client_config(6));
     let mut tls = TlsStream::connect(tcp(addr), cfg, "localhost", addr.port()).unwrap();

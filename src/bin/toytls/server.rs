@@ -1,11 +1,11 @@
 //! `toytls server`: serves TLS on a TCP address until stopped.
 //!
 //! Connections are served by [`toytls::serve`]: one thread each, at most `--max-connections` at
-//! once (more wait to be accepted), a handshake deadline and read/write timeouts, so an idle or
-//! trickling peer holds one slot until its deadline and no more. Each failed connection is one
-//! line on stderr; the server keeps serving. `--echo` (the default) echoes application data;
-//! `--http` answers HTTP/1.x requests with a page describing the connection, or with N bytes for
-//! `GET /bytes/N`.
+//! once (more wait to be accepted, or with `--when-full refuse` get a fatal alert), a handshake
+//! deadline and read/write timeouts, so an idle or trickling peer holds one slot until its
+//! deadline and no more. Each failed or refused connection is one line on stderr; the server
+//! keeps serving. `--echo` (the default) echoes application data; `--http` answers HTTP/1.x
+//! requests with a page describing the connection, or with N bytes for `GET /bytes/N`.
 
 use crate::render::StderrTrace;
 use clap::Args;
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use toytls::config::ServerConfig;
-use toytls::serve::ServerLimits;
+use toytls::serve::{ServerLimits, WhenFull};
 use toytls::stream::TlsStream;
 use toytls::suites::suite_name;
 
@@ -59,9 +59,13 @@ pub struct ServerArgs {
     /// Refuse (handshake_failure) a client that does not offer the extended master secret.
     #[arg(long)]
     require_ems: bool,
-    /// Connections served at once; more wait until one ends.
+    /// Connections served at once; what happens to more is --when-full.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// When --max-connections are being served, new clients `wait` to be accepted until one
+    /// ends, or are `refuse`d: sent a fatal internal_error alert and closed, one log line each.
+    #[arg(long, default_value = "wait", value_parser = ["wait", "refuse"])]
+    when_full: String,
     /// Seconds a client has from connecting to the end of its handshake.
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     handshake_timeout: f64,
@@ -113,6 +117,11 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     eprintln!("toytls server listening on {addr}");
     let limits = ServerLimits {
         max_connections: args.max_connections as usize,
+        when_full: if args.when_full == "refuse" {
+            WhenFull::Refuse
+        } else {
+            WhenFull::Wait
+        },
         handshake_timeout: Duration::from_secs_f64(args.handshake_timeout),
         io_timeout: Duration::from_secs_f64(args.io_timeout),
     };
