@@ -22,16 +22,16 @@
 //! far as the live connection did.
 //!
 //! The recordings:
-//! - `server/openssl_*`: `s_client -tls1_2` with one suite; with every TLS 1.2 suite OpenSSL has
-//!   (ECDHE, CBC, ... of which we pick AES128-GCM-SHA256) and its workarounds (`-bugs`: padding);
-//!   resuming the targets' fixed session (a session file with its ID and master secret, see
-//!   [`fixed_session_file`]) and offering it to a server that lacks it; and asking for a
-//!   renegotiation after the first data; and a TLS 1.3 ClientHello that also offers 1.2.
+//! - `server/openssl_*`: `s_client -tls1_2` with one suite and server_name; with every TLS 1.2
+//!   suite OpenSSL has (ECDHE, CBC, ... of which we pick AES128-GCM-SHA256) and its workarounds
+//!   (`-bugs`: padding); resuming the targets' fixed session (a session file with its ID and
+//!   master secret, see [`fixed_session_file`]) and offering it, without session_ticket, to a
+//!   server that lacks it; asking for a renegotiation after the first data; and a TLS 1.3
+//!   ClientHello that also offers 1.2.
 //! - `client/openssl_*`: `s_server -tls1_2` with the leaf alone and with its CA; offered a session
 //!   it does not know; sending a HelloRequest after the first data; and a TLS 1.3 server settling
-//!   for 1.2 (the downgrade sentinel in its random). (A resumption by
-//!   `s_server` cannot be recorded: it would have to hold the targets' fixed session, and it
-//!   cannot load one.)
+//!   for 1.2 (the downgrade sentinel in its random). (A resumption by `s_server` cannot be
+//!   recorded: it would have to hold the targets' fixed session, and it cannot load one.)
 //! - `handshake_message/openssl_*` and `record/openssl_*`: OpenSSL's ClientHello (its full list of
 //!   suites and extensions) and its server flight, as messages and as records.
 
@@ -89,7 +89,14 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     let client_dir = out.join("client");
 
     // OpenSSL as the client, our fuzzed server's configuration as the server.
-    let gcm = ["-tls1_2", "-cipher", "AES128-GCM-SHA256"];
+    // One suite, and server_name (s_client sends none for an IP address unless told).
+    let gcm = [
+        "-tls1_2",
+        "-cipher",
+        "AES128-GCM-SHA256",
+        "-servername",
+        "localhost",
+    ];
     let full_sess = path_str(&tmp.join("full.sess"))?;
     let full = s_client(0, &[&gcm[..], &["-sess_out", &full_sess]], Client::Ping)?;
     expect(&full, Some(false), "openssl_full")?;
@@ -105,7 +112,11 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     expect(&resumed, Some(true), "openssl_resumed")?;
     save_server(&server_dir, "openssl_resumed", &resumed)?;
 
-    let refused = s_client(0, &[&gcm[..], &["-sess_in", &fixed]], Client::Ping)?;
+    let refused = s_client(
+        0,
+        &[&gcm[..], &["-no_ticket", "-sess_in", &fixed]],
+        Client::Ping,
+    )?;
     expect(&refused, Some(false), "openssl_resumption_refused")?;
     save_server(&server_dir, "openssl_resumption_refused", &refused)?;
 
@@ -132,7 +143,14 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
 
     // What real clients send today: a TLS 1.3 ClientHello (record version 1.0, supported_versions,
     // key_share, psk_key_exchange_modes, TLS 1.3 suites) that also offers TLS 1.2, which we pick.
-    let tls13 = ["-cipher", "AES128-GCM-SHA256", "-CAfile", &ca];
+    let tls13 = [
+        "-cipher",
+        "AES128-GCM-SHA256",
+        "-servername",
+        "localhost",
+        "-CAfile",
+        &ca,
+    ];
     let modern = s_client(0, &[&tls13], Client::Ping)?;
     expect(&modern, Some(false), "openssl_tls13_capable")?;
     save_server(&server_dir, "openssl_tls13_capable", &modern)?;
@@ -162,17 +180,12 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
 
     // The same real messages for the message and record targets.
     let hello = first_flight(&many.received)?;
-    write(
-        &out.join("handshake_message"),
-        "openssl_client_hello",
-        &hello.messages,
-    )?;
+    let messages = out.join("handshake_message");
+    write(&messages, "openssl_client_hello", &hello.messages)?;
+    let hello13 = first_flight(&modern.received)?;
+    write(&messages, "openssl_client_hello_tls13", &hello13.messages)?;
     let server_flight = first_flight(&full_c.received)?;
-    write(
-        &out.join("handshake_message"),
-        "openssl_server_flight",
-        &server_flight.messages,
-    )?;
+    write(&messages, "openssl_server_flight", &server_flight.messages)?;
     write(
         &out.join("record"),
         "openssl_client_flight",

@@ -133,8 +133,14 @@ fn replay_handshake_message() {
     let accepted = replay("handshake_message");
     assert_seeds_accepted("handshake_message", &accepted, 1);
     // OpenSSL's messages decode and round-trip, all of them: ClientHello (every TLS 1.2 suite it
-    // has, padding included) and ClientKeyExchange; ServerHello, Certificate, ServerHelloDone.
-    for (name, want) in [("openssl_client_hello", 2), ("openssl_server_flight", 3)] {
+    // has, padding included; and a TLS 1.3 one, key_share and supported_versions included) and
+    // ClientKeyExchange; ServerHello, Certificate, ServerHelloDone.
+    let openssl = [
+        ("openssl_client_hello", 2),
+        ("openssl_client_hello_tls13", 2),
+        ("openssl_server_flight", 3),
+    ];
+    for (name, want) in openssl {
         let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
         assert_eq!(n, Some(want), "fuzz/corpus/handshake_message/{name}");
     }
