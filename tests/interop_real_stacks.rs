@@ -5,7 +5,12 @@
 //! every wait is bounded, and every port is chosen free (port 0 for our server, which prints the
 //! address it got; a just-released port for OpenSSL's server).
 //!
-//! Extended master secret is not implemented yet (issue 5), so the real peers run without it.
+//! Extended master secret (RFC 7627): each pairing runs with it (every side's default) and
+//! without it on either side, and checks from both ends which master secret was used: OpenSSL's
+//! `s_client` prints `Extended master secret: yes|no`, our HTTP page and `toytls client
+//! --reconnect` say it too, and our library reports it. OpenSSL 3.0 has no command-line switch to
+//! turn EMS off; [`no_ems_openssl_conf`] does it with `Options = -ExtendedMasterSecret` in a
+//! config file named by `OPENSSL_CONF`.
 
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -174,17 +179,36 @@ fn http_body(out: &[u8]) -> &[u8] {
     &out[body..]
 }
 
-#[test]
-fn openssl_s_client_against_toytls_server_full_and_resumed() {
-    if !have("openssl", "version") {
-        return;
-    }
+/// An OpenSSL config file that turns the extended master secret off for every OpenSSL program
+/// that reads it (`OPENSSL_CONF=...`): OpenSSL 3.0's `s_client` / `s_server` have no `-no_ems`,
+/// but SSL_CONF's `Options = -ExtendedMasterSecret` sets SSL_OP_NO_EXTENDED_MASTER_SECRET.
+fn no_ems_openssl_conf(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("no-ems.cnf");
+    std::fs::write(
+        &path,
+        "openssl_conf = openssl_init\n\
+         [openssl_init]\nssl_conf = ssl_sect\n\
+         [ssl_sect]\nsystem_default = system_default_sect\n\
+         [system_default_sect]\nOptions = -ExtendedMasterSecret\n",
+    )
+    .unwrap();
+    path
+}
+
+/// `openssl s_client` (with EMS unless `client_ems` is false) against `toytls server` started
+/// with `server_args`: a full handshake then a resumed one, each fetching N bytes over HTTP and
+/// checking their hash, and the master secret each side logged. `ems`: whether s_client must
+/// report the extended master secret, on both connections.
+fn s_client_against_toytls_server(server_args: &[&str], client_ems: bool, ems: bool) {
     let p = pki();
     let server_log = p.dir.join("server.keylog");
     let _ = std::fs::remove_file(&server_log);
-    let (_server, port) = toytls_server(&["--http", "--keylog", server_log.to_str().unwrap()]);
+    let mut args = vec!["--http", "--keylog", server_log.to_str().unwrap()];
+    args.extend_from_slice(server_args);
+    let (_server, port) = toytls_server(&args);
     let sess = p.dir.join(format!("s_client-{port}.sess"));
     let client_log = p.dir.join(format!("s_client-{port}.keylog"));
+    let conf = no_ems_openssl_conf(&p.dir);
     let n = 100_000;
     let request = format!("GET /bytes/{n} HTTP/1.1\r\nHost: localhost\r\n\r\n");
     for (round, resume) in [(0, false), (1, true)] {
@@ -204,6 +228,9 @@ fn openssl_s_client_against_toytls_server_full_and_resumed() {
         .arg(&sess)
         .arg("-keylogfile")
         .arg(&client_log);
+        if !client_ems {
+            c.env("OPENSSL_CONF", &conf);
+        }
         let o = run(c, request.as_bytes());
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(
@@ -223,12 +250,15 @@ fn openssl_s_client_against_toytls_server_full_and_resumed() {
             text.contains(expect),
             "round {round}: expected {expect}: {text}"
         );
+        let expect = format!("Extended master secret: {}", if ems { "yes" } else { "no" });
+        assert!(text.contains(&expect), "round {round}: {expect}: {text}");
         let body = http_body(&o.stdout);
         assert!(body.len() >= n, "short body: {}", body.len());
         assert_eq!(sha256(&body[..n]), sha256(&alphabet(n)), "round {round}");
     }
     // Key logging: our server's CLIENT_RANDOM lines are exactly OpenSSL's, for both
-    // connections (the resumed one has its own client random, same master secret).
+    // connections (the resumed one has its own client random, same master secret), with the
+    // extended master secret or without.
     let ours = std::fs::read_to_string(&server_log).unwrap();
     let theirs = std::fs::read_to_string(&client_log).unwrap();
     let ours: Vec<&str> = ours.lines().collect();
@@ -239,6 +269,56 @@ fn openssl_s_client_against_toytls_server_full_and_resumed() {
     assert_eq!(ours.len(), 2, "{ours:?}");
     assert_eq!(ours, theirs);
     assert_eq!(ours[0].len(), "CLIENT_RANDOM ".len() + 64 + 1 + 96);
+}
+
+#[test]
+fn openssl_s_client_against_toytls_server_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    // Both sides' default: the extended master secret, kept on resumption.
+    s_client_against_toytls_server(&[], true, true);
+}
+
+#[test]
+fn openssl_s_client_against_toytls_server_no_ems_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    // Our server ignores s_client's offer: RFC 5246 master secret, and OpenSSL resumes it.
+    s_client_against_toytls_server(&["--no-ems"], true, false);
+}
+
+#[test]
+fn openssl_s_client_without_ems_against_toytls_server_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    // A legacy client: served without EMS, and its legacy session resumed (our choice in the
+    // RFC 7627 5.3 "neither" case, see src/server.rs).
+    s_client_against_toytls_server(&[], false, false);
+}
+
+#[test]
+fn openssl_s_client_without_ems_is_refused_by_toytls_server_requiring_it() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let p = pki();
+    let (_server, port) = toytls_server(&["--http", "--require-ems"]);
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("OPENSSL_CONF", no_ems_openssl_conf(&p.dir));
+    let o = run(c, b"");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{all}");
+    assert!(all.contains("alert handshake failure"), "{all}");
 }
 
 #[test]
@@ -273,6 +353,7 @@ fn curl_against_toytls_server_http_full_then_resumed() {
         "{first}"
     );
     assert!(first.contains("resumed: no"), "{first}");
+    assert!(first.contains("extended master secret: yes"), "{first}");
     assert!(first.contains("server name: localhost"), "{first}");
     // The three answers are concatenated: page, N bytes, page.
     let second_page = find(&out[1..], b"Hello from toytls.").unwrap() + 1;
@@ -285,6 +366,7 @@ fn curl_against_toytls_server_http_full_then_resumed() {
     // curl connects again for each URL (we close after each answer) and resumes our session.
     let last = String::from_utf8_lossy(&out[second_page..]);
     assert!(last.contains("resumed: yes"), "{last}");
+    assert!(last.contains("extended master secret: yes"), "{last}");
 }
 
 #[test]
@@ -337,9 +419,18 @@ for round in range(2):
 
 /// `openssl s_server -rev` (each line sent back reversed) with our certificate.
 fn openssl_server() -> (Guard, u16) {
+    openssl_server_ems(true)
+}
+
+/// [`openssl_server`], with the extended master secret turned off if `ems` is false.
+fn openssl_server_ems(ems: bool) -> (Guard, u16) {
     let p = pki();
     let port = free_port();
-    let child = Command::new("openssl")
+    let mut cmd = Command::new("openssl");
+    if !ems {
+        cmd.env("OPENSSL_CONF", no_ems_openssl_conf(&p.dir));
+    }
+    let child = cmd
         .args([
             "s_server",
             "-tls1_2",
@@ -375,24 +466,18 @@ fn toytls_client(port: u16, ca: &Path, name: &str, input: &[u8], extra: &[&str])
     run(c, input)
 }
 
-#[test]
-fn toytls_client_against_openssl_s_server_full_and_resumed() {
-    if !have("openssl", "version") {
-        return;
-    }
-    let (_server, port) = openssl_server();
+/// `toytls client --reconnect 1` with `extra` flags against `openssl s_server -rev` (with EMS
+/// unless `server_ems` is false): 200 lines must come back reversed. Returns the client's stderr.
+fn toytls_client_against_s_server(extra: &[&str], server_ems: bool) -> String {
+    let (_server, port) = openssl_server_ems(server_ems);
     let lines: Vec<String> = (0..200)
         .map(|i| format!("line {i} of toytls to openssl {}", "x".repeat(i % 50)))
         .collect();
     let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
-    let o = toytls_client(
-        port,
-        &pki().ca(),
-        "localhost",
-        input.as_bytes(),
-        &["--reconnect", "1"],
-    );
-    let err = String::from_utf8_lossy(&o.stderr);
+    let mut args = vec!["--reconnect", "1"];
+    args.extend_from_slice(extra);
+    let o = toytls_client(port, &pki().ca(), "localhost", input.as_bytes(), &args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{err}");
     let expect: String = lines
         .iter()
@@ -404,7 +489,123 @@ fn toytls_client_against_openssl_s_server_full_and_resumed() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
-    assert!(err.contains("reconnect 1: resumed"), "{err}");
+    err
+}
+
+#[test]
+fn toytls_client_against_openssl_s_server_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let err = toytls_client_against_s_server(&[], true);
+    assert!(
+        err.contains("reconnect 1: resumed, extended master secret: yes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn toytls_client_without_ems_against_openssl_s_server_full_and_resumed() {
+    if !have("openssl", "version") {
+        return;
+    }
+    // We do not offer it; OpenSSL resumes the legacy session.
+    let err = toytls_client_against_s_server(&["--no-ems"], true);
+    assert!(
+        err.contains("reconnect 1: resumed, extended master secret: no"),
+        "{err}"
+    );
+    // Against a server without it too.
+    let err = toytls_client_against_s_server(&["--no-ems"], false);
+    assert!(
+        err.contains("reconnect 1: resumed, extended master secret: no"),
+        "{err}"
+    );
+}
+
+#[test]
+fn toytls_client_against_openssl_s_server_without_ems() {
+    if !have("openssl", "version") {
+        return;
+    }
+    // The server does not echo: we go on without EMS (RFC 7627 5.2), and then do not offer that
+    // session again (5.3: SHOULD NOT resume a session without EMS), so the reconnection is a
+    // full handshake.
+    let err = toytls_client_against_s_server(&[], false);
+    assert!(
+        err.contains("reconnect 1: full handshake (not resumed), extended master secret: no"),
+        "{err}"
+    );
+    // --require-ems refuses such a server.
+    let (_server, port) = openssl_server_ems(false);
+    let o = toytls_client(port, &pki().ca(), "localhost", b"x\n", &["--require-ems"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("does not support the extended master secret"),
+        "{err}"
+    );
+}
+
+/// Our library client against `openssl s_server -rev`: two connections, each sending lines and
+/// checking the reversed answer's hash; returns (resumed, extended master secret) for each.
+fn library_client_against_s_server(
+    mode: toytls::config::EmsMode,
+    server_ems: bool,
+) -> Vec<(bool, bool)> {
+    use std::sync::Arc;
+    use toytls::config::ClientConfig;
+    use toytls::stream::TlsStream;
+    let (_server, port) = openssl_server_ems(server_ems);
+    let p = pki();
+    let anchors =
+        toytls::x509::pem::parse_certificates(&std::fs::read_to_string(p.ca()).unwrap()).unwrap();
+    let mut config = ClientConfig::new(anchors);
+    config.suites = vec![toytls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256];
+    config.extended_master_secret = mode;
+    let config = Arc::new(config);
+    let mut seen = Vec::new();
+    for round in 0..2 {
+        let mut tls = TlsStream::connect_tcp(("127.0.0.1", port), config.clone(), "localhost")
+            .unwrap_or_else(|e| panic!("{mode:?}, server EMS {server_ems}, round {round}: {e}"));
+        let sent: String = (0..100)
+            .map(|i| format!("round {round} line {i} {}\n", "y".repeat(i % 37)))
+            .collect();
+        tls.write_all(sent.as_bytes()).unwrap();
+        let mut got = vec![0u8; sent.len()];
+        tls.read_exact(&mut got).unwrap();
+        let expect: String = sent
+            .lines()
+            .map(|l| format!("{}\n", l.chars().rev().collect::<String>()))
+            .collect();
+        assert_eq!(sha256(&got), sha256(expect.as_bytes()), "round {round}");
+        let _ = tls.close();
+        seen.push((tls.resumed(), tls.extended_master_secret()));
+    }
+    seen
+}
+
+#[test]
+fn toytls_library_client_against_openssl_s_server_ems_on_and_off() {
+    if !have("openssl", "version") {
+        return;
+    }
+    use toytls::config::EmsMode;
+    // (our mode, s_server with EMS) -> (resumed, EMS) for the full and the second connection.
+    for (mode, server_ems, expect) in [
+        (EmsMode::Enabled, true, [(false, true), (true, true)]),
+        (EmsMode::Required, true, [(false, true), (true, true)]),
+        (EmsMode::Off, true, [(false, false), (true, false)]),
+        (EmsMode::Off, false, [(false, false), (true, false)]),
+        // RFC 7627 5.3: we do not offer a session made without EMS while offering EMS.
+        (EmsMode::Enabled, false, [(false, false), (false, false)]),
+    ] {
+        assert_eq!(
+            library_client_against_s_server(mode, server_ems),
+            expect,
+            "{mode:?}, s_server EMS {server_ems}"
+        );
+    }
 }
 
 #[test]
