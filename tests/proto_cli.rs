@@ -29,6 +29,9 @@ fn demo_runs_both_handshakes_and_narrates_them() {
         "ClientKeyExchange",
         "pre-master secret",
         "master secret = PRF",
+        // Both sides use the extended master secret by default, and the demo says so.
+        "PRF(pre-master, \"extended master secret\", SHA-256(",
+        "RFC 7627",
         "client write key",
         "verify_data",
         "connection 1: full handshake",

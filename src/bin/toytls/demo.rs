@@ -174,6 +174,8 @@ struct Story {
 struct StoryState {
     round: usize,
     in_app_data: bool,
+    /// The client computed a session hash: the master secret is the extended one (RFC 7627).
+    extended_master_secret: bool,
 }
 
 impl Story {
@@ -224,7 +226,7 @@ impl TraceSink for Story {
         if self.quiet {
             return;
         }
-        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
         match e {
             TraceEvent::Handshake {
@@ -257,6 +259,8 @@ impl TraceSink for Story {
                     );
                 }
             }
+            // Told in step 6 instead, with the formula.
+            TraceEvent::Note { text, .. } if text.starts_with("extended master secret") => {}
             TraceEvent::Note { side, text } => {
                 let (me, _) = who(*side);
                 if text.starts_with("certificate chain verified") {
@@ -279,11 +283,19 @@ impl TraceSink for Story {
                             "   [server] decrypted ClientKeyExchange with its private key: {v}\n"
                         );
                     }
+                    (Side::Client, "session hash") => st.extended_master_secret = true,
                     (Side::Client, "master secret") => {
                         out += "6. Both sides derive the same keys from it, with the TLS 1.2 PRF (HMAC-SHA256 inside):\n";
-                        out += &format!(
-                            "   master secret = PRF(pre-master, \"master secret\", client_random + server_random)[0..48]\n                 = {v}\n"
-                        );
+                        if st.extended_master_secret {
+                            out += &format!(
+                                "   master secret = PRF(pre-master, \"extended master secret\", SHA-256(every handshake message so far))[0..48]\n                 = {v}\n"
+                            );
+                            out += "   (the extended master secret, RFC 7627: hashing the whole handshake, certificate included, into the\n   master secret binds it to this handshake, so a man in the middle cannot give two connections the same one)\n";
+                        } else {
+                            out += &format!(
+                                "   master secret = PRF(pre-master, \"master secret\", client_random + server_random)[0..48]\n                 = {v}\n"
+                            );
+                        }
                     }
                     (Side::Client, "key block") => {
                         if st.round == 1 {
