@@ -417,6 +417,63 @@ for round in range(2):
     );
 }
 
+#[test]
+fn python_ssl_negotiates_the_extended_master_secret_with_toytls_server() {
+    if !have("python3", "--version") {
+        return;
+    }
+    // Python's ssl module cannot say whether EMS was used; our server's page can. Python (its
+    // OpenSSL) offers EMS by default: with our default server both connections use it, with
+    // --no-ems neither does, and the session resumes either way.
+    let script = r#"
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.set_ciphers("AES128-GCM-SHA256")
+ctx.load_verify_locations(ca)
+session = None
+for round in range(2):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    page = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        page += chunk
+    session = s.session
+    raw.close()
+    for line in page.decode().splitlines():
+        if line.startswith(("resumed:", "extended master secret:")):
+            print("round", round, line)
+"#;
+    for (args, ems) in [(&[][..], "yes"), (&["--no-ems"][..], "no")] {
+        let mut server_args = vec!["--http"];
+        server_args.extend_from_slice(args);
+        let (_server, port) = toytls_server(&server_args);
+        let p = pki();
+        let mut c = Command::new("python3");
+        c.arg("-c").arg(script).arg(port.to_string()).arg(p.ca());
+        let o = run(c, b"");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for want in [
+            "round 0 resumed: no".to_string(),
+            "round 1 resumed: yes".to_string(),
+            format!("round 0 extended master secret: {ems}"),
+            format!("round 1 extended master secret: {ems}"),
+        ] {
+            assert!(out.contains(&want), "{args:?}: {want}: {out}");
+        }
+    }
+}
+
 /// `openssl s_server -rev` (each line sent back reversed) with our certificate.
 fn openssl_server() -> (Guard, u16) {
     openssl_server_ems(true)
