@@ -298,7 +298,9 @@ pub fn toytls_server(p: &Pki, extra: &[&str]) -> ToytlsServer {
         .expect("spawn toytls server");
     let stderr = collect(child.stderr.take().unwrap());
     let guard = Guard(child);
+    // The line may arrive in pieces (`eprintln!` is not one write): wait for its end too.
     stderr.wait_for("listening on", String::new);
+    stderr.wait_for("\n", String::new);
     let text = stderr.text();
     let line = text.lines().next().unwrap_or_default();
     let port = line
