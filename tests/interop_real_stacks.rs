@@ -12,152 +12,13 @@
 //! turn EMS off; [`no_ems_openssl_conf`] does it with `Options = -ExtendedMasterSecret` in a
 //! config file named by `OPENSSL_CONF`.
 
-use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-const TOYTLS: &str = env!("CARGO_BIN_EXE_toytls");
-/// The longest any child may run.
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A child process killed and reaped when dropped, whatever happened to the test.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// True if `tool` runs; otherwise says loudly that the test is skipped.
-fn have(tool: &str, arg: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        eprintln!(
-            "\n!!!!! SKIPPED: `{tool}` is not installed; this interop test did not run !!!!!\n"
-        );
-    }
-    ok
-}
-
-/// Runs `cmd` with `input` on stdin, killing it after [`TIMEOUT`].
-fn run(mut cmd: Command, input: &[u8]) -> Output {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let o = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let e = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let mut guard = Guard(child);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = guard.0.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = guard.0.kill();
-            panic!("{cmd:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = writer.join();
-    Output {
-        status,
-        stdout: o.join().unwrap(),
-        stderr: e.join().unwrap(),
-    }
-}
-
 mod stacks;
 
-/// A CA and a server certificate for `localhost` and 127.0.0.1 made by `toytls ca init` /
-/// `toytls cert issue` (2048-bit keys, made once), plus another CA, in a directory of the
-/// caller's own that is removed when the returned value drops (also on a panic). Servers read
-/// their files at startup, so one that calls `pki()` only to start may drop it at once; a
-/// `Command` that names a file must be run while its `Pki` is still alive (keep it in a `let`).
-fn pki() -> stacks::Pki {
-    stacks::Pki::new()
-}
-
-/// `toytls server` on 127.0.0.1 port 0, with the address it reports.
-fn toytls_server(extra: &[&str]) -> (Guard, u16) {
-    let p = pki();
-    let mut child = Command::new(TOYTLS)
-        .args(["server", "--listen", "127.0.0.1:0", "--cert"])
-        .arg(p.cert())
-        .arg("--key")
-        .arg(p.key())
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn toytls server");
-    let stderr = child.stderr.take().unwrap();
-    let guard = Guard(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        if let Some(Ok(l)) = lines.next() {
-            let _ = tx.send(l);
-        }
-        // Keep draining so the server never blocks on a full pipe.
-        for l in lines.map_while(Result::ok) {
-            eprintln!("[toytls server] {l}");
-        }
-    });
-    let line = rx
-        .recv_timeout(TIMEOUT)
-        .expect("toytls server did not start");
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (guard, port)
-}
-
-/// A port free right now (bound then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until something accepts connections on `port`.
-fn wait_for(port: u16) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < TIMEOUT, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use sha2::{Digest, Sha256};
+use stacks::*;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
@@ -182,7 +43,7 @@ fn http_body(out: &[u8]) -> &[u8] {
 /// An OpenSSL config file that turns the extended master secret off for every OpenSSL program
 /// that reads it (`OPENSSL_CONF=...`): OpenSSL 3.0's `s_client` / `s_server` have no `-no_ems`,
 /// but SSL_CONF's `Options = -ExtendedMasterSecret` sets SSL_OP_NO_EXTENDED_MASTER_SECRET.
-fn no_ems_openssl_conf(dir: &Path) -> std::path::PathBuf {
+fn no_ems_openssl_conf(dir: &Path) -> PathBuf {
     let path = dir.join("no-ems.cnf");
     std::fs::write(
         &path,
@@ -198,14 +59,17 @@ fn no_ems_openssl_conf(dir: &Path) -> std::path::PathBuf {
 /// `openssl s_client` (with EMS unless `client_ems` is false) against `toytls server` started
 /// with `server_args`: a full handshake then a resumed one, each fetching N bytes over HTTP and
 /// checking their hash, and the master secret each side logged. `ems`: whether s_client must
-/// report the extended master secret, on both connections.
+/// report the extended master secret, on both connections. Skips if `openssl` is missing.
 fn s_client_against_toytls_server(server_args: &[&str], client_ems: bool, ems: bool) {
-    let p = pki();
+    if !have("openssl", "version") {
+        return;
+    }
+    let p = Pki::new();
     let server_log = p.dir.join("server.keylog");
-    let _ = std::fs::remove_file(&server_log);
     let mut args = vec!["--http", "--keylog", server_log.to_str().unwrap()];
     args.extend_from_slice(server_args);
-    let (_server, port) = toytls_server(&args);
+    let server = toytls_server(&p, &args);
+    let port = server.port;
     let sess = p.dir.join(format!("s_client-{port}.sess"));
     let client_log = p.dir.join(format!("s_client-{port}.keylog"));
     let conf = no_ems_openssl_conf(&p.dir);
@@ -273,27 +137,18 @@ fn s_client_against_toytls_server(server_args: &[&str], client_ems: bool, ems: b
 
 #[test]
 fn openssl_s_client_against_toytls_server_full_and_resumed() {
-    if !have("openssl", "version") {
-        return;
-    }
     // Both sides' default: the extended master secret, kept on resumption.
     s_client_against_toytls_server(&[], true, true);
 }
 
 #[test]
 fn openssl_s_client_against_toytls_server_no_ems_full_and_resumed() {
-    if !have("openssl", "version") {
-        return;
-    }
     // Our server ignores s_client's offer: RFC 5246 master secret, and OpenSSL resumes it.
     s_client_against_toytls_server(&["--no-ems"], true, false);
 }
 
 #[test]
 fn openssl_s_client_without_ems_against_toytls_server_full_and_resumed() {
-    if !have("openssl", "version") {
-        return;
-    }
     // A legacy client: served without EMS, and its legacy session resumed (our choice in the
     // RFC 7627 5.3 "neither" case, see src/server.rs).
     s_client_against_toytls_server(&[], false, false);
@@ -304,13 +159,22 @@ fn openssl_s_client_without_ems_is_refused_by_toytls_server_requiring_it() {
     if !have("openssl", "version") {
         return;
     }
-    let p = pki();
-    let (_server, port) = toytls_server(&["--http", "--require-ems"]);
+    let p = Pki::new();
+    let server = toytls_server(&p, &["--http", "--require-ems"]);
+    let conf = no_ems_openssl_conf(&p.dir);
+    s_client_gets_handshake_failure(server.port, "AES128-GCM-SHA256", Some(&conf));
+}
+
+/// `openssl s_client` offering `ciphers` to the server on `port` (with the OpenSSL config file
+/// `conf`, if any) must fail with a `handshake_failure` alert.
+fn s_client_gets_handshake_failure(port: u16, ciphers: &str, conf: Option<&Path>) {
     let mut c = Command::new("openssl");
-    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
+    c.args(["s_client", "-tls1_2", "-cipher", ciphers])
         .arg("-connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .env("OPENSSL_CONF", no_ems_openssl_conf(&p.dir));
+        .arg(format!("127.0.0.1:{port}"));
+    if let Some(conf) = conf {
+        c.env("OPENSSL_CONF", conf);
+    }
     let o = run(c, b"");
     let all = format!(
         "{}{}",
@@ -326,8 +190,9 @@ fn curl_against_toytls_server_http_full_then_resumed() {
     if !have("curl", "--version") {
         return;
     }
-    let (_server, port) = toytls_server(&["--http"]);
-    let p = pki();
+    let p = Pki::new();
+    let server = toytls_server(&p, &["--http"]);
+    let port = server.port;
     let n = 300_000;
     let mut c = Command::new("curl");
     c.args([
@@ -374,7 +239,8 @@ fn python_ssl_against_toytls_server_echo_full_and_resumed() {
     if !have("python3", "--version") {
         return;
     }
-    let (_server, port) = toytls_server(&["--echo"]);
+    let p = Pki::new();
+    let server = toytls_server(&p, &["--echo"]);
     let script = r#"
 import hashlib, socket, ssl, sys
 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -401,16 +267,7 @@ for round in range(2):
     raw.close()
     print("round", round, "reused" if round else "new", "ok")
 "#;
-    let p = pki();
-    let mut c = Command::new("python3");
-    c.arg("-c").arg(script).arg(port.to_string()).arg(p.ca());
-    let o = run(c, b"");
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = python(script, server.port, &p.ca());
     assert!(
         out.contains("round 0 new ok") && out.contains("round 1 reused ok"),
         "{out}"
@@ -452,17 +309,9 @@ for round in range(2):
     for (args, ems) in [(&[][..], "yes"), (&["--no-ems"][..], "no")] {
         let mut server_args = vec!["--http"];
         server_args.extend_from_slice(args);
-        let (_server, port) = toytls_server(&server_args);
-        let p = pki();
-        let mut c = Command::new("python3");
-        c.arg("-c").arg(script).arg(port.to_string()).arg(p.ca());
-        let o = run(c, b"");
-        let out = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "{out}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let p = Pki::new();
+        let server = toytls_server(&p, &server_args);
+        let out = python(script, server.port, &p.ca());
         for want in [
             "round 0 resumed: no".to_string(),
             "round 1 resumed: yes".to_string(),
@@ -474,14 +323,23 @@ for round in range(2):
     }
 }
 
-/// `openssl s_server -rev` (each line sent back reversed) with our certificate.
-fn openssl_server() -> (Guard, u16) {
-    openssl_server_ems(true)
+/// Runs the Python `script` with arguments `port` and `ca`; it must succeed. Returns its stdout.
+fn python(script: &str, port: u16, ca: &Path) -> String {
+    let mut c = Command::new("python3");
+    c.arg("-c").arg(script).arg(port.to_string()).arg(ca);
+    let o = run(c, b"");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
 }
 
-/// [`openssl_server`], with the extended master secret turned off if `ems` is false.
-fn openssl_server_ems(ems: bool) -> (Guard, u16) {
-    let p = pki();
+/// `openssl s_server -rev` (each line sent back reversed) with `p`'s certificate, with the
+/// extended master secret turned off if `ems` is false.
+fn openssl_server(p: &Pki, ems: bool) -> (Guard, u16) {
     let port = free_port();
     let mut cmd = Command::new("openssl");
     if !ems {
@@ -508,7 +366,7 @@ fn openssl_server_ems(ems: bool) -> (Guard, u16) {
         .spawn()
         .expect("spawn openssl s_server");
     let g = Guard(child);
-    wait_for(port);
+    wait_for_port(port);
     (g, port)
 }
 
@@ -526,14 +384,15 @@ fn toytls_client(port: u16, ca: &Path, name: &str, input: &[u8], extra: &[&str])
 /// `toytls client --reconnect 1` with `extra` flags against `openssl s_server -rev` (with EMS
 /// unless `server_ems` is false): 200 lines must come back reversed. Returns the client's stderr.
 fn toytls_client_against_s_server(extra: &[&str], server_ems: bool) -> String {
-    let (_server, port) = openssl_server_ems(server_ems);
+    let p = Pki::new();
+    let (_server, port) = openssl_server(&p, server_ems);
     let lines: Vec<String> = (0..200)
         .map(|i| format!("line {i} of toytls to openssl {}", "x".repeat(i % 50)))
         .collect();
     let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
     let mut args = vec!["--reconnect", "1"];
     args.extend_from_slice(extra);
-    let o = toytls_client(port, &pki().ca(), "localhost", input.as_bytes(), &args);
+    let o = toytls_client(port, &p.ca(), "localhost", input.as_bytes(), &args);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{err}");
     let expect: String = lines
@@ -566,18 +425,15 @@ fn toytls_client_without_ems_against_openssl_s_server_full_and_resumed() {
     if !have("openssl", "version") {
         return;
     }
-    // We do not offer it; OpenSSL resumes the legacy session.
-    let err = toytls_client_against_s_server(&["--no-ems"], true);
-    assert!(
-        err.contains("reconnect 1: resumed, extended master secret: no"),
-        "{err}"
-    );
-    // Against a server without it too.
-    let err = toytls_client_against_s_server(&["--no-ems"], false);
-    assert!(
-        err.contains("reconnect 1: resumed, extended master secret: no"),
-        "{err}"
-    );
+    // We do not offer it; OpenSSL resumes the legacy session, against a server with EMS and
+    // against one without it.
+    for server_ems in [true, false] {
+        let err = toytls_client_against_s_server(&["--no-ems"], server_ems);
+        assert!(
+            err.contains("reconnect 1: resumed, extended master secret: no"),
+            "server EMS {server_ems}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -594,8 +450,9 @@ fn toytls_client_against_openssl_s_server_without_ems() {
         "{err}"
     );
     // --require-ems refuses such a server.
-    let (_server, port) = openssl_server_ems(false);
-    let o = toytls_client(port, &pki().ca(), "localhost", b"x\n", &["--require-ems"]);
+    let p = Pki::new();
+    let (_server, port) = openssl_server(&p, false);
+    let o = toytls_client(port, &p.ca(), "localhost", b"x\n", &["--require-ems"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{err}");
     assert!(
@@ -613,8 +470,8 @@ fn library_client_against_s_server(
     use std::sync::Arc;
     use toytls::config::ClientConfig;
     use toytls::stream::TlsStream;
-    let (_server, port) = openssl_server_ems(server_ems);
-    let p = pki();
+    let p = Pki::new();
+    let (_server, port) = openssl_server(&p, server_ems);
     let anchors =
         toytls::x509::pem::parse_certificates(&std::fs::read_to_string(p.ca()).unwrap()).unwrap();
     let mut config = ClientConfig::new(anchors);
@@ -670,15 +527,16 @@ fn toytls_client_refuses_openssl_server_with_wrong_name_or_other_ca() {
     if !have("openssl", "version") {
         return;
     }
-    let (_server, port) = openssl_server();
-    let o = toytls_client(port, &pki().ca(), "not-this-host.example", b"x\n", &[]);
+    let p = Pki::new();
+    let (_server, port) = openssl_server(&p, true);
+    let o = toytls_client(port, &p.ca(), "not-this-host.example", b"x\n", &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(
         err.contains("not-this-host.example"),
         "says which name: {err}"
     );
-    let o = toytls_client(port, &pki().other_ca(), "localhost", b"x\n", &[]);
+    let o = toytls_client(port, &p.other_ca(), "localhost", b"x\n", &[]);
     let err2 = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(err2.contains("handshake with"), "{err2}");
@@ -690,17 +548,7 @@ fn openssl_client_offering_only_suites_we_lack_gets_handshake_failure() {
     if !have("openssl", "version") {
         return;
     }
-    let (_server, port) = toytls_server(&["--http"]);
-    let mut c = Command::new("openssl");
-    c.args(["s_client", "-tls1_2", "-cipher", "AES256-SHA:AES128-SHA"])
-        .arg("-connect")
-        .arg(format!("127.0.0.1:{port}"));
-    let o = run(c, b"");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(!o.status.success(), "{all}");
-    assert!(all.contains("alert handshake failure"), "{all}");
+    let p = Pki::new();
+    let server = toytls_server(&p, &["--http"]);
+    s_client_gets_handshake_failure(server.port, "AES256-SHA:AES128-SHA", None);
 }
