@@ -382,8 +382,9 @@ fn toytls_client(port: u16, ca: &Path, name: &str, input: &[u8], extra: &[&str])
 }
 
 /// `toytls client --reconnect 1` with `extra` flags against `openssl s_server -rev` (with EMS
-/// unless `server_ems` is false): 200 lines must come back reversed. Returns the client's stderr.
-fn toytls_client_against_s_server(extra: &[&str], server_ems: bool) -> String {
+/// unless `server_ems` is false): 200 lines must come back reversed, and the client must report
+/// the second connection with the line `reconnect`.
+fn toytls_client_against_s_server(extra: &[&str], server_ems: bool, reconnect: &str) {
     let p = Pki::new();
     let (_server, port) = openssl_server(&p, server_ems);
     let lines: Vec<String> = (0..200)
@@ -405,7 +406,10 @@ fn toytls_client_against_s_server(extra: &[&str], server_ems: bool) -> String {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
-    err
+    assert!(
+        err.contains(reconnect),
+        "{extra:?}, server EMS {server_ems}: {reconnect}: {err}"
+    );
 }
 
 #[test]
@@ -413,10 +417,10 @@ fn toytls_client_against_openssl_s_server_full_and_resumed() {
     if !have("openssl", "version") {
         return;
     }
-    let err = toytls_client_against_s_server(&[], true);
-    assert!(
-        err.contains("reconnect 1: resumed, extended master secret: yes"),
-        "{err}"
+    toytls_client_against_s_server(
+        &[],
+        true,
+        "reconnect 1: resumed, extended master secret: yes",
     );
 }
 
@@ -428,10 +432,10 @@ fn toytls_client_without_ems_against_openssl_s_server_full_and_resumed() {
     // We do not offer it; OpenSSL resumes the legacy session, against a server with EMS and
     // against one without it.
     for server_ems in [true, false] {
-        let err = toytls_client_against_s_server(&["--no-ems"], server_ems);
-        assert!(
-            err.contains("reconnect 1: resumed, extended master secret: no"),
-            "server EMS {server_ems}: {err}"
+        toytls_client_against_s_server(
+            &["--no-ems"],
+            server_ems,
+            "reconnect 1: resumed, extended master secret: no",
         );
     }
 }
@@ -444,10 +448,10 @@ fn toytls_client_against_openssl_s_server_without_ems() {
     // The server does not echo: we go on without EMS (RFC 7627 5.2), and then do not offer that
     // session again (5.3: SHOULD NOT resume a session without EMS), so the reconnection is a
     // full handshake.
-    let err = toytls_client_against_s_server(&[], false);
-    assert!(
-        err.contains("reconnect 1: full handshake (not resumed), extended master secret: no"),
-        "{err}"
+    toytls_client_against_s_server(
+        &[],
+        false,
+        "reconnect 1: full handshake (not resumed), extended master secret: no",
     );
     // --require-ems refuses such a server.
     let p = Pki::new();
