@@ -28,7 +28,6 @@ use sha2::{Digest, Sha256};
 use stacks::*;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::Command;
 use std::thread::{self, JoinHandle};
 use toytls::crypto::gcm::Aes128Gcm;
 use toytls::crypto::prf::prf_sha256;
@@ -277,13 +276,7 @@ fn a_recorded_gcm_session_is_decrypted_with_the_key_log_alone() {
         .map(|i| format!("line {i:04} of the recorded session {}", "~".repeat(i % 23)))
         .collect();
     let sent = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
-    let mut c = Command::new("openssl");
-    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
-        .arg("-connect")
-        .arg(format!("127.0.0.1:{proxy_port}"))
-        .args(["-servername", "localhost", "-CAfile"])
-        .arg(p.ca());
-    let mut client = Interactive::spawn(c);
+    let mut client = openssl_s_client(proxy_port, &p);
     client
         .stdin
         .as_mut()

@@ -21,17 +21,6 @@ mod stacks;
 use stacks::*;
 use std::process::Command;
 
-fn s_client(port: u16, p: &Pki) -> Interactive {
-    // Neither -quiet nor -ign_eof: both turn off s_client's command letters (R, Q).
-    let mut c = Command::new("openssl");
-    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
-        .arg("-connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-servername", "localhost", "-CAfile"])
-        .arg(p.ca());
-    Interactive::spawn(c)
-}
-
 #[test]
 fn openssl_s_client_renegotiation_is_refused_with_a_warning_by_toytls_server() {
     if !have("openssl", "version") {
@@ -39,7 +28,7 @@ fn openssl_s_client_renegotiation_is_refused_with_a_warning_by_toytls_server() {
     }
     let p = Pki::new();
     let server = toytls_server(&p, &["--echo", "--suites", "gcm", "--trace"]);
-    let mut c = s_client(server.port, &p);
+    let mut c = openssl_s_client(server.port, &p);
     let ctx = || format!("\n--- server:\n{}", server.stderr.text());
 
     c.type_line("hello before renegotiation");
@@ -68,26 +57,24 @@ fn openssl_s_client_renegotiation_is_refused_with_a_warning_by_toytls_server() {
     assert!(out.contains("RENEGOTIATING"), "{out}");
     assert!(out.contains("no renegotiation"), "{out}\n{srv}");
     assert!(!status.success(), "{out}");
-    // Our server: the encrypted ClientHello, the warning, then OpenSSL's fatal alert.
-    let seq = [
-        "[server] received ClientHello",
-        "renegotiation refused with no_renegotiation",
-        "[server] sent alert no_renegotiation (Warning)",
-        "[server] received alert handshake_failure (Fatal)",
-        "connection failed: the peer sent the alert handshake_failure",
-    ];
-    let mut at = srv.find("received Finished").expect("a handshake first");
-    for needle in seq {
-        let pos = srv[at..]
-            .find(needle)
-            .unwrap_or_else(|| panic!("{needle:?} missing after the handshake:\n{srv}"));
-        at += pos + needle.len();
-    }
+    // Our server, after a handshake: the encrypted ClientHello, the warning, then OpenSSL's
+    // fatal alert.
+    assert_in_order_after(
+        &srv,
+        "received Finished",
+        &[
+            "[server] received ClientHello",
+            "renegotiation refused with no_renegotiation",
+            "[server] sent alert no_renegotiation (Warning)",
+            "[server] received alert handshake_failure (Fatal)",
+            "connection failed: the peer sent the alert handshake_failure",
+        ],
+    );
     // Exactly one warning, and we sent no fatal alert of our own.
     assert_eq!(lines_with(&srv, "sent alert").len(), 1, "{srv}");
 
     // The server goes on serving: a new connection echoes and closes cleanly.
-    let mut again = s_client(server.port, &p);
+    let mut again = openssl_s_client(server.port, &p);
     again.type_line("a second connection");
     again
         .stdout
@@ -135,20 +122,17 @@ fn openssl_s_server_hello_request_is_refused_with_a_warning_by_toytls_client() {
     client.stderr.wait_all();
     let out = client.outputs();
     assert!(!status.success(), "{out}");
-    let seq = [
-        "[client] received HelloRequest",
-        "renegotiation refused with no_renegotiation",
-        "[client] sent alert no_renegotiation (Warning)",
-        "[client] received alert handshake_failure (Fatal)",
-        "the peer sent the alert handshake_failure",
-    ];
-    let mut at = out.find("received Finished").expect("a handshake first");
-    for needle in seq {
-        let pos = out[at..]
-            .find(needle)
-            .unwrap_or_else(|| panic!("{needle:?} missing after the handshake:\n{out}"));
-        at += pos + needle.len();
-    }
+    assert_in_order_after(
+        &out,
+        "received Finished",
+        &[
+            "[client] received HelloRequest",
+            "renegotiation refused with no_renegotiation",
+            "[client] sent alert no_renegotiation (Warning)",
+            "[client] received alert handshake_failure (Fatal)",
+            "the peer sent the alert handshake_failure",
+        ],
+    );
     assert_eq!(lines_with(&out, "sent alert").len(), 1, "{out}");
     server
         .stderr

@@ -333,6 +333,32 @@ pub fn wait_for_port(port: u16) {
     }
 }
 
+/// `openssl s_client -tls1_2` offering TLS_RSA_WITH_AES_128_GCM_SHA256 to 127.0.0.1:`port` for
+/// `localhost`, trusting `p`'s CA, driven line by line. Neither -quiet nor -ign_eof: both turn off
+/// s_client's command letters (R, Q); it sends close_notify and exits when its stdin ends.
+pub fn openssl_s_client(port: u16, p: &Pki) -> Interactive {
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-servername", "localhost", "-CAfile"])
+        .arg(p.ca());
+    Interactive::spawn(c)
+}
+
+/// Asserts that `needles` all appear in `text`, in this order, after the first `after`.
+pub fn assert_in_order_after(text: &str, after: &str, needles: &[&str]) {
+    let mut at = text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} missing:\n{text}"));
+    for needle in needles {
+        let pos = text[at..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing after {after:?}:\n{text}"));
+        at += pos + needle.len();
+    }
+}
+
 /// Lines of `text`, for readable assertion failures.
 pub fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
