@@ -12,7 +12,8 @@
 //! `no_renegotiation` alert and the connection goes on (RFC 5746 4.2, 4.4; RFC 5246 7.2.2); the
 //! peer decides whether to carry on without renegotiating or to close. A peer that keeps asking
 //! after [`MAX_REFUSED_RENEGOTIATIONS`] refusals is not going to take no for an answer: the next
-//! request ends the connection with a fatal `unexpected_message`.
+//! request ends the connection with a fatal `unexpected_message`. During the handshake a client
+//! ignores HelloRequests altogether (RFC 5246 7.4.1.1): they are skipped, never hashed.
 
 use crate::alert::AlertDescription;
 use crate::error::{Error, Result};
@@ -180,26 +181,34 @@ impl<T: Read + Write> Conn<T> {
 
     /// Waits for the peer's ChangeCipherSpec and switches its direction to `protection`.
     pub fn read_change_cipher_spec(&mut self, protection: RecordProtection) -> Result<()> {
-        // A handshake message may not straddle the key change (RFC 5246 7.1).
-        if !self.hs_buf.is_empty() {
-            return Err(Error::UnexpectedMessage {
-                expected: "ChangeCipherSpec",
-                got: "a partial handshake message before it".into(),
-            });
-        }
-        let (typ, range) = self.rec.read_record(&mut self.io)?;
-        match typ {
-            ContentType::ChangeCipherSpec => {
-                let body = self.rec.plaintext(range);
-                ChangeCipherSpec::decode(&mut crate::codec::Reader::new(body))?;
-                self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
-                    side,
-                    dir: Dir::Received,
+        loop {
+            // A handshake message may not straddle the key change (RFC 5246 7.1).
+            if !self.hs_buf.is_empty() {
+                return Err(Error::UnexpectedMessage {
+                    expected: "ChangeCipherSpec",
+                    got: "a handshake message before it".into(),
                 });
-                self.rec.set_read_protection(protection);
-                Ok(())
             }
-            other => Err(self.unexpected_record("ChangeCipherSpec", other, range)),
+            let (typ, range) = self.rec.read_record(&mut self.io)?;
+            match typ {
+                ContentType::ChangeCipherSpec => {
+                    let body = self.rec.plaintext(range);
+                    ChangeCipherSpec::decode(&mut crate::codec::Reader::new(body))?;
+                    self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
+                        side,
+                        dir: Dir::Received,
+                    });
+                    self.rec.set_read_protection(protection);
+                    return Ok(());
+                }
+                // A client ignores HelloRequests here too (see `skip_hello_requests`); anything
+                // else, or a HelloRequest cut across records, is left in `hs_buf` and refused.
+                ContentType::Handshake if self.tracer.side() == Side::Client => {
+                    self.buffer_handshake_record(range)?;
+                    self.skip_hello_requests()?;
+                }
+                other => return Err(self.unexpected_record("ChangeCipherSpec", other, range)),
+            }
         }
     }
 
@@ -233,6 +242,9 @@ impl<T: Read + Write> Conn<T> {
     /// only bytes that arrived are ever buffered.
     fn next_handshake_bytes(&mut self, expected: &'static str) -> Result<(u8, usize)> {
         loop {
+            if self.tracer.side() == Side::Client {
+                self.skip_hello_requests()?;
+            }
             if self.hs_buf.len() >= 4 {
                 let typ = self.hs_buf[0];
                 let len = u32::from_be_bytes([0, self.hs_buf[1], self.hs_buf[2], self.hs_buf[3]])
@@ -252,24 +264,46 @@ impl<T: Read + Write> Conn<T> {
             }
             let (typ, range) = self.rec.read_record(&mut self.io)?;
             match typ {
-                ContentType::Handshake => {
-                    // Count before buffering: the total is refused as soon as the record that
-                    // crosses it arrives, without keeping its bytes.
-                    self.hs_received += range.len();
-                    if self.hs_received > MAX_HANDSHAKE_TOTAL {
-                        return Err(Error::decode(
-                            "handshake",
-                            format!(
-                                "the peer sent more than toytls's limit of {MAX_HANDSHAKE_TOTAL} handshake bytes"
-                            ),
-                        ));
-                    }
-                    let data = self.rec.plaintext(range);
-                    self.hs_buf.extend_from_slice(data);
-                }
+                ContentType::Handshake => self.buffer_handshake_record(range)?,
                 other => return Err(self.unexpected_record(expected, other, range)),
             }
         }
+    }
+
+    /// Adds a handshake record's bytes to `hs_buf`. Counted before buffering: the total is
+    /// refused as soon as the record that crosses it arrives, without keeping its bytes.
+    fn buffer_handshake_record(&mut self, range: Range<usize>) -> Result<()> {
+        self.hs_received += range.len();
+        if self.hs_received > MAX_HANDSHAKE_TOTAL {
+            return Err(Error::decode(
+                "handshake",
+                format!(
+                    "the peer sent more than toytls's limit of {MAX_HANDSHAKE_TOTAL} handshake bytes"
+                ),
+            ));
+        }
+        let data = self.rec.plaintext(range);
+        self.hs_buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// RFC 5246 7.4.1.1: a HelloRequest that reaches a client in the middle of a handshake "will
+    /// be ignored", and it is never part of the Finished hash (7.4.9). Removes the whole ones at
+    /// the front of `hs_buf`; one with a body is `decode_error`, refused from its header. They
+    /// count towards [`MAX_HANDSHAKE_TOTAL`], so a server cannot keep a client skipping them.
+    fn skip_hello_requests(&mut self) -> Result<()> {
+        while self.hs_buf.len() >= 4 && self.hs_buf[0] == HandshakeType::HelloRequest as u8 {
+            if self.hs_buf[1..4] != [0, 0, 0] {
+                return Err(Error::decode(
+                    "HelloRequest",
+                    "a body; it must be empty (RFC 5246 7.4.1.1)",
+                ));
+            }
+            self.hs_buf.drain(..4);
+            self.tracer
+                .note(|| "HelloRequest during the handshake: ignored (RFC 5246 7.4.1.1)".into());
+        }
+        Ok(())
     }
 
     /// The error for a record of the wrong type; an alert from the peer becomes

@@ -8,10 +8,14 @@
 //! One side is our real `TlsStream`; the other is a `Conn` that ran our real handshake and is then
 //! driven record by record, so the test can send a protected handshake record (which no public
 //! API sends) and see every record that comes back, decrypted.
+//!
+//! During the handshake a client ignores a HelloRequest (RFC 5246 7.4.1.1), which the last tests
+//! check by slipping plaintext ones into our real server's flights.
 
 mod common;
 
 use common::*;
+use std::io::{Read, Write};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use toytls::alert::{AlertDescription as A, AlertLevel};
@@ -376,4 +380,146 @@ fn after_our_close_notify_a_hello_request_gets_no_answer() {
     assert_eq!(ct.join().unwrap().unwrap(), b"late data");
     // The client is gone without sending anything after its close_notify.
     assert!(read_record(&mut p.0.io).is_none());
+}
+
+// ---- A HelloRequest during the handshake is ignored by our client -----------------------------
+
+/// Our server's transport, slipping a plaintext record `inject` in before each of its
+/// handshake and ChangeCipherSpec records until (and including) its ChangeCipherSpec; after
+/// that its records are encrypted and pass untouched.
+struct Injector {
+    inner: End,
+    inject: Vec<u8>,
+    injected: usize,
+    encrypted: bool,
+}
+
+impl Read for Injector {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(b)
+    }
+}
+
+impl Write for Injector {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        // The record layer writes each record with one write_all, so `b` is a whole record.
+        if !self.encrypted && matches!(b.first(), Some(20 | 22)) {
+            self.inner.write_all(&self.inject)?;
+            self.injected += 1;
+            self.encrypted = b[0] == 20;
+        }
+        self.inner.write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The client's result (the echo of "ping"), its trace notes, the server's result and how many
+/// records were slipped in.
+type Injected = (
+    Result<Vec<u8>, Error>,
+    Vec<String>,
+    Result<(), Error>,
+    usize,
+);
+
+/// Our client against our server whose plaintext records are each preceded by `inject`.
+fn handshake_with_injected(inject: Vec<u8>) -> Injected {
+    let (c_io, s_io) = pipe();
+    let st = thread::spawn(move || {
+        let io = Injector {
+            inner: s_io,
+            inject,
+            injected: 0,
+            encrypted: false,
+        };
+        let r = (|| {
+            let mut s = TlsStream::accept(io, Arc::new(server_config(306)))?;
+            let mut buf = [0u8; 4];
+            let n = s.read_data(&mut buf)?;
+            s.write_data(&buf[..n])?;
+            s.close()?;
+            Ok(s)
+        })();
+        match r {
+            Ok(s) => (Ok(()), s.get_ref().injected),
+            Err(e) => (Err(e), 0),
+        }
+    });
+    let log = TraceLog::new();
+    let mut cfg = client_config(307);
+    cfg.trace = Some(log.clone());
+    let cr = (|| {
+        let mut c = TlsStream::connect(c_io, Arc::new(cfg), "localhost", 443)?;
+        c.write_data(b"ping")?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 16];
+        loop {
+            let n = c.read_data(&mut buf)?;
+            if n == 0 {
+                return Ok(got);
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+    })();
+    let notes = log
+        .take()
+        .into_iter()
+        .filter_map(|e| match e {
+            TraceEvent::Note { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect();
+    let (sr, injected) = st.join().unwrap();
+    (cr, notes, sr, injected)
+}
+
+#[test]
+fn hello_requests_during_the_handshake_are_ignored_by_our_client() {
+    // One before the server's flight and one before its ChangeCipherSpec; and then three in
+    // one record. The Finished checks pass, so none of them entered the transcript.
+    for (what, inject, per_record) in [
+        ("one", vec![22, 3, 3, 0, 4, 0, 0, 0, 0], 1),
+        (
+            "three in one record",
+            [&[22, 3, 3, 0, 12][..], &[0; 12]].concat(),
+            3,
+        ),
+    ] {
+        let (cr, notes, sr, injected) = handshake_with_injected(inject);
+        assert_eq!(cr.unwrap(), b"ping", "{what}");
+        sr.unwrap();
+        assert_eq!(
+            injected, 2,
+            "{what}: before the flight and before ChangeCipherSpec"
+        );
+        let ignored = notes.iter().filter(|n| n.contains("HelloRequest")).count();
+        assert_eq!(ignored, injected * per_record, "{what}: {notes:#?}");
+    }
+}
+
+#[test]
+fn a_hello_request_with_a_body_during_the_handshake_is_decode_error() {
+    let (cr, _, sr, _) = handshake_with_injected(vec![22, 3, 3, 0, 5, 0, 0, 0, 1, 0]);
+    let e = cr.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e}");
+    assert!(
+        matches!(sr, Err(Error::PeerAlert(A::DecodeError))),
+        "{sr:?}"
+    );
+}
+
+#[test]
+fn our_server_takes_no_hello_request_at_all() {
+    // HelloRequest is a server's message: one reaching our server instead of a ClientHello is
+    // unexpected_message (and, after the handshake, see above).
+    let (c_io, s_io) = pipe();
+    let st =
+        thread::spawn(move || TlsStream::accept(s_io, Arc::new(server_config(308))).map(|_| ()));
+    let mut c = c_io;
+    c.write_all(&[22, 3, 3, 0, 4, 0, 0, 0, 0]).unwrap();
+    let e = st.join().unwrap().unwrap_err();
+    assert!(matches!(e, Error::UnexpectedMessage { .. }), "{e}");
+    assert_eq!(read_record(&mut c).unwrap(), [21, 3, 3, 0, 2, 2, 10]);
 }
