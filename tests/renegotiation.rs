@@ -404,11 +404,15 @@ impl Write for Injector {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         // The record layer writes each record with one write_all, so `b` is a whole record.
         if !self.encrypted && matches!(b.first(), Some(20 | 22)) {
-            self.inner.write_all(&self.inject)?;
+            let _ = self.inner.write_all(&self.inject);
             self.injected += 1;
             self.encrypted = b[0] == 20;
         }
-        self.inner.write(b)
+        // Like a kernel socket buffer, accept the write even if the client has already gone
+        // (it may refuse the first injected record before our flight is written): the server
+        // then reads the client's alert rather than failing on a broken pipe.
+        let _ = self.inner.write_all(b);
+        Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
