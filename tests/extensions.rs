@@ -127,13 +127,7 @@ fn refused_by_server(ch: ClientHello) -> (Error, Vec<u8>) {
     c.send(HandshakeMessage::ClientHello(ch)).unwrap();
     c.flush().unwrap();
     let e = st.join().unwrap().unwrap_err();
-    let alert = loop {
-        let r = read_record(&mut c.io).expect("an alert before the end");
-        if r[0] == 21 {
-            break r;
-        }
-    };
-    (e, alert)
+    (e, read_alert_record(&mut c.io))
 }
 
 fn only_empty_renegotiation_info(sh: &ServerHello) {

@@ -294,33 +294,6 @@ fn client_aborts_when_the_server_resumes_an_ems_session_without_the_extension() 
 
 // ---- Scripted peers -------------------------------------------------------------------------
 
-/// Reads records until an alert arrives; returns its raw record.
-fn read_alert_record(io: &mut impl Read) -> Vec<u8> {
-    loop {
-        let r = read_record(io).expect("the peer closed without an alert");
-        if r[0] == 21 {
-            return r;
-        }
-    }
-}
-
-/// A scripted server: reads our client's ClientHello, answers with `flight`, and returns the
-/// client's error and the alert record it sent.
-fn against_client(client: ClientConfig, flight: Vec<HandshakeMessage>) -> (Error, Vec<u8>) {
-    let (c, s) = pipe();
-    let ct = thread::spawn(move || {
-        TlsStream::connect(c, Arc::new(client), "localhost", 443).map(|_| ())
-    });
-    let mut srv = Conn::new(s, Tracer::new(Side::Server, None));
-    let _: ClientHello = srv.read_message().unwrap();
-    for m in flight {
-        srv.send(m).unwrap();
-    }
-    srv.flush().unwrap();
-    let e = ct.join().unwrap().unwrap_err();
-    (e, read_alert_record(&mut srv.io))
-}
-
 fn server_hello(id: SessionId, ems: Option<Vec<u8>>) -> HandshakeMessage {
     HandshakeMessage::ServerHello(ServerHello {
         server_version: ProtocolVersion::TLS12,
@@ -341,7 +314,7 @@ fn server_hello(id: SessionId, ems: Option<Vec<u8>>) -> HandshakeMessage {
 fn client_refuses_an_ems_answer_it_did_not_ask_for() {
     // EMS off: the client does not offer it, so an echo is an unsolicited extension (RFC 5246
     // 7.4.1.4), in a full handshake ...
-    let (e, alert) = against_client(
+    let (e, alert) = scripted_server_against(
         client_with(22, EmsMode::Off),
         vec![server_hello(SessionId::EMPTY, Some(vec![]))],
     );
@@ -364,7 +337,7 @@ fn client_refuses_an_ems_answer_it_did_not_ask_for() {
             extended_master_secret: false,
         },
     );
-    let (e, alert) = against_client(legacy, vec![server_hello(id, Some(vec![]))]);
+    let (e, alert) = scripted_server_against(legacy, vec![server_hello(id, Some(vec![]))]);
     assert!(matches!(e, Error::UnsupportedExtension(23)), "{e}");
     assert_eq!(alert, [21, 3, 3, 0, 2, 2, 110]);
 }
@@ -372,7 +345,7 @@ fn client_refuses_an_ems_answer_it_did_not_ask_for() {
 #[test]
 fn a_non_empty_ems_extension_is_decode_error_on_both_sides() {
     // From the server, to our client.
-    let (e, alert) = against_client(
+    let (e, alert) = scripted_server_against(
         client_config(24),
         vec![server_hello(SessionId::EMPTY, Some(vec![0]))],
     );

@@ -254,16 +254,6 @@ fn against_server() -> (Conn<End>, thread::JoinHandle<Result<(), Error>>) {
     (Conn::new(c, Tracer::new(Side::Client, None)), st)
 }
 
-/// Reads records until an alert arrives; returns its raw record.
-fn read_alert_record(io: &mut impl Read) -> Vec<u8> {
-    loop {
-        let r = read_record(io).expect("the peer closed without an alert");
-        if r[0] == 21 {
-            return r;
-        }
-    }
-}
-
 #[test]
 fn server_refuses_each_unexpected_first_message() {
     for (msg, name) in [
@@ -489,20 +479,7 @@ fn bad_rsa_padding_wrong_version_and_wrong_length_look_the_same_on_the_wire() {
 #[test]
 fn client_refuses_unexpected_server_messages() {
     // A scripted server that answers the ClientHello with `flight`.
-    fn against_client(flight: Vec<HandshakeMessage>) -> (Error, Vec<u8>) {
-        let (c, s) = pipe();
-        let ct = thread::spawn(move || {
-            TlsStream::connect(c, Arc::new(client_config(105)), "localhost", 443).map(|_| ())
-        });
-        let mut srv = Conn::new(s, Tracer::new(Side::Server, None));
-        let _: ClientHello = srv.read_message().unwrap();
-        for m in flight {
-            srv.send(m).unwrap();
-        }
-        srv.flush().unwrap();
-        let e = ct.join().unwrap().unwrap_err();
-        (e, read_alert_record(&mut srv.io))
-    }
+    let against_client = |flight| scripted_server_against(client_config(105), flight);
     let sh = |suite: u16, version: u16, comp: u8| {
         HandshakeMessage::ServerHello(ServerHello {
             server_version: ProtocolVersion(version),

@@ -10,7 +10,12 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, OnceLock};
 use toytls::clock::{Clock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
+use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
+use toytls::error::Error;
+use toytls::messages::{ClientHello, HandshakeMessage};
+use toytls::stream::TlsStream;
+use toytls::trace::{Side, Tracer};
 use toytls::x509::Certificate;
 use toytls::x509::builder::{ca_with_key, server_cert_with_key};
 
@@ -288,4 +293,34 @@ impl Write for EndWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Reads records until an alert arrives; returns its raw record.
+pub fn read_alert_record(io: &mut impl Read) -> Vec<u8> {
+    loop {
+        let r = read_record(io).expect("the peer closed without an alert");
+        if r[0] == 21 {
+            return r;
+        }
+    }
+}
+
+/// A scripted server: reads the ClientHello of our client (configured by `client`), answers with
+/// `flight`, and returns the client's error and the alert record it sent.
+pub fn scripted_server_against(
+    client: ClientConfig,
+    flight: Vec<HandshakeMessage>,
+) -> (Error, Vec<u8>) {
+    let (c, s) = pipe();
+    let ct = std::thread::spawn(move || {
+        TlsStream::connect(c, Arc::new(client), "localhost", 443).map(|_| ())
+    });
+    let mut srv = Conn::new(s, Tracer::new(Side::Server, None));
+    let _: ClientHello = srv.read_message().unwrap();
+    for m in flight {
+        srv.send(m).unwrap();
+    }
+    srv.flush().unwrap();
+    let e = ct.join().unwrap().unwrap_err();
+    (e, read_alert_record(&mut srv.io))
 }
