@@ -99,8 +99,7 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     ];
     let full_sess = path_str(&tmp.join("full.sess"))?;
     let full = s_client(0, &[&gcm[..], &["-sess_out", &full_sess]], Client::Ping)?;
-    expect(&full, Some(false), "openssl_full")?;
-    save_server(&server_dir, "openssl_full", &full)?;
+    save_server(&server_dir, "openssl_full", Some(false), &full)?;
 
     let fixed = path_str(&tmp.join("fixed.sess"))?;
     std::fs::write(
@@ -109,16 +108,19 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
     )?;
     let flags = HANDSHAKE_SESSION | HANDSHAKE_SESSION_GCM;
     let resumed = s_client(flags, &[&gcm[..], &["-sess_in", &fixed]], Client::Ping)?;
-    expect(&resumed, Some(true), "openssl_resumed")?;
-    save_server(&server_dir, "openssl_resumed", &resumed)?;
+    save_server(&server_dir, "openssl_resumed", Some(true), &resumed)?;
 
     let refused = s_client(
         0,
         &[&gcm[..], &["-no_ticket", "-sess_in", &fixed]],
         Client::Ping,
     )?;
-    expect(&refused, Some(false), "openssl_resumption_refused")?;
-    save_server(&server_dir, "openssl_resumption_refused", &refused)?;
+    save_server(
+        &server_dir,
+        "openssl_resumption_refused",
+        Some(false),
+        &refused,
+    )?;
 
     // Every suite OpenSSL has for TLS 1.2 (ECDHE, DHE, CBC, CCM, ChaCha20, ...), with
     // supported_groups, ec_point_formats, signature_algorithms, session_ticket, encrypt_then_mac and
@@ -134,12 +136,10 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
         &ca,
     ];
     let many = s_client(0, &[&many_args], Client::Ping)?;
-    expect(&many, Some(false), "openssl_default_suites")?;
-    save_server(&server_dir, "openssl_default_suites", &many)?;
+    save_server(&server_dir, "openssl_default_suites", Some(false), &many)?;
 
     let reneg = s_client(0, &[&gcm[..], &["-CAfile", &ca]], Client::Renegotiate)?;
-    expect(&reneg, Some(false), "openssl_renegotiate")?;
-    save_server(&server_dir, "openssl_renegotiate", &reneg)?;
+    save_server(&server_dir, "openssl_renegotiate", Some(false), &reneg)?;
 
     // What real clients send today: a TLS 1.3 ClientHello (record version 1.0, supported_versions,
     // key_share, psk_key_exchange_modes, TLS 1.3 suites) that also offers TLS 1.2, which we pick.
@@ -152,31 +152,36 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
         &ca,
     ];
     let modern = s_client(0, &[&tls13], Client::Ping)?;
-    expect(&modern, Some(false), "openssl_tls13_capable")?;
-    save_server(&server_dir, "openssl_tls13_capable", &modern)?;
+    save_server(&server_dir, "openssl_tls13_capable", Some(false), &modern)?;
 
     // Our fuzzed client's configuration as the client, OpenSSL as the server.
     let full_c = s_server(0, &["-tls1_2"], Server::Pong)?;
-    expect(&full_c, Some(false), "openssl_full (client)")?;
-    save_client(&client_dir, "openssl_full", &full_c)?;
+    save_client(&client_dir, "openssl_full", Some(false), &full_c)?;
 
     let chain = s_server(
         HANDSHAKE_SESSION,
         &["-tls1_2", "-cert_chain", &ca],
         Server::Pong,
     )?;
-    expect(&chain, Some(false), "openssl_chain_resumption_refused")?;
-    save_client(&client_dir, "openssl_chain_resumption_refused", &chain)?;
+    save_client(
+        &client_dir,
+        "openssl_chain_resumption_refused",
+        Some(false),
+        &chain,
+    )?;
 
     let hello_request = s_server(0, &["-tls1_2"], Server::HelloRequest)?;
-    expect(&hello_request, Some(false), "openssl_hello_request")?;
-    save_client(&client_dir, "openssl_hello_request", &hello_request)?;
+    save_client(
+        &client_dir,
+        "openssl_hello_request",
+        Some(false),
+        &hello_request,
+    )?;
 
     // A server that speaks TLS 1.3 too: it settles for our 1.2 and says so in the last 8 bytes
     // of its random (RFC 8446 4.1.3: "DOWNGRD\x01").
     let modern_c = s_server(0, &[], Server::Pong)?;
-    expect(&modern_c, Some(false), "openssl_tls13_capable (client)")?;
-    save_client(&client_dir, "openssl_tls13_capable", &modern_c)?;
+    save_client(&client_dir, "openssl_tls13_capable", Some(false), &modern_c)?;
 
     // The same real messages for the message and record targets.
     let hello = first_flight(&many.received)?;
@@ -229,9 +234,17 @@ fn target_input(r: &Recording) -> Vec<u8> {
     v
 }
 
-/// Replays the recording through the target and writes it if it gets exactly as far as the live
-/// connection: the handshake, then the same number of application data bytes.
-fn save(target: &str, dir: &Path, name: &str, r: &Recording) -> Result<(), Error> {
+/// Checks the live connection (see [`expect`]), replays the recording through the target and
+/// writes it if it gets exactly as far as the live connection: the handshake, then the same
+/// number of application data bytes.
+fn save(
+    target: &str,
+    dir: &Path,
+    name: &str,
+    resumed: Option<bool>,
+    r: &Recording,
+) -> Result<(), Error> {
+    expect(r, resumed, &format!("{target}/{name}"))?;
     let input = target_input(r);
     let got = entries::run(target, &input).ok_or("no such target")?;
     let live = 1 + r.data;
@@ -243,12 +256,12 @@ fn save(target: &str, dir: &Path, name: &str, r: &Recording) -> Result<(), Error
     write(dir, name, &input)
 }
 
-fn save_server(dir: &Path, name: &str, r: &Recording) -> Result<(), Error> {
-    save("server", dir, name, r)
+fn save_server(dir: &Path, name: &str, resumed: Option<bool>, r: &Recording) -> Result<(), Error> {
+    save("server", dir, name, resumed, r)
 }
 
-fn save_client(dir: &Path, name: &str, r: &Recording) -> Result<(), Error> {
-    save("client", dir, name, r)
+fn save_client(dir: &Path, name: &str, resumed: Option<bool>, r: &Recording) -> Result<(), Error> {
+    save("client", dir, name, resumed, r)
 }
 
 fn write(dir: &Path, name: &str, data: &[u8]) -> Result<(), Error> {
