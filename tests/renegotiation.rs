@@ -92,6 +92,19 @@ const HELLO_REQUEST: [u8; 4] = [0, 0, 0, 0];
 /// Our real stack's thread: everything it read, or its error.
 type OurSide = JoinHandle<Result<Vec<u8>, Error>>;
 
+/// The next record from our side is the fatal `alert`, and our side ends with the error that
+/// maps to it.
+fn expect_fatal_end(p: &mut Peer, ours: OurSide, alert: [u8; 2], what: &str) {
+    let (typ, body) = p.next();
+    assert_eq!(
+        (typ, body.as_slice()),
+        (ContentType::Alert, &alert[..]),
+        "{what}"
+    );
+    let e = ours.join().unwrap().unwrap_err();
+    assert_eq!(e.alert(), Some(A::from_u8(alert[1])), "{what}: {e}");
+}
+
 // ---- Our server refuses a client's ClientHello ---------------------------------------------
 
 /// Our real server, echoing every read back until the client's close_notify, then closing; it
@@ -120,6 +133,13 @@ fn against_our_server() -> (Peer, OurSide, Arc<TraceLog>) {
     client::handshake(&mut c, &client_config(301), "localhost", 443).unwrap();
     (Peer(c), st, log)
 }
+
+/// What a connection that refused one renegotiation and then closed cleanly sent: a warning
+/// no_renegotiation, then close_notify, and nothing else.
+const REFUSED_THEN_CLOSED: [(AlertLevel, A); 2] = [
+    (AlertLevel::Warning, A::NoRenegotiation),
+    (AlertLevel::Warning, A::CloseNotify),
+];
 
 /// The alerts a side sent, from its trace.
 fn alerts_sent(log: &TraceLog) -> Vec<(AlertLevel, A)> {
@@ -154,13 +174,7 @@ fn server_answers_a_client_hello_with_a_warning_and_keeps_serving() {
     p.expect_app(b"after");
     close(&mut p);
     assert_eq!(st.join().unwrap().unwrap(), b"beforeafter");
-    assert_eq!(
-        alerts_sent(&log),
-        [
-            (AlertLevel::Warning, A::NoRenegotiation),
-            (AlertLevel::Warning, A::CloseNotify)
-        ]
-    );
+    assert_eq!(alerts_sent(&log), REFUSED_THEN_CLOSED);
 }
 
 #[test]
@@ -247,14 +261,7 @@ fn server_refuses_other_handshake_messages_and_malformed_hellos_after_the_handsh
         p.app(b"x");
         p.expect_app(b"x");
         p.handshake_record(&bytes);
-        let (typ, body) = p.next();
-        assert_eq!(
-            (typ, body.as_slice()),
-            (ContentType::Alert, &alert[..]),
-            "{what}"
-        );
-        let e = st.join().unwrap().unwrap_err();
-        assert_eq!(e.alert(), Some(A::from_u8(alert[1])), "{what}: {e}");
+        expect_fatal_end(&mut p, st, alert, what);
     }
 }
 
@@ -295,13 +302,7 @@ fn client_answers_a_hello_request_with_a_warning_and_keeps_reading() {
     p.app(b"after");
     close(&mut p);
     assert_eq!(ct.join().unwrap().unwrap(), b"before after");
-    assert_eq!(
-        alerts_sent(&log),
-        [
-            (AlertLevel::Warning, A::NoRenegotiation),
-            (AlertLevel::Warning, A::CloseNotify)
-        ]
-    );
+    assert_eq!(alerts_sent(&log), REFUSED_THEN_CLOSED);
 }
 
 #[test]
@@ -342,14 +343,7 @@ fn client_refuses_a_hello_request_with_a_body_and_other_messages() {
         let (mut p, ct, _) = against_our_client();
         p.app(b"x");
         p.handshake_record(&bytes);
-        let (typ, body) = p.next();
-        assert_eq!(
-            (typ, body.as_slice()),
-            (ContentType::Alert, &alert[..]),
-            "{what}"
-        );
-        let e = ct.join().unwrap().unwrap_err();
-        assert_eq!(e.alert(), Some(A::from_u8(alert[1])), "{what}: {e}");
+        expect_fatal_end(&mut p, ct, alert, what);
     }
 }
 
