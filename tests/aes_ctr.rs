@@ -7,22 +7,13 @@ use proptest::prelude::*;
 use toytls::crypto::aes::{Aes128, Backend};
 use toytls::crypto::ctr::{Aes128Ctr, Increment};
 
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/vectors/published/aes128_fips197_sp800_38a.json"
-);
+#[path = "common/vectors.rs"]
+mod vectors;
 
-fn vectors() -> serde_json::Value {
-    let text = std::fs::read_to_string(VECTORS).expect("read the published AES vectors");
-    serde_json::from_str(&text).expect("parse the published AES vectors")
-}
+use vectors::hex;
 
-fn hex(s: &serde_json::Value) -> Vec<u8> {
-    let s = s.as_str().expect("hex string");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
+fn aes_vectors() -> serde_json::Value {
+    vectors::load("published/aes128_fips197_sp800_38a.json")
 }
 
 fn block(s: &serde_json::Value) -> [u8; 16] {
@@ -53,7 +44,7 @@ fn fill(seed: u64, len: usize) -> Vec<u8> {
 
 #[test]
 fn fips197_single_blocks_on_every_backend() {
-    let v = vectors();
+    let v = aes_vectors();
     let cases = v["aes128_block"].as_array().unwrap();
     assert_eq!(cases.len(), 2);
     for backend in Backend::available() {
@@ -74,7 +65,7 @@ fn fips197_single_blocks_on_every_backend() {
 /// SP 800-38A F.5.1 (encrypt), in one call and block by block, checking the keystream too.
 #[test]
 fn sp800_38a_f51_ctr_encrypt_on_every_backend() {
-    let v = vectors();
+    let v = aes_vectors();
     let ctr = &v["aes128_ctr"];
     let key = block(&ctr["key"]);
     let icb = block(&ctr["initial_counter_block"]);
@@ -111,7 +102,7 @@ fn sp800_38a_f51_ctr_encrypt_on_every_backend() {
 /// SP 800-38A F.5.2 (decrypt) is the same key, counter and texts in the other direction.
 #[test]
 fn sp800_38a_f52_ctr_decrypt_on_every_backend() {
-    let v = vectors();
+    let v = aes_vectors();
     let ctr = &v["aes128_ctr"];
     let key = block(&ctr["key"]);
     let icb = block(&ctr["initial_counter_block"]);
@@ -131,7 +122,7 @@ fn sp800_38a_f52_ctr_decrypt_on_every_backend() {
 
 #[test]
 fn a_wrong_key_or_counter_gives_different_output() {
-    let v = vectors();
+    let v = aes_vectors();
     let ctr = &v["aes128_ctr"];
     let key = block(&ctr["key"]);
     let icb = block(&ctr["initial_counter_block"]);

@@ -8,18 +8,10 @@ use toytls::crypto::aes::Backend as AesBackend;
 use toytls::crypto::gcm::{Aes128Gcm, AuthenticationFailed};
 use toytls::crypto::ghash::{Backend as GhashBackend, GhashKey};
 
-const WYCHEPROOF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/vectors/wycheproof/aes_gcm_test.json"
-);
+#[path = "common/vectors.rs"]
+mod vectors;
 
-fn hex(s: &serde_json::Value) -> Vec<u8> {
-    let s = s.as_str().expect("hex string");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
-}
+use vectors::hex;
 
 /// Every (AES backend, GHASH backend) pair this CPU can run.
 fn backend_pairs() -> Vec<(AesBackend, GhashBackend)> {
@@ -34,8 +26,7 @@ fn backend_pairs() -> Vec<(AesBackend, GhashBackend)> {
 
 #[test]
 fn wycheproof_aes128_gcm_96bit_nonce_128bit_tag() {
-    let text = std::fs::read_to_string(WYCHEPROOF).expect("read Wycheproof aes_gcm_test.json");
-    let json: serde_json::Value = serde_json::from_str(&text).expect("parse");
+    let json = vectors::load("wycheproof/aes_gcm_test.json");
     let mut valid = 0;
     let mut invalid = 0;
     for group in json["testGroups"].as_array().unwrap() {

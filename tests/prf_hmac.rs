@@ -6,26 +6,13 @@
 //!   bits and deliberately modified tags that must be rejected).
 //! - The TLS 1.2 PRF vector from the IETF TLS WG list (`published/tls12_prf_sha256.json`).
 
-use serde_json::Value;
 use toytls::crypto::hmac::{HmacSha256, hmac_sha256};
 use toytls::crypto::prf::prf_sha256;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/");
+#[path = "common/vectors.rs"]
+mod vectors;
 
-fn load(path: &str) -> Value {
-    let full = format!("{VECTORS}{path}");
-    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"));
-    serde_json::from_str(&text).expect("vector file is JSON")
-}
-
-fn hex(v: &Value) -> Vec<u8> {
-    let s = v.as_str().expect("hex string");
-    assert!(s.len().is_multiple_of(2), "odd-length hex");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
-}
+use vectors::{hex, load};
 
 fn mac_verifies(key: &[u8], msg: &[u8], tag: &[u8]) -> bool {
     let mut mac = HmacSha256::new(key);

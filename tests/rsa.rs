@@ -15,25 +15,12 @@ use std::sync::OnceLock;
 use num_bigint::BigUint;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde_json::Value;
 use toytls::crypto::rsa::{RsaError, RsaPrivateKey, RsaPublicKey};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/");
+#[path = "common/vectors.rs"]
+mod vectors;
 
-fn load(path: &str) -> Value {
-    let full = format!("{VECTORS}{path}");
-    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"));
-    serde_json::from_str(&text).expect("vector file is JSON")
-}
-
-fn hex(v: &Value) -> Vec<u8> {
-    let s = v.as_str().expect("hex string");
-    assert!(s.len().is_multiple_of(2), "odd-length hex");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
-}
+use vectors::{hex, load};
 
 fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
