@@ -216,6 +216,24 @@ struct Recording {
     data: usize,
 }
 
+impl Recording {
+    /// The recording of a connection that is over: `read` holds what the recorder saw arrive.
+    fn finish(
+        flags: u8,
+        read: &Mutex<Vec<u8>>,
+        resumed: Option<bool>,
+        data: usize,
+    ) -> Result<Recording, String> {
+        let received = read.lock().map_err(|e| e.to_string())?.clone();
+        Ok(Recording {
+            flags,
+            received,
+            resumed,
+            data,
+        })
+    }
+}
+
 fn expect(r: &Recording, resumed: Option<bool>, name: &str) -> Result<(), Error> {
     if r.resumed != resumed || r.data == 0 {
         return Err(format!(
@@ -402,13 +420,7 @@ fn s_client(flags: u8, args: &[&[&str]], what: Client) -> Result<Recording, Erro
             Ok(mut s) => (Some(s.resumed()), echo(&mut s, &reads_tx)),
             Err(_) => (None, 0),
         };
-        let received = read.lock().map_err(|e| e.to_string())?.clone();
-        Ok(Recording {
-            flags,
-            received,
-            resumed,
-            data,
-        })
+        Recording::finish(flags, &read, resumed, data)
     });
 
     let mut child = Guard(
@@ -534,13 +546,7 @@ fn s_server(flags: u8, args: &[&str], what: Server) -> Result<Recording, Error> 
             }
             Err(_) => (None, 0),
         };
-        let received = read.lock().map_err(|e| e.to_string())?.clone();
-        Ok(Recording {
-            flags,
-            received,
-            resumed,
-            data,
-        })
+        Recording::finish(flags, &read, resumed, data)
     });
     next(&done, "the client handshake")?;
     send(&mut stdin, "pong\n")?;
