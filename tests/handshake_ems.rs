@@ -176,6 +176,20 @@ fn a_server_with_ems_off_is_accepted_but_its_session_is_not_offered_again() {
     assert_ne!(c2.session_id, c.session_id);
 }
 
+/// `refuser` failed the handshake with `Error::Handshake` (whose message cites `rule`, if given),
+/// and its peer got the handshake_failure alert.
+fn refused(refuser: Result<Seen, Error>, peer: Result<Seen, Error>, rule: Option<&str>) {
+    let e = refuser.unwrap_err();
+    assert!(matches!(e, Error::Handshake(_)), "{e}");
+    if let Some(rule) = rule {
+        assert!(e.to_string().contains(rule), "{rule}: {e}");
+    }
+    assert!(
+        matches!(peer, Err(Error::PeerAlert(A::HandshakeFailure))),
+        "{peer:?}"
+    );
+}
+
 #[test]
 fn required_refuses_a_legacy_peer_with_handshake_failure() {
     // Our client requires it, the server does not do it.
@@ -183,25 +197,14 @@ fn required_refuses_a_legacy_peer_with_handshake_failure() {
         &Arc::new(client_with(7, EmsMode::Required)),
         &Arc::new(server_with(8, EmsMode::Off)),
     );
-    let c = c.unwrap_err();
-    assert!(matches!(c, Error::Handshake(_)), "{c}");
-    assert!(c.to_string().contains("RFC 7627 5.2"), "{c}");
-    assert!(
-        matches!(s, Err(Error::PeerAlert(A::HandshakeFailure))),
-        "{s:?}"
-    );
+    refused(c, s, Some("RFC 7627 5.2"));
 
     // Our server requires it, the client does not offer it.
     let (c, s) = run(
         &Arc::new(client_with(9, EmsMode::Off)),
         &Arc::new(server_with(10, EmsMode::Required)),
     );
-    let s = s.unwrap_err();
-    assert!(matches!(s, Error::Handshake(_)), "{s}");
-    assert!(
-        matches!(c, Err(Error::PeerAlert(A::HandshakeFailure))),
-        "{c:?}"
-    );
+    refused(s, c, None);
 
     // Required on both sides, or against the default: works, with EMS.
     for (cm, sm) in [
@@ -232,13 +235,7 @@ fn server_aborts_resuming_an_ems_session_offered_without_the_extension() {
     session.extended_master_secret = false;
     legacy.sessions.insert("localhost", 443, session);
     let (c, s) = run(&Arc::new(legacy), &server);
-    let s = s.unwrap_err();
-    assert!(matches!(s, Error::Handshake(_)), "{s}");
-    assert!(s.to_string().contains("RFC 7627 5.3"), "{s}");
-    assert!(
-        matches!(c, Err(Error::PeerAlert(A::HandshakeFailure))),
-        "{c:?}"
-    );
+    refused(s, c, Some("RFC 7627 5.3"));
 }
 
 #[test]
@@ -281,13 +278,7 @@ fn client_aborts_when_the_server_resumes_an_ems_session_without_the_extension() 
     session.extended_master_secret = false;
     stale.sessions.insert(session);
     let (c, s) = run(&client, &Arc::new(stale));
-    let c = c.unwrap_err();
-    assert!(matches!(c, Error::Handshake(_)), "{c}");
-    assert!(c.to_string().contains("RFC 7627 5.3"), "{c}");
-    assert!(
-        matches!(s, Err(Error::PeerAlert(A::HandshakeFailure))),
-        "{s:?}"
-    );
+    refused(c, s, Some("RFC 7627 5.3"));
     // The failed connection invalidates the session on our side (RFC 5246 7.2.2).
     assert!(client.sessions.get("localhost", 443).is_none());
 }
