@@ -19,7 +19,8 @@
 //!   within [`ServerLimits::io_timeout`].
 //!
 //! A failed connection never stops the server: its error is passed to the `log` callback (one line
-//! per connection) and its slot is freed, also if the handler panics.
+//! per connection) and its slot is freed, also if the handler panics (the panic is caught and
+//! logged the same way; the process's panic hook still prints it too).
 
 use crate::alert::AlertDescription;
 use crate::config::ServerConfig;
@@ -30,6 +31,7 @@ use crate::stream::TlsStream;
 pub use crate::timed::TimedStream;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -160,8 +162,17 @@ where
             .name(format!("toytls {peer}"))
             .spawn(move || {
                 let _slot = slot;
-                if let Err(e) = connection(tcp, config, limits, &*handler) {
-                    log2(format!("{peer}: {e}"));
+                // A panic (in the handler, or a bug of ours) ends this connection only: it is
+                // caught here so that it is logged like any other failure; unwinding has already
+                // dropped the connection, and `_slot` is freed when this closure returns.
+                let run = AssertUnwindSafe(|| connection(tcp, config, limits, &*handler));
+                match std::panic::catch_unwind(run) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => log2(format!("{peer}: {e}")),
+                    Err(panic) => log2(format!(
+                        "{peer}: connection panicked: {}",
+                        panic_message(&*panic)
+                    )),
                 }
             });
         if let Err(e) = spawned {
@@ -197,6 +208,17 @@ fn refuse(tcp: TcpStream) {
             Ok(n) if n > 0 => continue,
             _ => break,
         }
+    }
+}
+
+/// The message a panic was raised with, if it was a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "(no message)"
     }
 }
 

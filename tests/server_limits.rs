@@ -441,3 +441,43 @@ fn an_idle_connection_after_the_handshake_is_dropped_at_the_io_timeout() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn a_panicking_handler_is_logged_in_one_line_and_frees_its_slot() {
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    let addr = spawn(
+        "127.0.0.1:0",
+        Arc::new(server_config(9)),
+        ServerLimits {
+            max_connections: 1,
+            ..ServerLimits::default()
+        },
+        |tls| {
+            let mut buf = [0u8; 16];
+            let n = tls.read_data(&mut buf)?;
+            if &buf[..n] == b"boom" {
+                panic!("the handler was told to panic");
+            }
+            tls.write_data(&buf[..n])?;
+            echo(tls)
+        },
+        move |line| sink.lock().unwrap().push(line),
+    )
+    .unwrap();
+    let mut tls = holding_client(addr, 24);
+    tls.write_all(b"boom").unwrap();
+    // The server's side of the connection is gone without close_notify.
+    let e = tls.read(&mut [0u8; 4]).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}");
+    let lines = wait_for_lines(&log, 1);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].starts_with("127.0.0.1:"), "{lines:?}");
+    assert!(
+        lines[0].contains("connection panicked: the handler was told to panic"),
+        "{lines:?}"
+    );
+    // The only slot was freed: the next client is served.
+    good_client(addr, 25);
+    assert_eq!(log.lock().unwrap().len(), 1);
+}
