@@ -3,15 +3,15 @@
 //! record or a huge certificate list in a few bytes; what toytls allocates must follow the bytes
 //! it received, not the lengths it was told.
 //!
-//! This test binary counts every allocation made on each thread (a `#[global_allocator]` wrapper
-//! around the system allocator) and feeds such headers, with only a few bytes behind them, to the
-//! record layer, to the handshake reassembler on both sides ([`Conn::read_message`], as the fuzz
-//! targets `record` and `record_conn` drive it) and to whole client and server handshakes
-//! ([`TlsStream::connect`] and [`TlsStream::accept`], as the fuzz targets `client` and `server`
-//! drive them). It asserts that the largest single allocation and the peak of bytes allocated
-//! stay within a small bound proportional to the input, plus, for a whole handshake, the
-//! connection's fixed record buffers (`spec/limits.md`: 2 x (5 + 2^14 + 2048) bytes, allocated once
-//! when the connection is made, whatever the peer sends).
+//! This test binary counts every allocation made on each thread (`allocation-counter`'s
+//! `#[global_allocator]`, a wrapper around the system allocator) and feeds such headers, with
+//! only a few bytes behind them, to the record layer, to the handshake reassembler on both sides
+//! ([`Conn::read_message`], as the fuzz targets `record` and `record_conn` drive it) and to whole
+//! client and server handshakes ([`TlsStream::connect`] and [`TlsStream::accept`], as the fuzz
+//! targets `client` and `server` drive them). It asserts that the peak of bytes held allocated
+//! stays within a small bound proportional to the input, plus, for a whole handshake, the
+//! connection's fixed record buffers (`spec/limits.md`: 2 x (5 + 2^14 + 2048) bytes, allocated
+//! once when the connection is made, whatever the peer sends).
 //!
 //! `conn.rs` also has a unit test that looks at the reassembly buffer's capacity directly; this
 //! one sees every allocation, wherever it happens.
@@ -19,8 +19,6 @@
 mod common;
 
 use common::{client_config, server_config};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{Cursor, Read, Write};
 use std::sync::Arc;
 use toytls::conn::{Conn, MAX_HANDSHAKE_MESSAGE};
@@ -36,85 +34,23 @@ use toytls::trace::{Side, Tracer};
 // ---------------------------------------------------------------------------------------------
 // The counting allocator
 
-/// The system allocator, counting what each thread allocates.
-struct Counting;
-
-thread_local! {
-    /// The largest single allocation (or reallocation's new size) since the last reset.
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-    /// Bytes allocated and not yet freed by this thread (frees of other threads' memory make it
-    /// go down too, so it is only meaningful around single-threaded code, as here).
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    /// The highest `LIVE` since the last reset.
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn note_alloc(size: usize) {
-    // try_with: a thread's counters may already be gone while it shuts down.
-    let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
-    let _ = LIVE.try_with(|live| {
-        let now = live.get() + size as isize;
-        live.set(now);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
-    });
-}
-
-fn note_free(size: usize) {
-    let _ = LIVE.try_with(|live| live.set(live.get() - size as isize));
-}
-
-// SAFETY: every method forwards to `System` with the same arguments, so the allocator contract
-// is System's; the bookkeeping only touches this thread's `Cell`s and never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_alloc(layout.size());
-        // SAFETY: the caller's guarantees about `layout` are passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_alloc(layout.size());
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note_free(layout.size());
-        // SAFETY: `ptr` was allocated by `System` (through this wrapper) with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_free(layout.size());
-        note_alloc(new_size);
-        // SAFETY: as for `dealloc`, and the caller guarantees `new_size` is valid for `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
 /// What a piece of code allocated on this thread.
 #[derive(Debug, Clone, Copy)]
 struct Usage {
-    /// The largest single allocation.
-    largest: usize,
-    /// The most bytes allocated at once, above what was allocated before it started.
+    /// The most bytes it held allocated at once (its own allocations, not what was live before).
     peak: usize,
 }
 
-/// Runs `f` and reports what it allocated.
+/// Runs `f` and reports what it allocated on this thread. `allocation-counter` installs the
+/// counting `#[global_allocator]` in this test binary (a wrapper around the system allocator
+/// with per-thread counters), so no `unsafe` is needed here.
 fn measure<R>(f: impl FnOnce() -> R) -> (R, Usage) {
-    LARGEST.set(0);
-    let base = LIVE.get();
-    PEAK.set(base);
-    let r = f();
+    let mut result = None;
+    let info = allocation_counter::measure(|| result = Some(f()));
     let usage = Usage {
-        largest: LARGEST.get(),
-        peak: (PEAK.get() - base).max(0) as usize,
+        peak: usize::try_from(info.bytes_max).unwrap_or(usize::MAX),
     };
-    (r, usage)
+    (result.expect("measure ran its closure"), usage)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,16 +74,10 @@ const RECORD_BUFFER: usize = HEADER_LEN + MAX_CIPHERTEXT;
 /// copies. Far below the 64 KiB a single pre-allocated maximal message would take.
 const CONNECTION_FIXED: usize = 2 * RECORD_BUFFER + 16 * 1024;
 
-fn assert_within(what: &str, input: &[u8], usage: Usage, largest: usize, peak: usize) {
+fn assert_within(what: &str, input: &[u8], usage: Usage, bound: usize) {
     assert!(
-        usage.largest <= largest,
-        "{what}: allocated {} bytes at once from {} bytes of input (bound {largest})",
-        usage.largest,
-        input.len()
-    );
-    assert!(
-        usage.peak <= peak,
-        "{what}: held {} bytes at once from {} bytes of input (bound {peak})",
+        usage.peak <= bound,
+        "{what}: held {} bytes at once from {} bytes of input (bound {bound})",
         usage.peak,
         input.len()
     );
@@ -289,7 +219,7 @@ fn record_headers_claiming_the_largest_lengths_allocate_nothing_for_them() {
                 matches!(r, Err(Error::Truncated | Error::RecordOverflow { .. })),
                 "{what}: {r:?}"
             );
-            assert_within(&what, &input, usage, SMALL, SMALL);
+            assert_within(&what, &input, usage, SMALL);
         }
     }
 }
@@ -306,13 +236,7 @@ fn reassembler_stays_proportional(side: Side, what: &str, input: Vec<u8>) -> Err
         Side::Client => c.read_message::<CertificateMsg>().map(|_| ()),
     });
     let e = r.err().unwrap_or_else(|| panic!("{what}: accepted"));
-    assert_within(
-        what,
-        &input,
-        usage,
-        proportional(&input),
-        proportional(&input),
-    );
+    assert_within(what, &input, usage, proportional(&input));
     e
 }
 
@@ -397,13 +321,7 @@ fn server_handshake_stays_bounded(what: &str, input: Vec<u8>) -> Error {
             .err()
     });
     let e = r.unwrap_or_else(|| panic!("{what}: accepted"));
-    assert_within(
-        what,
-        &input,
-        usage,
-        RECORD_BUFFER.max(proportional(&input)),
-        CONNECTION_FIXED + proportional(&input),
-    );
+    assert_within(what, &input, usage, CONNECTION_FIXED + proportional(&input));
     e
 }
 
@@ -416,13 +334,7 @@ fn client_handshake_stays_bounded(what: &str, input: Vec<u8>) -> Error {
             .err()
     });
     let e = r.unwrap_or_else(|| panic!("{what}: accepted"));
-    assert_within(
-        what,
-        &input,
-        usage,
-        RECORD_BUFFER.max(proportional(&input)),
-        CONNECTION_FIXED + proportional(&input),
-    );
+    assert_within(what, &input, usage, CONNECTION_FIXED + proportional(&input));
     e
 }
 
