@@ -105,10 +105,8 @@ pub fn server_config(seed: u64) -> ServerConfig {
 
 /// One end of an in-memory duplex byte pipe. Dropping an end is the other end's EOF.
 pub struct End {
-    rx: Receiver<Vec<u8>>,
+    reader: EndReader,
     tx: Option<Sender<Vec<u8>>>,
-    buf: Vec<u8>,
-    pos: usize,
 }
 
 pub fn pipe() -> (End, End) {
@@ -116,16 +114,12 @@ pub fn pipe() -> (End, End) {
     let (b_tx, a_rx) = channel();
     (
         End {
-            rx: a_rx,
+            reader: EndReader::new(a_rx),
             tx: Some(a_tx),
-            buf: vec![],
-            pos: 0,
         },
         End {
-            rx: b_rx,
+            reader: EndReader::new(b_rx),
             tx: Some(b_tx),
-            buf: vec![],
-            pos: 0,
         },
     )
 }
@@ -139,23 +133,7 @@ impl End {
 
 impl Read for End {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.buf.len() {
-            // A test that waits this long is stuck: fail it instead of hanging.
-            match self.rx.recv_timeout(std::time::Duration::from_secs(20)) {
-                Ok(b) => {
-                    self.buf = b;
-                    self.pos = 0;
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(std::io::ErrorKind::TimedOut.into());
-                }
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        self.reader.read(out)
     }
 }
 
@@ -241,6 +219,16 @@ pub struct EndReader {
     pos: usize,
 }
 
+impl EndReader {
+    fn new(rx: Receiver<Vec<u8>>) -> EndReader {
+        EndReader {
+            rx,
+            buf: vec![],
+            pos: 0,
+        }
+    }
+}
+
 /// The writing half of an [`End`].
 pub struct EndWriter {
     tx: Sender<Vec<u8>>,
@@ -249,11 +237,7 @@ pub struct EndWriter {
 impl End {
     pub fn split(self) -> (EndReader, EndWriter) {
         (
-            EndReader {
-                rx: self.rx,
-                buf: self.buf,
-                pos: self.pos,
-            },
+            self.reader,
             EndWriter {
                 tx: self.tx.expect("split an open end"),
             },
