@@ -33,7 +33,9 @@ mod tempdir;
 #[allow(unused_imports)]
 pub use tempdir::TempDir;
 
-/// True if `tool` runs; otherwise says loudly that the test is skipped.
+/// True if `tool` runs; otherwise says loudly that the test is skipped. A developer without
+/// openssl, curl or python3 can still run the rest of the suite; CI, which installs them, sets
+/// `TOYTLS_REQUIRE_STACKS=1` so that a missing tool fails the test instead of skipping it.
 pub fn have(tool: &str, arg: &str) -> bool {
     let ok = Command::new(tool)
         .arg(arg)
@@ -41,6 +43,11 @@ pub fn have(tool: &str, arg: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok();
+    if !ok && std::env::var_os("TOYTLS_REQUIRE_STACKS").is_some_and(|v| v == "1") {
+        panic!(
+            "`{tool}` is not installed, and TOYTLS_REQUIRE_STACKS=1 says interop tests must run"
+        );
+    }
     if !ok {
         eprintln!(
             "\n!!!!! SKIPPED: `{tool}` is not installed; this interop test did not run !!!!!\n"
