@@ -18,7 +18,7 @@
 //! path is checked on every machine, including this one.
 
 use super::aes_soft::{self, RoundKeys};
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 use super::aes_x86::{AesNi, Vaes};
 use super::ctr::Increment;
 use std::fmt;
@@ -85,9 +85,9 @@ impl fmt::Display for Backend {
 #[derive(Clone, Copy)]
 enum Engine {
     Portable,
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     AesNi(AesNi),
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     Vaes(Vaes),
 }
 
@@ -95,11 +95,11 @@ impl Engine {
     fn for_backend(backend: Backend) -> Option<Engine> {
         match backend {
             Backend::Portable => Some(Engine::Portable),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Backend::AesNi => AesNi::detect().map(Engine::AesNi),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Backend::Vaes => Vaes::detect().map(Engine::Vaes),
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
             Backend::AesNi | Backend::Vaes => None,
         }
     }
@@ -107,9 +107,9 @@ impl Engine {
     fn backend(self) -> Backend {
         match self {
             Engine::Portable => Backend::Portable,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(_) => Backend::AesNi,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Vaes(_) => Backend::Vaes,
         }
     }
@@ -134,9 +134,9 @@ impl Aes128 {
         let engine = Engine::for_backend(backend)?;
         let round_keys = match engine {
             Engine::Portable => aes_soft::expand_key(key),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(ni) => ni.expand_key(key),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Vaes(vaes) => vaes.aes_ni().expand_key(key),
         };
         Some(Aes128 { round_keys, engine })
@@ -151,9 +151,9 @@ impl Aes128 {
     pub fn encrypt_block(&self, block: &mut [u8; 16]) {
         match self.engine {
             Engine::Portable => aes_soft::encrypt_block(&self.round_keys, block),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(ni) => ni.encrypt_block(&self.round_keys, block),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Vaes(vaes) => vaes.aes_ni().encrypt_block(&self.round_keys, block),
         }
     }
@@ -175,9 +175,9 @@ impl Aes128 {
                     counter = inc.add(counter, 1);
                 }
             }
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(ni) => ni.ctr_xor(&self.round_keys, counter, inc, data),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Vaes(vaes) => vaes.ctr_xor(&self.round_keys, counter, inc, data),
         }
     }
@@ -229,6 +229,17 @@ mod tests {
         assert_eq!(Backend::available()[0], Backend::Portable);
         assert!(Backend::best().is_available());
         assert_eq!(Aes128::new(&[0; 16]).backend(), Backend::best());
+    }
+
+    /// The portable-only build (and any non-x86 target) compiles the x86 backends out: only the
+    /// portable one is left, and it is what `best` picks.
+    #[test]
+    #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
+    fn without_x86_only_the_portable_backend_exists() {
+        assert_eq!(Backend::available(), [Backend::Portable]);
+        assert_eq!(Backend::best(), Backend::Portable);
+        assert!(Aes128::with_backend(&[0; 16], Backend::AesNi).is_none());
+        assert!(Aes128::with_backend(&[0; 16], Backend::Vaes).is_none());
     }
 
     /// The hardware key expansion must give the FIPS-197 5.2 round keys of the portable one.

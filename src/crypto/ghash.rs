@@ -24,7 +24,7 @@
 //! 64x64-bit carry-less product per instruction) or VPCLMULQDQ (four per instruction), which are
 //! constant-time and fast.
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 use super::ghash_x86::{Clmul, VClmul};
 use std::fmt;
 use std::sync::OnceLock;
@@ -93,9 +93,9 @@ impl fmt::Display for Backend {
 #[derive(Clone, Copy)]
 enum Engine {
     Portable,
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     Clmul(Clmul),
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     VClmul(VClmul),
 }
 
@@ -103,11 +103,11 @@ impl Engine {
     fn for_backend(backend: Backend) -> Option<Engine> {
         match backend {
             Backend::Portable => Some(Engine::Portable),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Backend::Clmul => Clmul::detect().map(Engine::Clmul),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Backend::VClmul => VClmul::detect().map(Engine::VClmul),
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
             Backend::Clmul | Backend::VClmul => None,
         }
     }
@@ -162,9 +162,9 @@ impl GhashKey {
     pub fn backend(&self) -> Backend {
         match self.engine {
             Engine::Portable => Backend::Portable,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Clmul(_) => Backend::Clmul,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::VClmul(_) => Backend::VClmul,
         }
     }
@@ -223,9 +223,9 @@ impl Ghash<'_> {
                 }
                 y
             }
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Clmul(clmul) => clmul.update(powers, self.y, blocks),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::VClmul(vclmul) => vclmul.update(powers, self.y, blocks),
         };
     }
@@ -259,6 +259,16 @@ mod tests {
         let c = 0xdead_beef_0000_1111_2222_3333_4444_5555u128;
         assert_eq!(gf128_mul(a, b), gf128_mul(b, a));
         assert_eq!(gf128_mul(a, b ^ c), gf128_mul(a, b) ^ gf128_mul(a, c));
+    }
+
+    /// The portable-only build (and any non-x86 target) has only the portable multiplier.
+    #[test]
+    #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
+    fn without_x86_only_the_portable_backend_exists() {
+        assert_eq!(Backend::available(), [Backend::Portable]);
+        assert_eq!(Backend::best(), Backend::Portable);
+        assert!(GhashKey::with_backend(&[1; 16], Backend::Clmul).is_none());
+        assert!(GhashKey::with_backend(&[1; 16], Backend::VClmul).is_none());
     }
 
     /// Every backend gives the same hash for many lengths, around the 8- and 16-block groups.

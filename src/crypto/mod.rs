@@ -7,13 +7,13 @@
 
 pub mod aes;
 mod aes_soft;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 mod aes_x86;
 pub mod ct;
 pub mod ctr;
 pub mod gcm;
 pub mod ghash;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 mod ghash_x86;
 pub mod hmac;
 pub mod prf;

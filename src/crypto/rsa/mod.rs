@@ -52,7 +52,7 @@
 mod keygen;
 mod limbs;
 mod montgomery;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 mod montgomery_ifma;
 mod pkcs1;
 mod private;

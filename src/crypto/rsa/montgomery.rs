@@ -70,7 +70,7 @@ pub(crate) struct MontModulus {
     /// `R mod m`, the Montgomery form of 1.
     one: Vec<u64>,
     /// The AVX-512 IFMA backend, for 1024-bit moduli on CPUs that have it.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     ifma: Option<super::montgomery_ifma::Ifma1024>,
 }
 
@@ -101,7 +101,7 @@ impl MontModulus {
         Some(MontModulus {
             m0inv: neg_inverse_mod_2_64(limbs[0]),
             m_rev: limbs.iter().rev().copied().collect(),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             ifma: if k == 16 {
                 super::montgomery_ifma::Ifma1024::new(m)
             } else {
@@ -201,7 +201,7 @@ impl MontModulus {
     /// Uses the AVX-512 IFMA backend when the CPU has it and `m` has 1024 bits or a few less,
     /// the portable code otherwise; both are constant time in the same sense.
     pub(crate) fn pow_plain(&self, x: &[u64], exp: &[u64]) -> Zeroizing<Vec<u64>> {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
         if let Some(ifma) = &self.ifma {
             return ifma.pow(x, exp);
         }
