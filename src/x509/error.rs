@@ -63,6 +63,8 @@ pub enum CertError {
     },
     /// The chain is longer than toytls is willing to walk.
     ChainTooLong { max: usize },
+    /// The search for a path made as many signature checks as it may without finding one.
+    PathSearchLimit { max: usize },
     /// A private key file could not be used.
     Key(String),
     /// Building a certificate or key failed (key generation, signing, a date out of range).
@@ -88,7 +90,8 @@ impl CertError {
             | CertError::NotACa { .. }
             | CertError::PathLenExceeded { .. }
             | CertError::IssuerKeyUsage { .. }
-            | CertError::ChainTooLong { .. } => A::BadCertificate,
+            | CertError::ChainTooLong { .. }
+            | CertError::PathSearchLimit { .. } => A::BadCertificate,
             CertError::UnsupportedKeyType { .. }
             | CertError::UnsupportedSignatureAlgorithm { .. }
             | CertError::UnknownCriticalExtension { .. } => A::UnsupportedCertificate,
@@ -201,6 +204,11 @@ impl fmt::Display for CertError {
             CertError::ChainTooLong { max } => {
                 write!(f, "the chain is longer than {max} certificates")
             }
+            CertError::PathSearchLimit { max } => write!(
+                f,
+                "no path to a trusted CA was found within {max} signature checks; the chain \
+                 offers too many candidate issuers of the same name"
+            ),
             CertError::Key(reason) => write!(f, "unusable private key: {reason}"),
             CertError::Build(reason) => write!(f, "cannot build certificate: {reason}"),
         }

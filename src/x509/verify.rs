@@ -2,13 +2,16 @@
 //!
 //! The server sends its certificate first and then the intermediates that lead to a CA
 //! (RFC 5246 7.4.2). The client trusts only the CA certificates it was given (the trust anchors).
-//! [`verify_server_chain`] answers the question in four steps, each failing with its own error:
+//! [`verify_server_chain`] answers the question in five steps, each failing with its own error:
 //!
-//! 1. **Build the path** from the leaf upwards: for each certificate, find the one whose subject is
-//!    its issuer, first among the trust anchors, then among the certificates the server sent, and
-//!    check the signature with that issuer's RSA key. The walk ends at a trust anchor, or fails
-//!    with "no certificate in the chain is signed by a trusted CA". (A leaf that is itself byte for
-//!    byte one of the trust anchors is trusted directly.)
+//! 1. **Build the path** from the leaf upwards: for each certificate, the candidate issuers are the
+//!    certificates whose subject is its issuer, first among the trust anchors, then among the
+//!    certificates the server sent; a candidate counts only if its RSA key verifies the
+//!    signature. The walk ends at a trust anchor, or fails with "no certificate in the chain is
+//!    signed by a trusted CA". When a candidate leads nowhere (a wrong key, an untrusted root,
+//!    a check below that fails), the next one is tried, so re-keyed and cross-signed CAs work;
+//!    the search is bounded ([`MAX_PATH_LEN`], [`MAX_SIGNATURE_CHECKS`]). (A leaf that is itself
+//!    byte for byte one of the trust anchors is trusted directly.)
 //! 2. **Check every certificate on the path**: the time is within its validity, and it has no
 //!    critical extension toytls does not understand (trust anchors are configuration, not checked
 //!    for extensions).
@@ -16,8 +19,10 @@
 //!    includes keyCertSign, and pathLenConstraint (if present) is not exceeded. A v1 self-signed
 //!    trust anchor, which cannot carry extensions, counts as a CA, as in OpenSSL.
 //! 4. **Check the leaf is fit for a TLS server**: keyUsage (if present) allows digitalSignature or
-//!    keyEncipherment, extendedKeyUsage (if present, on the leaf and the intermediates) includes
-//!    serverAuth, and it covers the host name ([`super::hostname`]).
+//!    keyEncipherment, and extendedKeyUsage (if present, on the leaf and the intermediates)
+//!    includes serverAuth. Steps 2 to 4 are checked on each complete path the search finds; the
+//!    first path that passes them all is the one used.
+//! 5. **Check the name**: the leaf covers the host name ([`super::hostname`]).
 //!
 //! Not done, and said here so nobody assumes it: revocation (CRL, OCSP), name constraints (a
 //! critical one is refused as unknown), policies, and RSA-PSS or ECDSA signatures.
@@ -30,6 +35,10 @@ use crate::clock::UnixTime;
 
 /// The most certificates a path may have, trust anchor included. Real chains have 2 to 4.
 pub const MAX_PATH_LEN: usize = 8;
+
+/// The most signature checks one verification makes while looking for a path (see
+/// [`find_path`]). A real chain needs one per certificate, a cross-signed one a few more.
+pub const MAX_SIGNATURE_CHECKS: usize = 32;
 
 /// Verifies a server's chain (leaf first, then the intermediates in any order) for `host` at time
 /// `now` against `trust_anchors`. This is what a TLS client calls after the Certificate message.
@@ -51,10 +60,7 @@ pub fn verify_server_chain_path<'a>(
     now: UnixTime,
 ) -> Result<Vec<&'a Certificate>, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
-    let path = build_path(chain, trust_anchors)?;
-    check_validity_and_extensions(&path, now)?;
-    check_issuers(&path)?;
-    check_leaf_usage(&path)?;
+    let path = find_path(chain, trust_anchors, now)?;
     hostname::check_host(leaf, host)?;
     Ok(path)
 }
@@ -76,63 +82,176 @@ pub fn check_signature(cert: &Certificate, issuer: &Certificate) -> Result<(), C
         })
 }
 
-/// Step 1: walks from the leaf to a trust anchor, checking each signature on the way.
-fn build_path<'a>(
+/// Step 1: looks for a path from the leaf to a trust anchor on which every check passes.
+///
+/// A depth-first search: at each certificate, the candidate issuers are the trust anchors whose
+/// subject is its issuer name, then the certificates the server sent with that subject (each at
+/// most once per path). A candidate whose key does not verify the signature is skipped; a
+/// complete path that fails a check of steps 2 to 4 is dropped; in both cases the search goes
+/// back and tries the next candidate. So a CA that was re-keyed (two trust anchors of one name)
+/// or cross-signed (two intermediates of one name, signed by different roots) still works: the
+/// first path that is good wins (RFC 4158 describes the idea at length).
+///
+/// The work is bounded: a path has at most [`MAX_PATH_LEN`] certificates, and one search makes at
+/// most [`MAX_SIGNATURE_CHECKS`] signature checks, so a chain of many certificates with one
+/// name and one key (each a candidate for every other) cannot make the client try all their
+/// orders. When no path is good, the error is the one of the path that got furthest: a check that
+/// failed on a complete path, else a signature that did not verify, else the path too long, else
+/// "no trusted CA".
+fn find_path<'a>(
     chain: &'a [Certificate],
     anchors: &'a [Certificate],
+    now: UnixTime,
 ) -> Result<Vec<&'a Certificate>, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
     if anchors.iter().any(|a| a.der() == leaf.der()) {
-        return Ok(vec![leaf]);
+        let path = vec![leaf];
+        check_path(&path, now)?;
+        return Ok(path);
     }
+    let mut search = Search {
+        chain,
+        anchors,
+        now,
+        signature_checks: 0,
+        failure: None,
+    };
     let mut path = vec![leaf];
-    let mut used = vec![false; chain.len()];
-    used[0] = true;
-    loop {
-        let current = *path.last().unwrap_or(&leaf);
-        let issuer_name = current.issuer().der();
+    if search.extend(&mut path)? {
+        return Ok(path);
+    }
+    Err(search
+        .failure
+        .map(|(_, e)| e)
+        .unwrap_or(CertError::NoCertificate))
+}
 
-        // A trust anchor with the right name ends the walk, if its key signed `current`.
-        let named: Vec<&Certificate> = anchors
+/// How far a failed attempt got, for choosing which failure to report: later is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Reached {
+    /// No certificate, trusted or sent, has the issuer's name.
+    DeadEnd,
+    /// The path would be longer than [`MAX_PATH_LEN`].
+    TooLong,
+    /// A certificate of the right name did not verify the signature.
+    Signature,
+    /// A trust anchor was reached, but a check of steps 2 to 4 failed.
+    Checks,
+}
+
+/// The state of one path search (see [`find_path`]).
+struct Search<'a> {
+    chain: &'a [Certificate],
+    anchors: &'a [Certificate],
+    now: UnixTime,
+    signature_checks: usize,
+    /// The failure to report if no path is good: the first one that got furthest.
+    failure: Option<(Reached, CertError)>,
+}
+
+impl<'a> Search<'a> {
+    /// Tries to complete `path` (the leaf first, then the issuers found so far) up to a trust
+    /// anchor. Returns true with the good path in `path`, or false with `path` as it was.
+    fn extend(&mut self, path: &mut Vec<&'a Certificate>) -> Result<bool, CertError> {
+        let Some(&current) = path.last() else {
+            return Err(CertError::NoCertificate);
+        };
+        let issuer_name = current.issuer();
+        let mut named = false;
+
+        // A trust anchor with the right name ends the path, if its key signed `current`.
+        for anchor in self
+            .anchors
             .iter()
-            .filter(|a| a.subject().der() == issuer_name)
+            .filter(|a| a.subject().der() == issuer_name.der())
+        {
+            named = true;
+            if !self.signed_by(current, anchor)? {
+                continue;
+            }
+            path.push(anchor);
+            match check_path(path, self.now) {
+                Ok(()) => return Ok(true),
+                Err(e) => self.note(Reached::Checks, e),
+            }
+            path.pop();
+        }
+
+        // Otherwise one of the certificates the server sent, not yet on this path. A copy of a
+        // trust anchor adds nothing: the anchor itself was tried above.
+        let anchors = self.anchors;
+        let candidates: Vec<&'a Certificate> = self
+            .chain
+            .iter()
+            .filter(|c| {
+                c.subject().der() == issuer_name.der()
+                    && !path.iter().any(|p| p.der() == c.der())
+                    && !anchors.iter().any(|a| a.der() == c.der())
+            })
             .collect();
-        if !named.is_empty() {
-            let mut last_err = None;
-            for anchor in named {
-                match check_signature(current, anchor) {
-                    Ok(()) => {
-                        path.push(anchor);
-                        return Ok(path);
-                    }
-                    Err(e) => last_err = Some(e),
-                }
+        for candidate in candidates {
+            named = true;
+            // The candidate and, at least, a trust anchor above it must still fit.
+            if path.len() + 2 > MAX_PATH_LEN {
+                self.note(
+                    Reached::TooLong,
+                    CertError::ChainTooLong { max: MAX_PATH_LEN },
+                );
+                break;
             }
-            // Every anchor of that name was tried; report the last failure.
-            return Err(last_err.unwrap_or(CertError::NoCertificate));
+            if !self.signed_by(current, candidate)? {
+                continue;
+            }
+            path.push(candidate);
+            if self.extend(path)? {
+                return Ok(true);
+            }
+            path.pop();
         }
 
-        if path.len() + 1 >= MAX_PATH_LEN {
-            return Err(CertError::ChainTooLong { max: MAX_PATH_LEN });
+        if !named {
+            self.note(
+                Reached::DeadEnd,
+                CertError::UntrustedIssuer {
+                    top_issuer: issuer_name.to_string(),
+                },
+            );
         }
-        // Otherwise one of the certificates the server sent, each used at most once.
-        let next = chain
-            .iter()
-            .enumerate()
-            .find(|(i, c)| !used[*i] && c.subject().der() == issuer_name);
-        match next {
-            Some((i, issuer)) => {
-                check_signature(current, issuer)?;
-                used[i] = true;
-                path.push(issuer);
-            }
-            None => {
-                return Err(CertError::UntrustedIssuer {
-                    top_issuer: current.issuer().to_string(),
-                });
+        Ok(false)
+    }
+
+    /// Did `issuer`'s key sign `cert`? Counts against [`MAX_SIGNATURE_CHECKS`]; past it the whole
+    /// search fails.
+    fn signed_by(&mut self, cert: &Certificate, issuer: &Certificate) -> Result<bool, CertError> {
+        self.signature_checks += 1;
+        if self.signature_checks > MAX_SIGNATURE_CHECKS {
+            return Err(CertError::PathSearchLimit {
+                max: MAX_SIGNATURE_CHECKS,
+            });
+        }
+        match check_signature(cert, issuer) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.note(Reached::Signature, e);
+                Ok(false)
             }
         }
     }
+
+    /// Remembers a failure if it got further than every earlier one.
+    fn note(&mut self, reached: Reached, error: CertError) {
+        if self.failure.as_ref().is_none_or(|(r, _)| reached > *r) {
+            self.failure = Some((reached, error));
+        }
+    }
+}
+
+/// Steps 2 to 4 on one complete path (the leaf first, the trust anchor last unless the leaf is
+/// itself trusted).
+fn check_path(path: &[&Certificate], now: UnixTime) -> Result<(), CertError> {
+    check_validity_and_extensions(path, now)?;
+    check_issuers(path)?;
+    check_leaf_usage(path)
 }
 
 /// Index of the trust anchor in a path built by [`build_path`], if the path has one.

@@ -245,3 +245,73 @@ pub fn leaf_ext(san: &str) -> String {
          authorityKeyIdentifier = keyid\n"
     )
 }
+
+/// True if the `openssl` command line runs. When it does not, says loudly that the check is
+/// skipped, unless `TOYTLS_REQUIRE_STACKS=1` (CI, which installs it), where that is a failure:
+/// the same rule as `tests/stacks`.
+pub fn openssl_available() -> bool {
+    let ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && std::env::var_os("TOYTLS_REQUIRE_STACKS").is_some_and(|v| v == "1") {
+        panic!("`openssl` is not installed, and TOYTLS_REQUIRE_STACKS=1 says it must be");
+    }
+    if !ok {
+        eprintln!(
+            "\n!!!!! SKIPPED: `openssl` is not installed; the OpenSSL check did not run !!!!!\n"
+        );
+    }
+    ok
+}
+
+/// What `openssl verify` says of a chain: `leaf` and `untrusted` are PEM texts (the server's
+/// certificate and the other ones it sends, in that order), `anchors` the trusted CAs (PEM texts,
+/// the only ones trusted: `-no-CAfile -no-CApath`, and `-partial_chain` so an intermediate can be
+/// an anchor, as in toytls), checked at `at` (Unix seconds) for TLS server use and `host`.
+/// `extra` adds options (e.g. `-auth_level 2`). Returns whether it accepts, and its output.
+pub fn openssl_verify(
+    leaf: &str,
+    untrusted: &[&str],
+    anchors: &[&str],
+    at: i64,
+    host: &str,
+    extra: &[&str],
+) -> (bool, String) {
+    let dir = TempDir::new("openssl-verify");
+    dir.write("leaf.pem", leaf);
+    dir.write("untrusted.pem", untrusted.concat());
+    dir.write("anchors.pem", anchors.concat());
+    let at = at.to_string();
+    let host_flag = if host.parse::<std::net::IpAddr>().is_ok() {
+        "-verify_ip"
+    } else {
+        "-verify_hostname"
+    };
+    let mut args = vec![
+        "verify",
+        "-no-CApath",
+        "-no-CAstore",
+        "-partial_chain",
+        "-CAfile",
+        "anchors.pem",
+        "-attime",
+        &at,
+        "-purpose",
+        "sslserver",
+        host_flag,
+        host,
+    ];
+    if !untrusted.is_empty() {
+        args.extend(["-untrusted", "untrusted.pem"]);
+    }
+    args.extend(extra);
+    args.push("leaf.pem");
+    let out = openssl_output(dir.path(), &args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
