@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
-use toytls::session::ClientSessionStore;
+use toytls::handshake::session::ClientSessionStore;
+use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 use toytls::stream::TlsStream;
-use toytls::suites::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 use toytls::x509::builder::{generate_ca, issue_server_cert};
 
 /// A server with a 2048-bit key on a free loopback port, serving forever: each connection is read
@@ -111,7 +111,7 @@ fn bulk(c: &mut Criterion) {
     });
 
     // The record layer's work alone: protect one full 2^14-byte record in place.
-    let info = suites::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
+    let info = suite::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
     let mut p = RecordProtection::new(info, &[1; 32], &[2; 16], &[3; 4]).unwrap();
     let mut frag = vec![0x5au8; (1 << 14) + p.tag_len()];
     let mut seq = 0u64;

@@ -29,17 +29,17 @@ use std::sync::{Arc, Mutex};
 
 use entries::{RECORD_CONN, RECORD_FIX_VERSION, RECORD_GCM, RECORD_TRACE};
 
-use toytls::alert::AlertDescription;
-use toytls::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
-use toytls::messages::{
+use toytls::record::suite::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
+use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
+use toytls::stream::TlsStream;
+use toytls::trace::{Side, Tracer};
+use toytls::wire::alert::AlertDescription;
+use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
+use toytls::wire::messages::{
     AlertMessage, CertificateMsg, ChangeCipherSpec, CipherSuite, ClientHello, ClientKeyExchange,
     Extension, Finished, HandshakeMessage, ProtocolVersion, Random, ServerHello, ServerHelloDone,
     SessionId,
 };
-use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
-use toytls::stream::TlsStream;
-use toytls::suites::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
-use toytls::trace::{Side, Tracer};
 
 type Error = Box<dyn std::error::Error>;
 

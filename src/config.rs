@@ -9,11 +9,11 @@
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
+use crate::handshake::session::{ClientSessionStore, ServerSessionCache};
 use crate::keylog::KeyLog;
-use crate::messages::CipherSuite;
-use crate::session::{ClientSessionStore, ServerSessionCache};
-use crate::suites;
+use crate::record::suite;
 use crate::trace::TraceSink;
+use crate::wire::messages::CipherSuite;
 use crate::x509::Certificate;
 use crate::x509::error::CertError;
 use crate::x509::verify::verify_server_chain;
@@ -46,7 +46,7 @@ pub(crate) fn connection_rng(shared: &SharedRng) -> StdRng {
 }
 
 /// Whether a side uses the extended master secret (RFC 7627), which binds the master secret to
-/// the whole handshake (see [`crate::keys`] for why). Both configs default to [`EmsMode::Enabled`].
+/// the whole handshake (see [`crate::handshake::keys`] for why). Both configs default to [`EmsMode::Enabled`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EmsMode {
     /// Never send the extension; a server ignores it (as a server that predates RFC 7627 would),
@@ -135,7 +135,7 @@ impl ClientConfig {
     pub fn with_verifier(verifier: Arc<dyn ServerCertVerifier>) -> Self {
         ClientConfig {
             verifier,
-            suites: suites::SUPPORTED.iter().map(|s| s.suite).collect(),
+            suites: suite::SUPPORTED.iter().map(|s| s.suite).collect(),
             sessions: ClientSessionStore::new(64),
             rng: system_rng(),
             clock: Arc::new(SystemClock),
@@ -196,7 +196,7 @@ impl ServerConfig {
         Ok(ServerConfig {
             chain,
             private_key,
-            suites: suites::SUPPORTED.iter().map(|s| s.suite).collect(),
+            suites: suite::SUPPORTED.iter().map(|s| s.suite).collect(),
             sessions: ServerSessionCache::new(1024, 3600),
             rng: system_rng(),
             clock: Arc::new(SystemClock),

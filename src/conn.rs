@@ -15,16 +15,16 @@
 //! request ends the connection with a fatal `unexpected_message`. During the handshake a client
 //! ignores HelloRequests altogether (RFC 5246 7.4.1.1): they are skipped, never hashed.
 
-use crate::alert::AlertDescription;
 use crate::error::{Error, Result};
-use crate::messages::alert::{AlertMessage, ChangeCipherSpec};
-use crate::messages::{
+use crate::record::suite::RecordProtection;
+use crate::record::{ContentType, RecordLayer};
+use crate::trace::{Dir, Side, TraceEvent, Tracer};
+use crate::wire::alert::AlertDescription;
+use crate::wire::messages::alert::{AlertMessage, ChangeCipherSpec};
+use crate::wire::messages::{
     CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, HandshakeType,
     ServerHello, ServerHelloDone,
 };
-use crate::record::{ContentType, RecordLayer};
-use crate::suites::RecordProtection;
-use crate::trace::{Dir, Side, TraceEvent, Tracer};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::ops::Range;
@@ -193,7 +193,7 @@ impl<T: Read + Write> Conn<T> {
             match typ {
                 ContentType::ChangeCipherSpec => {
                     let body = self.rec.plaintext(range);
-                    ChangeCipherSpec::decode(&mut crate::codec::Reader::new(body))?;
+                    ChangeCipherSpec::decode(&mut crate::wire::codec::Reader::new(body))?;
                     self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
                         side,
                         dir: Dir::Received,
@@ -333,7 +333,7 @@ impl<T: Read + Write> Conn<T> {
     /// Decodes and traces an alert record; returns its description.
     fn receive_alert(&mut self, range: Range<usize>) -> Result<AlertDescription> {
         let body = self.rec.plaintext(range);
-        let a = AlertMessage::decode(&mut crate::codec::Reader::new(body))?;
+        let a = AlertMessage::decode(&mut crate::wire::codec::Reader::new(body))?;
         self.tracer.emit(|side| TraceEvent::Alert {
             side,
             dir: Dir::Received,
@@ -553,8 +553,8 @@ fn expected_name(t: HandshakeType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::AlertDescription;
     use crate::trace::Side;
+    use crate::wire::alert::AlertDescription;
 
     /// A transport that reads from `input` (then end of stream) and collects what is written.
     struct Scripted {

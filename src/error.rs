@@ -8,8 +8,8 @@
 //! Some errors send nothing: the peer sent us an alert ([`Error::PeerAlert`]), or the transport is
 //! gone ([`Error::Io`], [`Error::Truncated`]). For those [`Error::alert`] returns `None`.
 
-use crate::alert::AlertDescription;
-use crate::codec::CodecError;
+use crate::wire::alert::AlertDescription;
+use crate::wire::codec::CodecError;
 use std::fmt;
 
 /// Everything that can go wrong on a TLS connection.
@@ -198,7 +198,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::AlertDescription as A;
+    use crate::wire::alert::AlertDescription as A;
 
     #[test]
     fn each_error_maps_to_its_alert() {

@@ -22,8 +22,8 @@ pub trait KeyLog: Send + Sync {
 pub fn client_random_line(client_random: &[u8; 32], master_secret: &[u8; 48]) -> String {
     format!(
         "CLIENT_RANDOM {} {}",
-        crate::messages::hex(client_random),
-        crate::messages::hex(master_secret)
+        crate::wire::messages::hex(client_random),
+        crate::wire::messages::hex(master_secret)
     )
 }
 

@@ -13,13 +13,13 @@
 //! A connection ended by a fatal alert (sent or received) removes its session from the cache, so
 //! it is never resumed (RFC 5246 7.2.2); one whose transport merely closed early keeps it.
 
-use crate::client::{self, Negotiated};
 use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::Conn;
 use crate::error::Result;
-use crate::messages::{CipherSuite, SessionId};
-use crate::server;
+use crate::handshake::client::{self, Negotiated};
+use crate::handshake::server;
 use crate::trace::{Side, Tracer};
+use crate::wire::messages::{CipherSuite, SessionId};
 use std::io::{Read, Write};
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@
 //! on them. Without a sink nothing is built: events are created by closures that only run when
 //! someone listens, so the record hot path does not allocate for tracing.
 
-use crate::alert::{AlertDescription, AlertLevel};
+use crate::wire::alert::{AlertDescription, AlertLevel};
 use std::sync::{Arc, Mutex};
 
 /// Which peer emitted an event.

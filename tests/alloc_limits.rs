@@ -23,13 +23,13 @@ use std::io::{Cursor, Read, Write};
 use std::sync::Arc;
 use toytls::conn::{Conn, MAX_HANDSHAKE_MESSAGE};
 use toytls::error::Error;
-use toytls::messages::{
-    CertificateMsg, ClientHello, HandshakeMessage, ProtocolVersion, Random, ServerHello, SessionId,
-};
+use toytls::record::suite::{RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
 use toytls::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
-use toytls::suites::{RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
 use toytls::trace::{Side, Tracer};
+use toytls::wire::messages::{
+    CertificateMsg, ClientHello, HandshakeMessage, ProtocolVersion, Random, ServerHello, SessionId,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The counting allocator

@@ -15,9 +15,9 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 use toytls::config::ClientConfig;
 use toytls::error::Error;
-use toytls::serve::{ServerLimits, spawn};
+use toytls::net::serve::{ServerLimits, spawn};
+use toytls::net::timed::TimedStream;
 use toytls::stream::TlsStream;
-use toytls::timed::TimedStream;
 
 /// A server's sockets give up after this long, so nothing here can hang.
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(20);
@@ -184,7 +184,7 @@ fn a_good_server_is_unaffected_by_the_deadline() {
         "127.0.0.1:0",
         Arc::new(server_config(42)),
         ServerLimits::default(),
-        toytls::serve::echo,
+        toytls::net::serve::echo,
         |_| {},
     )
     .unwrap();

@@ -19,15 +19,15 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use toytls::conn::Conn;
 use toytls::error::Error;
-use toytls::keys::{self, FinishedLabel, PreMasterSecret};
-use toytls::messages::extensions::{
+use toytls::handshake::keys::{self, FinishedLabel, PreMasterSecret};
+use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
+use toytls::stream::TlsStream;
+use toytls::trace::{Side, Tracer};
+use toytls::wire::messages::extensions::{
     EMPTY_RENEGOTIATION_INFO_SCSV, Extension, RENEGOTIATION_INFO, SERVER_NAME, SIGNATURE_ALGORITHMS,
 };
-use toytls::messages::hello::COMPRESSION_NULL;
-use toytls::messages::*;
-use toytls::stream::TlsStream;
-use toytls::suites::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
-use toytls::trace::{Side, Tracer};
+use toytls::wire::messages::hello::COMPRESSION_NULL;
+use toytls::wire::messages::*;
 
 const SESSION_TICKET: u16 = 35;
 const STATUS_REQUEST: u16 = 5;
@@ -98,7 +98,7 @@ fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
     }))
     .unwrap();
     let ms = keys::master_secret(&PreMasterSecret(pms), &ch.random.0, &sh.random.0);
-    let info = suites::lookup(sh.cipher_suite).unwrap();
+    let info = suite::lookup(sh.cipher_suite).unwrap();
     let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
     let ours =
         RecordProtection::new(info, kb.client_mac_key(), kb.client_key(), kb.client_iv()).unwrap();

@@ -26,12 +26,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use toytls::alert::AlertDescription;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
-use toytls::messages::CipherSuite;
+use toytls::record::suite::{
+    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+};
 use toytls::stream::TlsStream;
-use toytls::suites::{TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
+use toytls::wire::alert::AlertDescription;
+use toytls::wire::messages::CipherSuite;
 
 /// How long a side waits for bytes before giving up (a socket timeout).
 const SIDE_TIMEOUT: Duration = Duration::from_millis(1500);

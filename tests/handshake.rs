@@ -8,13 +8,13 @@ use common::*;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::thread;
-use toytls::alert::AlertDescription as A;
 use toytls::clock::FixedClock;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
-use toytls::messages::CipherSuite;
+use toytls::record::suite::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::stream::TlsStream;
-use toytls::suites::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
+use toytls::wire::alert::AlertDescription as A;
+use toytls::wire::messages::CipherSuite;
 
 type Outcome<T> = Result<T, Error>;
 
@@ -91,7 +91,7 @@ fn expired_sessions_are_not_resumed() {
     let client = Arc::new(client_config(6));
     let clock = StepClock::new(NOW);
     let mut sc = server_config(7);
-    sc.sessions = toytls::session::ServerSessionCache::new(16, 60);
+    sc.sessions = toytls::handshake::session::ServerSessionCache::new(16, 60);
     sc.clock = clock.clone();
     let server = Arc::new(sc);
     assert!(!run(&client, &server, "localhost").0.unwrap().0);
@@ -105,7 +105,7 @@ fn expired_sessions_are_not_resumed() {
 #[test]
 fn evicted_sessions_are_not_resumed() {
     let mut sc = server_config(8);
-    sc.sessions = toytls::session::ServerSessionCache::new(1, 3600);
+    sc.sessions = toytls::handshake::session::ServerSessionCache::new(1, 3600);
     let server = Arc::new(sc);
     let a = Arc::new(client_config(9));
     let b = Arc::new(client_config(10));
@@ -262,10 +262,10 @@ fn closing_the_transport_without_close_notify_is_truncation() {
 #[test]
 fn a_full_cache_still_resumes_the_newest_session() {
     let mut sc = server_config(25);
-    sc.sessions = toytls::session::ServerSessionCache::new(4, 3600);
+    sc.sessions = toytls::handshake::session::ServerSessionCache::new(4, 3600);
     let server = Arc::new(sc);
     let mut nc = client_config(26);
-    nc.sessions = toytls::session::ClientSessionStore::new(0);
+    nc.sessions = toytls::handshake::session::ClientSessionStore::new(0);
     let no_resume = Arc::new(nc);
     for _ in 0..10 {
         assert!(!run(&no_resume, &server, "localhost").0.unwrap().0);

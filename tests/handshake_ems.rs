@@ -10,19 +10,19 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use toytls::alert::AlertDescription as A;
 use toytls::config::{ClientConfig, EmsMode, ServerConfig};
 use toytls::conn::Conn;
 use toytls::crypto::prf::prf_sha256;
 use toytls::error::Error;
+use toytls::handshake::keys::{self, FinishedLabel, MasterSecret};
 use toytls::keylog::KeyLog;
-use toytls::keys::{self, FinishedLabel, MasterSecret};
-use toytls::messages::extensions::{EXTENDED_MASTER_SECRET, Extension};
-use toytls::messages::hello::COMPRESSION_NULL;
-use toytls::messages::*;
+use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 use toytls::stream::TlsStream;
-use toytls::suites::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 use toytls::trace::{Side, Tracer};
+use toytls::wire::alert::AlertDescription as A;
+use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, Extension};
+use toytls::wire::messages::hello::COMPRESSION_NULL;
+use toytls::wire::messages::*;
 
 /// What one side saw of a connection that worked.
 #[derive(Debug)]
@@ -319,7 +319,7 @@ fn client_refuses_an_ems_answer_it_did_not_ask_for() {
     legacy.sessions.insert(
         "localhost",
         443,
-        toytls::session::Session {
+        toytls::handshake::session::Session {
             id,
             suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
             master_secret: MasterSecret([9; 48]),
@@ -434,7 +434,7 @@ fn scripted_master_secret(ems: bool) -> ([u8; 48], [u8; 48], [u8; 48]) {
     // Finish the handshake with the master secret the extension calls for: the server accepting
     // our Finished, and its Finished checking out, shows it derived the same one.
     let ms = MasterSecret(if ems { extended } else { classic });
-    let info = suites::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
+    let info = suite::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
     let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
     let mine = RecordProtection::new(info, kb.client_mac_key(), kb.client_key(), kb.client_iv());
     cli.send_change_cipher_spec(mine.unwrap()).unwrap();

@@ -9,15 +9,15 @@ use common::*;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::thread;
-use toytls::alert::AlertDescription as A;
 use toytls::conn::Conn;
 use toytls::error::Error;
-use toytls::keys::{self, FinishedLabel, PreMasterSecret};
-use toytls::messages::hello::COMPRESSION_NULL;
-use toytls::messages::*;
+use toytls::handshake::keys::{self, FinishedLabel, PreMasterSecret};
+use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 use toytls::stream::TlsStream;
-use toytls::suites::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
 use toytls::trace::{Side, Tracer};
+use toytls::wire::alert::AlertDescription as A;
+use toytls::wire::messages::hello::COMPRESSION_NULL;
+use toytls::wire::messages::*;
 
 const PART1: &[u8] = b"first application record";
 const PART2: &[u8] = b"second application record";
@@ -377,7 +377,7 @@ impl Script {
         }))
         .unwrap();
         let ms = keys::master_secret(&PreMasterSecret(self.pms), &ch.random.0, &sh.random.0);
-        let info = suites::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
+        let info = suite::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
         let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
         let prot =
             RecordProtection::new(info, kb.client_mac_key(), kb.client_key(), kb.client_iv())

@@ -8,12 +8,14 @@ use common::*;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::thread;
-use toytls::alert::AlertDescription as A;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
-use toytls::messages::CipherSuite;
+use toytls::record::suite::{
+    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+};
 use toytls::stream::TlsStream;
-use toytls::suites::{TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
+use toytls::wire::alert::AlertDescription as A;
+use toytls::wire::messages::CipherSuite;
 
 /// A transport that flips one bit in the last byte of the `n`-th application data record it
 /// writes (counting from 0), i.e. in the GCM tag.

@@ -150,7 +150,7 @@ fn openssl_s_client_against_toytls_server_no_ems_full_and_resumed() {
 #[test]
 fn openssl_s_client_without_ems_against_toytls_server_full_and_resumed() {
     // A legacy client: served without EMS, and its legacy session resumed (our choice in the
-    // RFC 7627 5.3 "neither" case, see src/server.rs).
+    // RFC 7627 5.3 "neither" case, see src/handshake/server.rs).
     s_client_against_toytls_server(&[], false, false);
 }
 
@@ -479,7 +479,7 @@ fn library_client_against_s_server(
     let anchors =
         toytls::x509::pem::parse_certificates(&std::fs::read_to_string(p.ca()).unwrap()).unwrap();
     let mut config = ClientConfig::new(anchors);
-    config.suites = vec![toytls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256];
+    config.suites = vec![toytls::record::suite::TLS_RSA_WITH_AES_128_GCM_SHA256];
     config.extended_master_secret = mode;
     let config = Arc::new(config);
     let mut seen = Vec::new();

@@ -1,4 +1,4 @@
-//! Load over loopback (issue 6): 32 clients at once against one [`toytls::serve`] server, each
+//! Load over loopback (issue 6): 32 clients at once against one [`toytls::net::serve`] server, each
 //! doing a full handshake and then resumed ones, every connection carrying data both ways that is
 //! checked byte for byte (SHA-256 of what was sent against what came back). Zero failures allowed.
 //! Bounded: a few seconds on two cores; every socket has a timeout.
@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use toytls::config::ClientConfig;
-use toytls::serve::{ServerLimits, echo, spawn};
+use toytls::net::serve::{ServerLimits, echo, spawn};
 use toytls::stream::TlsStream;
 
 const CLIENTS: usize = 32;

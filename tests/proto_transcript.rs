@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::thread;
 use toytls::clock::{FixedClock, UnixTime};
-use toytls::messages::hex;
 use toytls::stream::TlsStream;
 use toytls::trace::{Dir, TraceEvent, TraceLog};
+use toytls::wire::messages::hex;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/transcript.md");
 

@@ -11,10 +11,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use toytls::alert::AlertDescription;
 use toytls::error::Error;
-use toytls::serve::{ServerLimits, WhenFull, echo, spawn};
+use toytls::net::serve::{ServerLimits, WhenFull, echo, spawn};
 use toytls::stream::TlsStream;
+use toytls::wire::alert::AlertDescription;
 
 /// Every socket in these tests gives up after this long, so nothing can hang.
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);

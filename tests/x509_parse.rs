@@ -5,8 +5,8 @@
 mod x509_support;
 
 use std::net::IpAddr;
-use toytls::alert::AlertDescription;
 use toytls::clock::UnixTime;
+use toytls::wire::alert::AlertDescription;
 use toytls::x509::cert::{SignatureAlgorithm, hex_colons};
 use toytls::x509::extensions::{BasicConstraints, GeneralName, KeyUsage};
 use toytls::x509::pem::{parse_blocks, parse_certificates};

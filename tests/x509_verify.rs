@@ -7,8 +7,8 @@ mod x509_support;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use toytls::alert::AlertDescription;
 use toytls::clock::UnixTime;
+use toytls::wire::alert::AlertDescription;
 use toytls::x509::pem::{parse_blocks, parse_certificates};
 use toytls::x509::verify::{verify_server_chain, verify_server_chain_path};
 use toytls::x509::{CertError, Certificate};

@@ -26,22 +26,22 @@ use std::io::{Read, Write};
 use std::sync::{Arc, OnceLock};
 
 use toytls::clock::{FixedClock, UnixTime};
-use toytls::codec::Reader as TlsReader;
 use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
 use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
-use toytls::keys::MasterSecret;
-use toytls::messages::SessionId;
-use toytls::messages::{
-    AlertMessage, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
-};
-use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
-use toytls::session::Session;
-use toytls::stream::TlsStream;
-use toytls::suites::{
+use toytls::handshake::keys::MasterSecret;
+use toytls::handshake::session::Session;
+use toytls::record::suite::{
     RecordProtection, TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup,
 };
+use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
+use toytls::stream::TlsStream;
 use toytls::trace::{Side, TraceLog, Tracer};
+use toytls::wire::codec::Reader as TlsReader;
+use toytls::wire::messages::SessionId;
+use toytls::wire::messages::{
+    AlertMessage, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
+};
 use toytls::x509::der::{self, Value};
 use toytls::x509::der_write;
 use toytls::x509::{Certificate, base64, hostname, key, pem, time, verify};
@@ -446,7 +446,7 @@ pub fn fixed_session() -> Session {
 }
 
 /// [`fixed_session`] under another suite (see [`HANDSHAKE_SESSION_GCM`]).
-pub fn fixed_session_with(suite: toytls::messages::CipherSuite) -> Session {
+pub fn fixed_session_with(suite: toytls::wire::messages::CipherSuite) -> Session {
     Session {
         id: SessionId::new(&FIXED_SESSION_ID).expect("32 bytes is a valid session ID"),
         suite,

@@ -19,7 +19,7 @@
 //!
 //! Extended master secret (RFC 7627): unless [`EmsMode::Off`], every ClientHello offers it, and if
 //! the server echoes it the master secret is computed over the session hash instead of the
-//! randoms ([`crate::keys::extended_master_secret`]). A server that does not echo it gets the RFC
+//! randoms ([`crate::handshake::keys::extended_master_secret`]). A server that does not echo it gets the RFC
 //! 5246 master secret, or `handshake_failure` under [`EmsMode::Required`] (5.2). A session is
 //! offered for resumption only if it was made the way this hello is made: with the extended
 //! master secret when we offer it (5.3: "SHOULD NOT offer an abbreviated handshake to resume a
@@ -33,15 +33,15 @@ use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Result};
-use crate::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
-use crate::messages::extensions::{self, Extension};
-use crate::messages::hello::COMPRESSION_NULL;
-use crate::messages::{
+use crate::handshake::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::handshake::session::Session;
+use crate::record::suite::{self, RecordProtection, SuiteInfo};
+use crate::wire::messages::extensions::{self, Extension};
+use crate::wire::messages::hello::COMPRESSION_NULL;
+use crate::wire::messages::{
     CertificateMsg, CipherSuite, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
     ProtocolVersion, Random, ServerHello, ServerHelloDone, SessionId,
 };
-use crate::session::Session;
-use crate::suites::{self, RecordProtection, SuiteInfo};
 use rand::Rng;
 use rand::rngs::StdRng;
 use std::io::{Read, Write};
@@ -90,7 +90,7 @@ pub fn handshake<T: Read + Write>(
     };
     let client_hello = c.send_client_hello(conn)?;
     let server_hello = c.read_server_hello(conn)?;
-    let suite = suites::lookup(server_hello.cipher_suite)
+    let suite = suite::lookup(server_hello.cipher_suite)
         .ok_or_else(|| Error::Internal("negotiated an unimplemented suite".into()))?;
     // read_server_hello refused the extension if we did not offer it.
     let ems = extensions::has_extended_master_secret(&server_hello.extensions, "ServerHello")?;
@@ -228,11 +228,11 @@ impl Client<'_> {
             });
         }
         if !self.config.suites.contains(&sh.cipher_suite)
-            || suites::lookup(sh.cipher_suite).is_none()
+            || suite::lookup(sh.cipher_suite).is_none()
         {
             return Err(Error::IllegalParameter(format!(
                 "the server chose cipher suite {}, which we did not offer",
-                suites::suite_name(sh.cipher_suite)
+                suite::suite_name(sh.cipher_suite)
             )));
         }
         if sh.compression_method != COMPRESSION_NULL {

@@ -36,7 +36,7 @@
 //! Every secret here is wiped from memory when dropped.
 
 use crate::crypto::prf::prf_sha256;
-use crate::suites::SuiteInfo;
+use crate::record::suite::SuiteInfo;
 use zeroize::Zeroize;
 
 /// RFC 5246 8.1.1: 48 bytes, the first two the version the client offered.
@@ -182,7 +182,7 @@ mod tests {
     //! Expected values computed independently with OpenSSL 3.0:
     //! `openssl kdf -keylen N -kdfopt digest:SHA256 -kdfopt hexsecret:S -kdfopt hexseed:LABEL||SEED TLS1-PRF`.
     use super::*;
-    use crate::suites::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+    use crate::record::suite::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
 
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())

@@ -1,4 +1,4 @@
-//! The server's handshake, step by step, as RFC 5246 7.3 tells it (see [`crate::client`] for the
+//! The server's handshake, step by step, as RFC 5246 7.3 tells it (see [`crate::handshake::client`] for the
 //! picture of both flows).
 //!
 //! The server decides: the version (TLS 1.2 or `protocol_version`), the suite (the first of its
@@ -25,20 +25,20 @@
 //! needs a renegotiation after it, which toytls never performs. OpenSSL and BoringSSL make the
 //! same choice. Under [`EmsMode::Required`] the row never arises (the hello is refused first).
 
-use crate::client::{Negotiated, derive_keys, derive_master_secret, log_master_secret};
 use crate::config::{EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::error::{Error, Result};
-use crate::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
-use crate::messages::extensions::{self, Extension};
-use crate::messages::hello::COMPRESSION_NULL;
-use crate::messages::{
+use crate::handshake::client::{Negotiated, derive_keys, derive_master_secret, log_master_secret};
+use crate::handshake::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::handshake::session::Session;
+use crate::record::suite::{self, RecordProtection, SuiteInfo};
+use crate::wire::messages::extensions::{self, Extension};
+use crate::wire::messages::hello::COMPRESSION_NULL;
+use crate::wire::messages::{
     CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, ProtocolVersion,
     Random, ServerHello, ServerHelloDone, SessionId,
 };
-use crate::session::Session;
-use crate::suites::{self, RecordProtection, SuiteInfo};
 use rand::Rng;
 use rand::rngs::StdRng;
 use std::io::{Read, Write};
@@ -58,7 +58,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         conn.tracer.note(|| {
             format!(
                 "resuming session {}: skipping Certificate, ServerHelloDone and ClientKeyExchange",
-                crate::messages::hex(session.id.as_slice())
+                crate::wire::messages::hex(session.id.as_slice())
             )
         });
         // RFC 7627 5.3: a resumed session keeps the master secret it was made with, and the
@@ -160,7 +160,7 @@ fn choose_suite(config: &ServerConfig, ch: &ClientHello) -> Result<&'static Suit
         .suites
         .iter()
         .filter(|s| ch.cipher_suites.contains(s))
-        .find_map(|s| suites::lookup(*s))
+        .find_map(|s| suite::lookup(*s))
         .ok_or_else(|| Error::NoCommonCipherSuite {
             offered: ch.cipher_suites.iter().map(|s| s.0).collect(),
         })

@@ -5,8 +5,8 @@
 //! returning client offers that ID; if the server still holds the session it runs the abbreviated
 //! handshake, and both sides derive fresh keys from the cached master secret and the new randoms,
 //! skipping certificates and RSA altogether. Both sides refuse to resume across a change in the
-//! extended master secret (RFC 7627 5.3; the rules are in [`crate::client`] and
-//! [`crate::server`]).
+//! extended master secret (RFC 7627 5.3; the rules are in [`crate::handshake::client`] and
+//! [`crate::handshake::server`]).
 //!
 //! Both caches are bounded. The server's holds at most `capacity` sessions for at most `lifetime`
 //! seconds each (oldest evicted first); the client's keeps one session per (server name, port).
@@ -14,8 +14,8 @@
 //! "...any session identifier associated with the connection MUST be invalidated").
 
 use crate::clock::UnixTime;
-use crate::keys::MasterSecret;
-use crate::messages::{CipherSuite, SessionId};
+use crate::handshake::keys::MasterSecret;
+use crate::wire::messages::{CipherSuite, SessionId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 

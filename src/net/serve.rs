@@ -22,13 +22,13 @@
 //! per connection) and its slot is freed, also if the handler panics (the panic is caught and
 //! logged the same way; the process's panic hook still prints it too).
 
-use crate::alert::AlertDescription;
 use crate::config::ServerConfig;
 use crate::error::{Error, Result};
-use crate::messages::alert::AlertMessage;
+pub use crate::net::timed::TimedStream;
 use crate::record::{ContentType, HEADER_LEN};
 use crate::stream::TlsStream;
-pub use crate::timed::TimedStream;
+use crate::wire::alert::AlertDescription;
+use crate::wire::messages::alert::AlertMessage;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::AssertUnwindSafe;

@@ -5,7 +5,7 @@
 //! a timeout, and during the handshake a deadline: each call may wait only for the time left
 //! before it, so trickling bytes does not buy a peer more time.
 //!
-//! The server uses it through [`crate::serve`]; the client through
+//! The server uses it through [`crate::net::serve`]; the client through
 //! [`TlsStream::connect_tcp`] and [`TlsStream::connect_timed`], which take their limits from
 //! [`ClientConfig::handshake_timeout`] and [`ClientConfig::io_timeout`].
 //!

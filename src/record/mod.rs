@@ -13,11 +13,13 @@
 //! and every record is protected in place: the hot path allocates nothing.
 
 use crate::error::{Error, Result};
-use crate::messages::ProtocolVersion;
-use crate::suites::RecordProtection;
+use crate::record::suite::RecordProtection;
 use crate::trace::{Dir, TraceEvent, Tracer};
+use crate::wire::messages::ProtocolVersion;
 use std::io::{ErrorKind, Read, Write};
 use std::ops::Range;
+
+pub mod suite;
 
 /// RFC 5246 6.2.1: `TLSPlaintext.length` MUST NOT exceed 2^14.
 pub const MAX_PLAINTEXT: usize = 1 << 14;
@@ -259,7 +261,7 @@ fn read_full(io: &mut impl Read, buf: &mut [u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suites::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+    use crate::record::suite::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
     use crate::trace::Side;
 
     fn layer() -> RecordLayer {
@@ -403,7 +405,7 @@ mod tests {
         );
         assert_eq!(
             e.alert(),
-            Some(crate::alert::AlertDescription::RecordOverflow)
+            Some(crate::wire::alert::AlertDescription::RecordOverflow)
         );
     }
 

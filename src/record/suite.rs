@@ -15,7 +15,7 @@
 //! For interop it also speaks the standard **TLS_RSA_WITH_AES_128_GCM_SHA256** (0x009C, RFC 5288)
 //! with the AEAD record format of RFC 5246 6.2.3.3, built on the same AES core ([`Aes128GcmRecord`]).
 
-use crate::messages::CipherSuite;
+use crate::wire::messages::CipherSuite;
 
 /// Our own suite (private-use code point, `spec/suite.md`).
 pub const TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256: CipherSuite = CipherSuite(0xFF01);

@@ -538,7 +538,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.alert(),
-            crate::alert::AlertDescription::UnsupportedCertificate
+            crate::wire::alert::AlertDescription::UnsupportedCertificate
         );
         // An RSA key too small to be safe: refused by crypto::rsa.
         let err = Certificate::from_der(&build(&Spec {

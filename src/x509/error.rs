@@ -6,8 +6,8 @@
 
 use super::der::DerError;
 use super::time;
-use crate::alert::AlertDescription;
 use crate::clock::UnixTime;
+use crate::wire::alert::AlertDescription;
 use std::fmt;
 
 /// A certificate, chain or key problem.

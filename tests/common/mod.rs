@@ -13,9 +13,9 @@ use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
 use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::error::Error;
-use toytls::messages::{ClientHello, HandshakeMessage};
 use toytls::stream::TlsStream;
 use toytls::trace::{Side, Tracer};
+use toytls::wire::messages::{ClientHello, HandshakeMessage};
 use toytls::x509::Certificate;
 use toytls::x509::builder::{ca_with_key, server_cert_with_key};
 

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use toytls::config::ClientConfig;
-use toytls::session::ClientSessionStore;
+use toytls::handshake::session::ClientSessionStore;
 use toytls::stream::TlsStream;
 
 #[derive(Args)]

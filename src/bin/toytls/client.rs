@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Duration;
 use toytls::config::ClientConfig;
+use toytls::net::timed::TimedStream;
 use toytls::stream::TlsStream;
-use toytls::timed::TimedStream;
 
 #[derive(Args)]
 pub struct ClientArgs {
@@ -79,7 +79,7 @@ fn client(args: ClientArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
-    config.suites = toytls::suites::parse_suite_list(&args.suites)?;
+    config.suites = toytls::record::suite::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     config.io_timeout = Duration::from_secs_f64(args.io_timeout);

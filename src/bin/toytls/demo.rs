@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
-use toytls::messages::hex;
+use toytls::record::suite::suite_name;
 use toytls::stream::TlsStream;
-use toytls::suites::suite_name;
 use toytls::trace::{Dir, Side, TraceEvent, TraceSink};
+use toytls::wire::messages::hex;
 use toytls::x509::builder::{generate_ca, issue_server_cert};
 
 #[derive(Args)]

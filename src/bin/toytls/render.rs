@@ -2,8 +2,8 @@
 
 use std::io::Write;
 use std::sync::Mutex;
-use toytls::messages::hex;
 use toytls::trace::{Dir, TraceEvent, TraceSink};
+use toytls::wire::messages::hex;
 
 /// Prints every event to stderr as it happens, with hex dumps of the bytes.
 pub struct StderrTrace {

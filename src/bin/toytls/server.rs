@@ -1,6 +1,6 @@
 //! `toytls server`: serves TLS on a TCP address until stopped.
 //!
-//! Connections are served by [`toytls::serve`]: one thread each, at most `--max-connections` at
+//! Connections are served by [`toytls::net::serve`]: one thread each, at most `--max-connections` at
 //! once (more wait to be accepted, or with `--when-full refuse` get a fatal alert), a handshake
 //! deadline and read/write timeouts, so an idle or trickling peer holds one slot until its
 //! deadline and no more. Each failed or refused connection is one line on stderr; the server
@@ -16,9 +16,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use toytls::config::ServerConfig;
-use toytls::serve::{ServerLimits, WhenFull};
+use toytls::net::serve::{ServerLimits, WhenFull};
+use toytls::record::suite::suite_name;
 use toytls::stream::TlsStream;
-use toytls::suites::suite_name;
 
 /// Largest `GET /bytes/N` answered.
 const MAX_BYTES: u64 = 1 << 30;
@@ -107,7 +107,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
-    config.suites = toytls::suites::parse_suite_list(&args.suites)?;
+    config.suites = toytls::record::suite::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
     let config = Arc::new(config);
@@ -126,15 +126,15 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         io_timeout: Duration::from_secs_f64(args.io_timeout),
     };
     let http = args.http;
-    let handler = move |tls: &mut TlsStream<toytls::serve::TimedStream>| {
+    let handler = move |tls: &mut TlsStream<toytls::net::serve::TimedStream>| {
         if http {
             serve_http(tls).map_err(toytls::error::Error::Io)
         } else {
-            toytls::serve::echo(tls)
+            toytls::net::serve::echo(tls)
         }
     };
     // One line per failed connection; the server goes on.
-    toytls::serve::serve(listener, config, limits, handler, |line| {
+    toytls::net::serve::serve(listener, config, limits, handler, |line| {
         eprintln!("{line}")
     })
     .map_err(|e| format!("accepting connections failed: {e}"))
@@ -163,7 +163,7 @@ fn serve_http<T: Read + Write>(tls: &mut TlsStream<T>) -> std::io::Result<()> {
                 suite_name(tls.suite()),
                 if tls.resumed() { "yes" } else { "no" },
                 crate::render::yes_no(tls.extended_master_secret()),
-                toytls::messages::hex(tls.session_id().as_slice()),
+                toytls::wire::messages::hex(tls.session_id().as_slice()),
                 tls.server_name().unwrap_or("(none)"),
             )
             .into_bytes(),

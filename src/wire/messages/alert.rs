@@ -1,9 +1,9 @@
 //! The two small protocols beside the handshake: Alert (RFC 5246 7.2) and ChangeCipherSpec
 //! (RFC 5246 7.1). Each has its own record content type.
 
-use crate::alert::{AlertDescription, AlertLevel};
-use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
+use crate::wire::alert::{AlertDescription, AlertLevel};
+use crate::wire::codec::{Reader, Writer};
 
 /// `struct { AlertLevel level; AlertDescription description; } Alert;`
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 //! The message carries bytes only; [`crate::x509`] gives them meaning when the client verifies them.
 
 use super::hex;
-use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
+use crate::wire::codec::{Reader, Writer};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateMsg {

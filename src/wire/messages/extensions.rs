@@ -6,8 +6,8 @@
 //! by small functions that read or build one extension's bytes, as renegotiation_info (RFC 5746)
 //! and extended_master_secret (RFC 7627) below.
 
-use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
+use crate::wire::codec::{Reader, Writer};
 
 /// `server_name`, RFC 6066 3.
 pub const SERVER_NAME: u16 = 0;

@@ -2,13 +2,13 @@
 //! handshake.
 //!
 //! `verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]`, 12 bytes
-//! for every suite toytls speaks (the computation is in [`crate::keys`]). It is the first message
+//! for every suite toytls speaks (the computation is in [`crate::handshake::keys`]). It is the first message
 //! protected under the new keys, so a man in the middle who altered any earlier message, or does
 //! not know the pre-master secret, cannot produce it.
 
 use super::hex;
-use crate::codec::{Reader, Writer};
 use crate::error::Result;
+use crate::wire::codec::{Reader, Writer};
 
 /// Length of verify_data for all TLS 1.2 suites toytls speaks (RFC 5246 7.4.9).
 pub const VERIFY_DATA_LEN: usize = 12;

@@ -6,8 +6,8 @@
 
 use super::extensions::{self, Extension};
 use super::{CipherSuite, ProtocolVersion, Random, SessionId, hex};
-use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
+use crate::wire::codec::{Reader, Writer};
 
 /// The null compression method, the only one toytls (and RFC 5246 7.4.1.2) requires.
 pub const COMPRESSION_NULL: u8 = 0;
@@ -88,7 +88,7 @@ impl ClientHello {
         let suites: Vec<String> = self
             .cipher_suites
             .iter()
-            .map(|s| crate::suites::suite_name(*s))
+            .map(|s| crate::record::suite::suite_name(*s))
             .collect();
         let mut f = vec![
             ("client_version", self.client_version.to_string()),
@@ -156,7 +156,10 @@ impl ServerHello {
             ("server_version", self.server_version.to_string()),
             ("random", hex(&self.random.0)),
             ("session_id", hex(self.session_id.as_slice())),
-            ("cipher_suite", crate::suites::suite_name(self.cipher_suite)),
+            (
+                "cipher_suite",
+                crate::record::suite::suite_name(self.cipher_suite),
+            ),
             ("compression_method", self.compression_method.to_string()),
         ]
     }

@@ -5,8 +5,8 @@
 //! `opaque encrypted_pre_master_secret<0..2^16-1>` (the 2-byte length TLS 1.0 and later use).
 
 use super::hex;
-use crate::codec::{Reader, Writer};
 use crate::error::Result;
+use crate::wire::codec::{Reader, Writer};
 
 /// "I have sent everything for this part of the handshake" (empty body).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

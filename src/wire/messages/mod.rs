@@ -10,7 +10,7 @@
 //! - [`finished`]: the Finished message.
 //! - [`alert`]: the Alert and ChangeCipherSpec protocols (their own record types, not handshakes).
 //!
-//! Decoding never trusts a length: every field goes through [`crate::codec::Reader`], and every
+//! Decoding never trusts a length: every field goes through [`crate::wire::codec::Reader`], and every
 //! message must end exactly where its length says. Encoding a decoded message gives back the same
 //! bytes (tested by property tests, and by the fuzz targets of issue 6).
 
@@ -28,8 +28,8 @@ pub use finished::Finished;
 pub use hello::{ClientHello, ServerHello};
 pub use key_exchange::{ClientKeyExchange, ServerHelloDone};
 
-use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
+use crate::wire::codec::{Reader, Writer};
 use std::fmt;
 
 /// `ProtocolVersion` (RFC 5246 6.2.1): `{ uint8 major; uint8 minor; }`, kept as one u16.
@@ -122,7 +122,7 @@ impl fmt::Debug for SessionId {
 }
 
 /// `CipherSuite` (RFC 5246 A.5): the two-byte code point of a suite. What each suite means lives
-/// in [`crate::suites`].
+/// in [`crate::record::suite`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CipherSuite(pub u16);
 
@@ -305,9 +305,15 @@ mod tests {
             HandshakeMessage::ServerHelloDone(ServerHelloDone)
         );
         let e = HandshakeMessage::decode(14, &[0]).unwrap_err();
-        assert_eq!(e.alert(), Some(crate::alert::AlertDescription::DecodeError));
+        assert_eq!(
+            e.alert(),
+            Some(crate::wire::alert::AlertDescription::DecodeError)
+        );
         let e = HandshakeMessage::decode(0, &[0]).unwrap_err();
-        assert_eq!(e.alert(), Some(crate::alert::AlertDescription::DecodeError));
+        assert_eq!(
+            e.alert(),
+            Some(crate::wire::alert::AlertDescription::DecodeError)
+        );
     }
 
     #[test]
