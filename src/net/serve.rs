@@ -18,6 +18,10 @@
 //! - **Read and write timeouts**: after the handshake every read and write must make progress
 //!   within [`ServerLimits::io_timeout`].
 //!
+//! Every connection, served or failed, ends with [`crate::net::timed::orderly_close`]: our write side
+//! is shut down after the last record and what the client still sends is read (bounded) before
+//! the socket closes, so that a reset does not destroy the answer or the alert in flight.
+//!
 //! A failed connection never stops the server: its error is passed to the `log` callback (one line
 //! per connection) and its slot is freed, also if the handler panics (the panic is caught and
 //! logged the same way; the process's panic hook still prints it too).
@@ -238,6 +242,27 @@ where
     H: Fn(&mut TlsStream<TimedStream>) -> Result<()>,
 {
     let _ = tcp.set_nodelay(true);
+    // A second handle on the socket outlives the TLS stream, for the orderly close however the
+    // connection ended: its last record (close_notify or a fatal alert) must not be destroyed
+    // by a reset.
+    let last = tcp.try_clone().ok();
+    let result = run_connection(tcp, config, limits, handler);
+    if let Some(tcp) = last {
+        crate::net::timed::orderly_close(tcp);
+    }
+    result
+}
+
+/// The handshake and the handler; the TLS stream and its transport are dropped on return.
+fn run_connection<H>(
+    tcp: TcpStream,
+    config: Arc<ServerConfig>,
+    limits: ServerLimits,
+    handler: &H,
+) -> std::result::Result<(), ConnectionError>
+where
+    H: Fn(&mut TlsStream<TimedStream>) -> Result<()>,
+{
     let deadline = Instant::now() + limits.handshake_timeout;
     let io = TimedStream::new(tcp, limits.io_timeout, Some(deadline))
         .map_err(|e| ConnectionError::Handshake(Error::Io(e)))?;

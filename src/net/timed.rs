@@ -5,6 +5,8 @@
 //! a timeout, and during the handshake a deadline: each call may wait only for the time left
 //! before it, so trickling bytes does not buy a peer more time.
 //!
+//! [`orderly_close`] ends a TCP connection without destroying our last record in flight.
+//!
 //! The server uses it through [`crate::net::serve`]; the client through
 //! [`TlsStream::connect_tcp`] and [`TlsStream::connect_timed`], which take their limits from
 //! [`ClientConfig::handshake_timeout`] and [`ClientConfig::io_timeout`].
@@ -19,9 +21,47 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::stream::TlsStream;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How long [`orderly_close`] waits for the peer to end its side.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// How many bytes [`orderly_close`] reads and discards at most while it waits.
+pub const CLOSE_DRAIN: usize = 1 << 20;
+
+/// Ends a TCP connection after our last record (close_notify, or a fatal alert) so that the
+/// record reaches the peer: shut down our write side (the peer reads end of stream after our
+/// last record), then read and discard whatever the peer still sends until its end of stream,
+/// at most [`CLOSE_DRAIN`] bytes for at most [`CLOSE_LINGER`], and only then let the socket go.
+///
+/// Why not just close: a socket closed with received data unread is reset (RFC 1122 4.2.2.13),
+/// and a reset makes the peer's kernel throw away what it had not yet handed to the peer's
+/// application, our last records included. A peer that sent its own close_notify (or anything
+/// else) just before reading our answer is the common case, not a rare one. The limits keep a
+/// peer that never closes from holding us: past them we close anyway.
+///
+/// `tcp` must be the last handle on the socket still open (a `try_clone` kept for this), so
+/// the close happens here.
+pub fn orderly_close(tcp: TcpStream) {
+    let _ = tcp.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + CLOSE_LINGER;
+    let mut sink = [0u8; 1 << 14];
+    let mut drained = 0;
+    while drained < CLOSE_DRAIN {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match (&tcp).read(&mut sink) {
+            Ok(n) if n > 0 => drained += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // End of stream, a reset, or the time is up.
+            _ => break,
+        }
+    }
+}
 
 /// A `TcpStream` whose reads and writes time out, and that during the handshake also stops at a
 /// deadline: each call gets the smaller of the I/O timeout and the time left.

@@ -4,12 +4,13 @@
 //! once (more wait to be accepted, or with `--when-full refuse` get a fatal alert), a handshake
 //! deadline and read/write timeouts, so an idle or trickling peer holds one slot until its
 //! deadline and no more. Each failed or refused connection is one line on stderr; the server
-//! keeps serving. `--echo` (the default) echoes application data; `--http` answers HTTP/1.x
-//! requests with a page describing the connection, or with N bytes for `GET /bytes/N`.
+//! keeps serving. `--echo` (the default) echoes application data; `--http` answers one HTTP/1.x
+//! request with a page describing the connection, or with N bytes for `GET /bytes/N` ([`http`]).
+
+mod http;
 
 use crate::render::StderrTrace;
 use clap::Args;
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,11 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use toytls::config::ServerConfig;
 use toytls::net::serve::{ServerLimits, WhenFull};
-use toytls::record::suite::suite_name;
 use toytls::stream::TlsStream;
-
-/// Largest `GET /bytes/N` answered.
-const MAX_BYTES: u64 = 1 << 30;
 
 #[derive(Args)]
 pub struct ServerArgs {
@@ -128,7 +125,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     let http = args.http;
     let handler = move |tls: &mut TlsStream<toytls::net::serve::TimedStream>| {
         if http {
-            serve_http(tls).map_err(toytls::error::Error::Io)
+            http::serve(tls)
         } else {
             toytls::net::serve::echo(tls)
         }
@@ -138,43 +135,4 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         eprintln!("{line}")
     })
     .map_err(|e| format!("accepting connections failed: {e}"))
-}
-
-/// One HTTP/1.x request, one answer, close_notify.
-fn serve_http<T: Read + Write>(tls: &mut TlsStream<T>) -> std::io::Result<()> {
-    let mut req = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tls.read(&mut buf)?;
-        if n == 0 || req.len() > 64 * 1024 {
-            break;
-        }
-        req.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&req);
-    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let (status, body): (&str, Vec<u8>) = match path.strip_prefix("/bytes/").map(str::parse::<u64>) {
-        Some(Ok(n)) if n <= MAX_BYTES => ("200 OK", (0..n).map(|i| b'a' + (i % 26) as u8).collect()),
-        Some(_) => ("400 Bad Request", b"bad byte count\n".to_vec()),
-        None => (
-            "200 OK",
-            format!(
-                "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nserver name: {}\n",
-                suite_name(tls.suite()),
-                if tls.resumed() { "yes" } else { "no" },
-                crate::render::yes_no(tls.extended_master_secret()),
-                toytls::wire::messages::hex(tls.session_id().as_slice()),
-                tls.server_name().unwrap_or("(none)"),
-            )
-            .into_bytes(),
-        ),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    tls.write_all(head.as_bytes())?;
-    tls.write_all(&body)?;
-    tls.close()?;
-    Ok(())
 }
