@@ -44,6 +44,35 @@ pub(crate) fn from_biguint(x: &BigUint, width: usize) -> Option<Vec<u64>> {
     Some(limbs)
 }
 
+/// The big-endian bytes `bytes` as exactly `width` limbs (OS2IP of RFC 8017 4.2), or `None` if the
+/// value needs more. Leading zero bytes are allowed. Constant time in the value: every byte is
+/// read once and the layout depends only on the lengths.
+pub(crate) fn from_be_bytes(bytes: &[u8], width: usize) -> Option<Vec<u64>> {
+    let mut limbs = vec![0u64; width];
+    for (i, &b) in bytes.iter().rev().enumerate() {
+        match limbs.get_mut(i / 8) {
+            Some(limb) => *limb |= (b as u64) << (8 * (i % 8)),
+            // A byte beyond the width: only allowed if it is a leading zero. (Lengths are
+            // public; this only runs for inputs longer than the modulus.)
+            None if b == 0 => {}
+            None => return None,
+        }
+    }
+    Some(limbs)
+}
+
+/// `a < b` for two numbers of the same width. Variable time: for public values only (is a
+/// ciphertext or signature below the modulus?).
+pub(crate) fn less_than(a: &[u64], b: &[u64]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x < y;
+        }
+    }
+    false
+}
+
 /// Writes the low `out.len()` bytes of `limbs`, big-endian, into `out` (I2OSP of RFC 8017 4.1
 /// with a fixed output length). Constant time: the length is public and every limb is visited.
 pub(crate) fn to_be_bytes(limbs: &[u64], out: &mut [u8]) {
@@ -106,6 +135,20 @@ mod tests {
     #[test]
     fn values_that_do_not_fit_are_refused() {
         assert!(from_biguint(&(BigUint::from(1u8) << 64u32), 1).is_none());
+        assert!(from_be_bytes(&[1, 0, 0, 0, 0, 0, 0, 0, 0], 1).is_none());
+    }
+
+    #[test]
+    fn bytes_to_limbs_and_comparison() {
+        let bytes = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        let limbs = from_be_bytes(&bytes, 2).unwrap();
+        assert_eq!(limbs, vec![0x0304_0506_0708_090a, 0x0102]);
+        assert_eq!(from_be_bytes(&[], 2).unwrap(), vec![0, 0]);
+        assert_eq!(to_biguint(&limbs), BigUint::from_bytes_be(&bytes));
+        assert!(less_than(&[5, 1], &[4, 2]));
+        assert!(!less_than(&[4, 2], &[5, 1]));
+        assert!(less_than(&[4, 2], &[5, 2]));
+        assert!(!less_than(&[5, 2], &[5, 2]));
     }
 
     #[test]

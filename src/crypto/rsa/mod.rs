@@ -26,8 +26,9 @@
 //! - `keygen`: random primes (trial division, Miller-Rabin), `e`, `d` and the CRT values.
 //! - `pkcs1`: the two padding formats, with a constant-time check of the encryption padding.
 //! - `private`: the private operation, blinded and split by the CRT.
-//! - `montgomery` and `limbs`: the constant-time fixed-width arithmetic the private operation
-//!   runs on; `montgomery_ifma`: the same exponentiation with AVX-512 IFMA instructions, for the
+//! - `public`: the public operation, `x^e mod n` with the public exponent.
+//! - `montgomery` and `limbs`: the constant-time fixed-width arithmetic both operations run on;
+//!   `montgomery_ifma`: the same exponentiation with AVX-512 IFMA instructions, for the
 //!   1024-bit primes of RSA-2048 on CPUs that have them (the only `unsafe` in this module).
 //!
 //! # Constant time, and why `num-bigint` is not enough
@@ -37,9 +38,11 @@
 //! Marvin attack (Hubert Kario; RUSTSEC-2023-0071 for the `rsa` crate) measured exactly such
 //! differences in RSA decryption over the network and used them as a Bleichenbacher oracle.
 //! So this module uses `num-bigint` only where nothing is secret or where the value is blinded:
-//! parsing, key generation, the public operation, and preparing the blinding factors. Everything
-//! that depends on `d`, `p`, `q` or on an unblinded result runs on fixed-width `u64` limbs with a
-//! fixed-window Montgomery exponentiation and constant-time table reads (`montgomery`).
+//! parsing and checking keys, key generation, and drawing and inverting the blinding factors.
+//! Everything that depends on `d`, `p`, `q` or on an unblinded result runs on fixed-width `u64`
+//! limbs with a fixed-window Montgomery exponentiation and constant-time table reads
+//! (`montgomery`). The public operation runs on the same Montgomery arithmetic, because it is
+//! several times faster than `BigUint::modpow` at these sizes (see `public`).
 //!
 //! # Wiping keys
 //! The private key's limb vectors (the primes in Montgomery form, `dp`, `dq`, `qinv`, `d`) are ours
@@ -56,6 +59,7 @@ mod montgomery;
 mod montgomery_ifma;
 mod pkcs1;
 mod private;
+mod public;
 
 use core::fmt;
 
@@ -111,11 +115,24 @@ impl fmt::Display for RsaError {
 impl std::error::Error for RsaError {}
 
 /// An RSA public key `(n, e)`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RsaPublicKey {
     n: BigUint,
     e: BigUint,
+    /// `n` prepared for Montgomery arithmetic (`R^2 mod n` and friends, computed once per key),
+    /// and `e` as a machine word: what the public operation runs on (see `public`).
+    n_mont: MontModulus,
+    e_word: u64,
 }
+
+impl PartialEq for RsaPublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        // The rest is derived from these two.
+        self.n == other.n && self.e == other.e
+    }
+}
+
+impl Eq for RsaPublicKey {}
 
 impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -150,7 +167,14 @@ impl RsaPublicKey {
                 "public exponent must be odd and in 3..2^32",
             ));
         }
-        Ok(RsaPublicKey { n, e })
+        let n_mont = MontModulus::new(&n).ok_or(RsaError::InvalidKey("modulus is even"))?;
+        let e_word = e.to_u64_digits()[0];
+        Ok(RsaPublicKey {
+            n,
+            e,
+            n_mont,
+            e_word,
+        })
     }
 
     /// Length of the modulus in bytes (`k` in RFC 8017): the size of every ciphertext and
@@ -186,7 +210,8 @@ impl RsaPublicKey {
             return Err(RsaError::MessageTooLong);
         }
         let em = Zeroizing::new(pkcs1::encode_encryption_block(rng, msg, k));
-        let m = BigUint::from_bytes_be(&em);
+        // `em` is k bytes starting with 0x00, so it is below n.
+        let m = Zeroizing::new(limbs::from_be_bytes(&em, self.n_mont.limbs()).expect("k bytes"));
         Ok(self.public_op(&m))
     }
 
@@ -201,8 +226,8 @@ impl RsaPublicKey {
         if signature.len() != k {
             return Err(RsaError::InvalidSignature);
         }
-        let s = BigUint::from_bytes_be(signature);
-        if s >= self.n {
+        let s = limbs::from_be_bytes(signature, self.n_mont.limbs()).expect("k bytes");
+        if !limbs::less_than(&s, self.n_mont.modulus()) {
             return Err(RsaError::InvalidSignature);
         }
         let em = self.public_op(&s);
@@ -215,13 +240,12 @@ impl RsaPublicKey {
         }
     }
 
-    /// RSAEP / RSAVP1 (RFC 8017 5.1.1, 5.2.2): `x^e mod n` as exactly `k` bytes. `num-bigint` is
-    /// fine here: nothing in it is secret.
-    fn public_op(&self, x: &BigUint) -> Vec<u8> {
-        let y = x.modpow(&self.e, &self.n);
-        let bytes = y.to_bytes_be();
+    /// RSAEP / RSAVP1 (RFC 8017 5.1.1, 5.2.2): `x^e mod n` for `x < n`, as exactly `k` bytes
+    /// (see `public` for how, and why its variable time is fine).
+    fn public_op(&self, x: &[u64]) -> Vec<u8> {
+        let y = public::pow_public(&self.n_mont, x, self.e_word);
         let mut out = vec![0u8; self.modulus_len()];
-        out[self.modulus_len() - bytes.len()..].copy_from_slice(&bytes);
+        limbs::to_be_bytes(&y, &mut out);
         out
     }
 }
@@ -232,8 +256,6 @@ impl RsaPublicKey {
 #[derive(Clone)]
 pub struct RsaPrivateKey {
     public: RsaPublicKey,
-    /// `n` prepared for Montgomery arithmetic, for the final unblinding.
-    n_mont: MontModulus,
     /// The primes prepared for Montgomery arithmetic.
     p: MontModulus,
     q: MontModulus,
@@ -334,11 +356,10 @@ impl RsaPrivateKey {
             .modinv(&p)
             .ok_or(RsaError::InvalidKey("q is not invertible modulo p"))?;
 
-        let bad = || RsaError::InvalidKey("modulus or prime is not odd");
-        let n_mont = MontModulus::new(&public.n).ok_or_else(bad)?;
+        let bad = || RsaError::InvalidKey("prime is not odd");
         let p_mont = MontModulus::new(&p).ok_or_else(bad)?;
         let q_mont = MontModulus::new(&q).ok_or_else(bad)?;
-        let (kp, kq, kn) = (p_mont.limbs(), q_mont.limbs(), n_mont.limbs());
+        let (kp, kq, kn) = (p_mont.limbs(), q_mont.limbs(), public.n_mont.limbs());
         let width = |x: &BigUint, k: usize| {
             limbs::from_biguint(x, k)
                 .map(Zeroizing::new)
@@ -350,7 +371,6 @@ impl RsaPrivateKey {
             qinv: width(&qinv, kp)?,
             d: width(&d, kn)?,
             public,
-            n_mont,
             p: p_mont,
             q: q_mont,
             blinding: private::BlindingCache::default(),

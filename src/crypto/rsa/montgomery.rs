@@ -249,25 +249,6 @@ impl MontModulus {
 }
 
 impl MontModulus {
-    /// `base^e` in Montgomery form for a **public** exponent `e`, by left-to-right
-    /// square-and-multiply. It branches on the bits of `e`, which is fine only because `e` is
-    /// public (65537: 16 squarings and one multiplication). `base` may be secret: the sequence of
-    /// operations does not depend on it.
-    pub(crate) fn pow_public(&self, base: &[u64], e: &BigUint) -> Zeroizing<Vec<u64>> {
-        let k = self.limbs();
-        let mut acc = Zeroizing::new(self.one.clone());
-        let mut tmp = Zeroizing::new(vec![0u64; k]);
-        for bit in (0..e.bits()).rev() {
-            self.sqr(&acc, &mut tmp);
-            core::mem::swap(&mut acc, &mut tmp);
-            if e.bit(bit) {
-                self.mul(&acc, base, &mut tmp);
-                core::mem::swap(&mut acc, &mut tmp);
-            }
-        }
-        acc
-    }
-
     /// The Montgomery form of a number already below `m`: one multiplication by `R^2`.
     pub(crate) fn enter_mont(&self, x: &[u64]) -> Zeroizing<Vec<u64>> {
         let mut out = Zeroizing::new(vec![0u64; self.limbs()]);
@@ -606,12 +587,6 @@ mod tests {
             let e = from_biguint(&exp, k).unwrap();
             let got = mm.leave_mont(&mm.pow(&b_mont, &e));
             assert_eq!(to_biguint(&got), base.modpow(&exp, &m), "exp {exp:x}");
-            let public = mm.leave_mont(&mm.pow_public(&b_mont, &exp));
-            assert_eq!(
-                to_biguint(&public),
-                base.modpow(&exp, &m),
-                "public exp {exp:x}"
-            );
         }
     }
 

@@ -41,6 +41,7 @@ use zeroize::Zeroizing;
 use super::RsaPrivateKey;
 use super::limbs;
 use super::montgomery::MontModulus;
+use super::public::pow_public;
 
 /// Uses of one blinding pair (squared in between) before a fresh one is drawn. OpenSSL's
 /// `BN_BLINDING_COUNTER` is the same.
@@ -75,7 +76,7 @@ impl BlindingCache {
         rng: &mut R,
         n_mont: &MontModulus,
         n: &BigUint,
-        e: &BigUint,
+        e: u64,
     ) -> (Zeroizing<Vec<u64>>, Zeroizing<Vec<u64>>) {
         // A panic while holding the lock cannot leave the pair half-updated in a way that matters
         // (at worst it is reused once more), so a poisoned lock is simply taken over.
@@ -108,7 +109,7 @@ fn fresh_pair<R: rand::CryptoRng + ?Sized>(
     rng: &mut R,
     n_mont: &MontModulus,
     n: &BigUint,
-    e: &BigUint,
+    e: u64,
 ) -> BlindingPair {
     let k = n_mont.limbs();
     let mut buf = Zeroizing::new(vec![0u8; k * 8]);
@@ -121,10 +122,10 @@ fn fresh_pair<R: rand::CryptoRng + ?Sized>(
         let Some(r_inv) = r.modinv(n) else {
             continue;
         };
-        let r_mont = n_mont.enter_mont(&limbs::from_biguint(&r, k).expect("reduced mod n"));
-        let r_inv = limbs::from_biguint(&r_inv, k).expect("reduced mod n");
+        let r = Zeroizing::new(limbs::from_biguint(&r, k).expect("reduced mod n"));
+        let r_inv = Zeroizing::new(limbs::from_biguint(&r_inv, k).expect("reduced mod n"));
         return BlindingPair {
-            mask: n_mont.pow_public(&r_mont, e),
+            mask: n_mont.enter_mont(&pow_public(n_mont, &r, e)),
             unmask: n_mont.enter_mont(&r_inv),
             uses_left: REFRESH_AFTER,
         };
@@ -139,7 +140,7 @@ impl RsaPrivateKey {
         rng: &mut R,
         c: &BigUint,
     ) -> Result<Zeroizing<Vec<u8>>, Fault> {
-        let n_mont = &self.n_mont;
+        let n_mont = &self.public.n_mont;
         let kn = n_mont.limbs();
         debug_assert!(c < &self.public.n);
         let c = limbs::from_biguint(c, kn).expect("c < n");
@@ -147,7 +148,7 @@ impl RsaPrivateKey {
         // Blind: c' = c * r^e (a Montgomery product with r^e R).
         let (mask, unmask) = self
             .blinding
-            .take(rng, n_mont, &self.public.n, &self.public.e);
+            .take(rng, n_mont, &self.public.n, self.public.e_word);
         let mut c_blind = Zeroizing::new(vec![0u64; kn]);
         n_mont.mul(&c, &mask, &mut c_blind);
 
@@ -176,8 +177,7 @@ impl RsaPrivateKey {
 
         // Fault check: m'^e must give back c'. (Values are blinded; the comparison's result is
         // "the hardware works", not a secret.)
-        let check =
-            n_mont.leave_mont(&n_mont.pow_public(&n_mont.enter_mont(&m_blind), &self.public.e));
+        let check = pow_public(n_mont, &m_blind, self.public.e_word);
         if check[..] != c_blind[..] {
             return Err(Fault);
         }

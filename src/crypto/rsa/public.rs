@@ -1,0 +1,94 @@
+//! The RSA public operation `x^e mod n` (RSAEP and RSAVP1, RFC 8017 5.1.1 and 5.2.2): what a
+//! TLS client does twice per full handshake (check the certificate's signature, encrypt the
+//! pre-master secret), and what the private key does to check its own result.
+//!
+//! # Variable time, and why that is fine here
+//! The exponent `e` is public, so this code branches on its bits: left-to-right square and
+//! multiply, a squaring per bit and a multiplication per set bit (for e = 65537, 16 squarings
+//! and one multiplication). Nothing else varies: the arithmetic underneath is the same
+//! constant-time Montgomery multiplication the private key uses, so the time does not depend on
+//! `x`. That matters because `x` is not always public: the private key runs its blinding factor
+//! `r` and its blinded result through here (see `private`). The checks that do look at the
+//! value of `x` (is it below `n`?) are made by the callers in `mod.rs`, on ciphertexts and
+//! signatures that arrived over the wire.
+//!
+//! # Getting in and out of Montgomery form cheaply
+//! A Montgomery multiplication computes `a*b/R mod n` (see `montgomery`), so numbers normally
+//! travel as `x*R`. At 17 multiplications in all, the two conversions would be a tenth of the
+//! work, so we save one of them: enter with one multiplication by `R^2 mod n` (precomputed per
+//! key), square and multiply in Montgomery form, and make the *last* multiplication by `x`
+//! itself rather than by `x*R`. `MontMul(y*R, x) = y*x*R/R = y*x`: the result comes out already
+//! in plain form. Every odd `e` ends with a multiplication, so this always applies.
+
+use zeroize::Zeroizing;
+
+use super::montgomery::MontModulus;
+
+/// `x^e mod n` for `x < n` (limbs, as wide as `n`), plain in and plain out, for an odd `e`.
+/// Branches on the bits of `e` only.
+pub(super) fn pow_public(n: &MontModulus, x: &[u64], e: u64) -> Zeroizing<Vec<u64>> {
+    debug_assert!(
+        e & 1 == 1 && e >= 3,
+        "e is odd and at least 3 (checked at key load)"
+    );
+    let k = n.limbs();
+    let x_mont = n.enter_mont(x);
+    let mut acc = Zeroizing::new(x_mont.to_vec());
+    let mut tmp = Zeroizing::new(vec![0u64; k]);
+    // The top bit of e is the initial `acc = x`; the lowest bit is the final multiplication.
+    let top = 63 - e.leading_zeros();
+    for bit in (1..top).rev() {
+        n.sqr(&acc, &mut tmp);
+        core::mem::swap(&mut acc, &mut tmp);
+        if (e >> bit) & 1 == 1 {
+            n.mul(&acc, &x_mont, &mut tmp);
+            core::mem::swap(&mut acc, &mut tmp);
+        }
+    }
+    n.sqr(&acc, &mut tmp);
+    // Bit 0 is set (e is odd): multiply by plain x, which also leaves Montgomery form.
+    n.mul(&tmp, x, &mut acc);
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::rsa::limbs::{from_biguint, to_biguint};
+    use num_bigint::BigUint;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+        /// Equal to `BigUint::modpow` for random odd moduli of 1 to 33 limbs, bases below them
+        /// and odd exponents from 3 up to 2^32 (the range a public key may have).
+        #[test]
+        fn pow_public_equals_biguint_modpow(
+            n_limbs in proptest::collection::vec(proptest::num::u64::ANY, 1..=33),
+            x_limbs in proptest::collection::vec(proptest::num::u64::ANY, 1..=33),
+            e in 1u64..(1 << 31),
+        ) {
+            let mut n_limbs = n_limbs;
+            n_limbs[0] |= 1;
+            let n = to_biguint(&n_limbs);
+            proptest::prop_assume!(n > BigUint::from(3u8));
+            let e = 2 * e + 1;
+            let mm = MontModulus::new(&n).unwrap();
+            let x = to_biguint(&x_limbs) % &n;
+            let got = pow_public(&mm, &from_biguint(&x, mm.limbs()).unwrap(), e);
+            proptest::prop_assert_eq!(to_biguint(&got), x.modpow(&BigUint::from(e), &n));
+        }
+    }
+
+    #[test]
+    fn e_65537_and_3_on_edge_values() {
+        let n = (BigUint::ONE << 2048u32) - 1557u32; // odd, 2048 bits
+        let mm = MontModulus::new(&n).unwrap();
+        for e in [3u64, 65537, (1 << 32) - 1] {
+            for x in [BigUint::ZERO, BigUint::ONE, &n - 1u32, &n - 2u32] {
+                let got = pow_public(&mm, &from_biguint(&x, 32).unwrap(), e);
+                assert_eq!(to_biguint(&got), x.modpow(&BigUint::from(e), &n), "e={e}");
+            }
+        }
+    }
+}
