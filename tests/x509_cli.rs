@@ -345,3 +345,50 @@ fn refusals() {
     );
     assert!(stdout(&out).contains("unsupported_certificate"));
 }
+
+#[test]
+fn name_constraints_are_shown_and_enforced() {
+    let pki = Pki::new("cli-nc");
+    pki.rsa_key("root");
+    pki.rsa_key("leaf");
+    pki.simple(
+        "root",
+        "/CN=Corp Root",
+        "root",
+        None,
+        &format!(
+            "{ROOT_EXT}nameConstraints = critical, permitted;DNS:corp.example, \
+             excluded;IP:10.9.0.0/255.255.0.0\n"
+        ),
+    );
+    pki.simple(
+        "bank",
+        "/CN=bank.com",
+        "leaf",
+        Some(("root", "root")),
+        &leaf_ext("DNS:bank.com"),
+    );
+    let shown = ok(&["cert", "show", pki.path("root.pem").to_str().unwrap()]);
+    assert!(
+        shown.contains("Name constraints:    permitted DNS:corp.example; excluded IP:10.9.0.0/16"),
+        "{shown}"
+    );
+    let out = toytls(&[
+        "cert",
+        "verify",
+        "--ca",
+        pki.path("root.pem").to_str().unwrap(),
+        "--name",
+        "bank.com",
+        "--at",
+        "2026-01-01T00:00:00Z",
+        pki.path("bank.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out).trim(),
+        "REJECTED: CA 'CN=Corp Root' does not permit the name DNS:bank.com of certificate \
+         'CN=bank.com': its nameConstraints permit only DNS:corp.example (a TLS client would send \
+         the alert certificate_unknown)"
+    );
+}

@@ -8,7 +8,9 @@
 //!
 //! What goes in (RFC 5280 4.1 and 4.2, as the CA/Browser Forum baseline profile expects):
 //! - version 3, a random positive 16-byte serial number (RFC 5280 4.1.2.2 allows up to 20);
-//! - a CA: basicConstraints `CA:TRUE` and keyUsage `keyCertSign, cRLSign`, both critical;
+//! - a CA: basicConstraints `CA:TRUE` (with a pathLenConstraint if asked) and keyUsage
+//!   `keyCertSign, cRLSign`, both critical, and if asked a critical nameConstraints with
+//!   permitted and excluded DNS and IP subtrees ([`CaProfile`]);
 //! - a server: basicConstraints `CA:FALSE` and keyUsage `digitalSignature, keyEncipherment`, both
 //!   critical, extendedKeyUsage `serverAuth`, and every name in subjectAltName (DNS names as
 //!   dNSName, IP literals as iPAddress); the first name is also the subject CN;
@@ -89,15 +91,114 @@ fn extension(id: Oid<'static>, critical: bool, value: impl FnOnce(&mut Writer)) 
     })
 }
 
-fn basic_constraints(ca: bool) -> Vec<u8> {
+fn basic_constraints(ca: bool, path_len: Option<u64>) -> Vec<u8> {
     extension(oid::BASIC_CONSTRAINTS, true, |w| {
         // cA DEFAULT FALSE: a non-CA is the empty SEQUENCE.
         w.sequence(|w| {
             if ca {
                 w.boolean(true);
             }
+            if let Some(n) = path_len {
+                w.small_integer(n);
+            }
         })
     })
+}
+
+/// What a CA certificate allows below it, beyond being a CA.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CaProfile<'a> {
+    /// basicConstraints pathLenConstraint: how many intermediate CAs may follow (None: any).
+    pub path_len: Option<u64>,
+    /// nameConstraints permitted subtrees, each `DNS:name` (`DNS:corp.example`,
+    /// `DNS:.corp.example`) or `IP:address/prefix` (`IP:10.0.0.0/8`, `IP:fd00::/8`).
+    pub permitted: &'a [&'a str],
+    /// nameConstraints excluded subtrees, written the same way.
+    pub excluded: &'a [&'a str],
+}
+
+/// One GeneralSubtree base from `DNS:name` or `IP:address/prefix`.
+fn write_subtree(w: &mut Writer, spec: &str) -> Result<(), CertError> {
+    let bad = || {
+        CertError::Build(format!(
+            "'{spec}' is not a name constraint of the form DNS:name or IP:address/prefix"
+        ))
+    };
+    if let Some(name) = spec.strip_prefix("DNS:") {
+        if !name.is_ascii() {
+            return Err(bad());
+        }
+        w.sequence(|w| w.primitive(tag::implicit(2), name.as_bytes()));
+        return Ok(());
+    }
+    let (addr, prefix) = spec
+        .strip_prefix("IP:")
+        .and_then(|r| r.split_once('/'))
+        .ok_or_else(bad)?;
+    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+    let bytes = match addr {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    let prefix: usize = prefix.parse().map_err(|_| bad())?;
+    if prefix > bytes.len() * 8 {
+        return Err(bad());
+    }
+    let mask: Vec<u8> = (0..bytes.len())
+        .map(|i| {
+            let ones = prefix.saturating_sub(i * 8).min(8);
+            (0xff00u16 >> ones) as u8
+        })
+        .collect();
+    let mut value = bytes;
+    value.extend_from_slice(&mask);
+    w.sequence(|w| w.primitive(tag::implicit(7), &value));
+    Ok(())
+}
+
+/// A critical nameConstraints extension (RFC 5280 4.2.1.10: CAs MUST mark it critical).
+fn name_constraints(permitted: &[&str], excluded: &[&str]) -> Result<Vec<u8>, CertError> {
+    let mut result = Ok(());
+    let mut subtrees = |w: &mut Writer, n: u8, list: &[&str]| {
+        if list.is_empty() {
+            return;
+        }
+        // [n] IMPLICIT GeneralSubtrees: a constructed context tag in place of the SEQUENCE.
+        w.constructed(tag::explicit(n), |w| {
+            for spec in list {
+                if let Err(e) = write_subtree(w, spec) {
+                    result = Err(e);
+                }
+            }
+        });
+    };
+    let ext = extension(oid::NAME_CONSTRAINTS, true, |w| {
+        w.sequence(|w| {
+            subtrees(w, 0, permitted);
+            subtrees(w, 1, excluded);
+        })
+    });
+    result.map(|()| ext)
+}
+
+/// The extensions of a CA certificate with this profile and key.
+fn ca_extensions(
+    profile: &CaProfile<'_>,
+    public_key: &RsaPublicKey,
+    issuer: Option<&Certificate>,
+) -> Result<Vec<Vec<u8>>, CertError> {
+    let mut extensions = vec![
+        basic_constraints(true, profile.path_len),
+        key_usage(&[KeyUsage::KEY_CERT_SIGN, KeyUsage::CRL_SIGN]),
+        subject_key_id(public_key),
+    ];
+    if let Some(id) = issuer.and_then(|i| i.extensions().subject_key_id.as_ref()) {
+        extensions.push(authority_key_id(id));
+    }
+    if !profile.permitted.is_empty() || !profile.excluded.is_empty() {
+        extensions.push(name_constraints(profile.permitted, profile.excluded)?);
+    }
+    Ok(extensions)
 }
 
 fn key_usage(bits: &[usize]) -> Vec<u8> {
@@ -248,6 +349,26 @@ pub fn ca_with_key<R: rand::CryptoRng + ?Sized>(
     not_before: UnixTime,
     not_after: UnixTime,
 ) -> Result<Certificate, CertError> {
+    ca_with_profile(
+        rng,
+        key,
+        common_name,
+        not_before,
+        not_after,
+        &CaProfile::default(),
+    )
+}
+
+/// A self-signed CA certificate for an existing key, limited by `profile` (path length, name
+/// constraints).
+pub fn ca_with_profile<R: rand::CryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &RsaPrivateKey,
+    common_name: &str,
+    not_before: UnixTime,
+    not_after: UnixTime,
+    profile: &CaProfile<'_>,
+) -> Result<Certificate, CertError> {
     let name = Name::common_name(common_name);
     let public_key = key.public_key();
     let t = Template {
@@ -257,13 +378,40 @@ pub fn ca_with_key<R: rand::CryptoRng + ?Sized>(
         not_before,
         not_after,
         public_key: &public_key,
-        extensions: vec![
-            basic_constraints(true),
-            key_usage(&[KeyUsage::KEY_CERT_SIGN, KeyUsage::CRL_SIGN]),
-            subject_key_id(&public_key),
-        ],
+        extensions: ca_extensions(profile, &public_key, None)?,
     };
     sign(rng, &t, key)
+}
+
+/// An intermediate CA certificate named `CN=common_name` for `public_key`, signed by the CA
+/// `issuer` (whose key is `issuer_key`), limited by `profile`.
+#[allow(clippy::too_many_arguments)]
+pub fn intermediate_with_key<R: rand::CryptoRng + ?Sized>(
+    rng: &mut R,
+    issuer: &Certificate,
+    issuer_key: &RsaPrivateKey,
+    public_key: &RsaPublicKey,
+    common_name: &str,
+    not_before: UnixTime,
+    not_after: UnixTime,
+    profile: &CaProfile<'_>,
+) -> Result<Certificate, CertError> {
+    if issuer.public_key() != &issuer_key.public_key() {
+        return Err(CertError::Build(
+            "the issuer's key does not belong to the issuer's certificate".into(),
+        ));
+    }
+    let subject = Name::common_name(common_name);
+    let t = Template {
+        serial: random_serial(rng),
+        issuer: issuer.subject(),
+        subject: &subject,
+        not_before,
+        not_after,
+        public_key,
+        extensions: ca_extensions(profile, public_key, Some(issuer))?,
+    };
+    sign(rng, &t, issuer_key)
 }
 
 /// A new server certificate for `names` (DNS names or IP literals; the first is also the CN),
@@ -315,7 +463,7 @@ pub fn server_cert_with_key<R: rand::CryptoRng + ?Sized>(
     }
     let subject = Name::common_name(first);
     let mut extensions = vec![
-        basic_constraints(false),
+        basic_constraints(false, None),
         key_usage(&[KeyUsage::DIGITAL_SIGNATURE, KeyUsage::KEY_ENCIPHERMENT]),
         ext_key_usage_server(),
         subject_alt_names(&sans),

@@ -61,6 +61,30 @@ pub enum CertError {
         host: String,
         covers: Vec<String>,
     },
+    /// A name of a certificate lies outside every permitted subtree of its form in a CA's
+    /// nameConstraints (RFC 5280 4.2.1.10).
+    NameNotPermitted {
+        ca: String,
+        cert: String,
+        name: String,
+        permitted: Vec<String>,
+    },
+    /// A name of a certificate lies in an excluded subtree of a CA's nameConstraints.
+    NameExcluded {
+        ca: String,
+        cert: String,
+        name: String,
+        subtree: String,
+    },
+    /// A CA's critical nameConstraints constrain a name form toytls does not implement, and a
+    /// certificate below it has a name of that form (RFC 5280 4.2.1.10: process it or reject).
+    UnsupportedNameConstraint {
+        ca: String,
+        cert: String,
+        form: &'static str,
+    },
+    /// Checking the names against the nameConstraints would take too many comparisons.
+    TooManyNameChecks { max: usize },
     /// The chain is longer than toytls is willing to walk.
     ChainTooLong { max: usize },
     /// The search for a path made as many signature checks as it may without finding one.
@@ -73,9 +97,11 @@ pub enum CertError {
 
 impl CertError {
     /// The alert a TLS client sends when the server's chain fails this way (RFC 5246 7.2.2):
-    /// corrupt or badly signed certificates are `bad_certificate`, unsupported algorithms and
-    /// critical extensions `unsupported_certificate`, expiry `certificate_expired`, an unknown root
-    /// `unknown_ca`, and a wrong name or usage `certificate_unknown`. Local problems (a key file)
+    /// corrupt or badly signed certificates are `bad_certificate`, unsupported algorithms,
+    /// critical extensions and name constraint forms `unsupported_certificate`, expiry
+    /// `certificate_expired`, an unknown root `unknown_ca`, and a wrong name or usage, or a name
+    /// a CA may not vouch for, `certificate_unknown` (what OpenSSL sends for a name constraint
+    /// violation too). Local problems (a key file)
     /// are `internal_error`.
     pub fn alert(&self) -> AlertDescription {
         use AlertDescription as A;
@@ -91,15 +117,19 @@ impl CertError {
             | CertError::PathLenExceeded { .. }
             | CertError::IssuerKeyUsage { .. }
             | CertError::ChainTooLong { .. }
-            | CertError::PathSearchLimit { .. } => A::BadCertificate,
+            | CertError::PathSearchLimit { .. }
+            | CertError::TooManyNameChecks { .. } => A::BadCertificate,
             CertError::UnsupportedKeyType { .. }
+            | CertError::UnsupportedNameConstraint { .. }
             | CertError::UnsupportedSignatureAlgorithm { .. }
             | CertError::UnknownCriticalExtension { .. } => A::UnsupportedCertificate,
             CertError::Expired { .. } | CertError::NotYetValid { .. } => A::CertificateExpired,
             CertError::UntrustedIssuer { .. } => A::UnknownCa,
             CertError::LeafKeyUsage { .. }
             | CertError::NotForServerAuth { .. }
-            | CertError::NameMismatch { .. } => A::CertificateUnknown,
+            | CertError::NameMismatch { .. }
+            | CertError::NameNotPermitted { .. }
+            | CertError::NameExcluded { .. } => A::CertificateUnknown,
             CertError::Key(_) | CertError::Build(_) => A::InternalError,
         }
     }
@@ -201,6 +231,37 @@ impl fmt::Display for CertError {
                     )
                 }
             }
+            CertError::NameNotPermitted {
+                ca,
+                cert,
+                name,
+                permitted,
+            } => write!(
+                f,
+                "CA '{ca}' does not permit the name {name} of certificate '{cert}': its \
+                 nameConstraints permit only {}",
+                permitted.join(", ")
+            ),
+            CertError::NameExcluded {
+                ca,
+                cert,
+                name,
+                subtree,
+            } => write!(
+                f,
+                "CA '{ca}' excludes the name {name} of certificate '{cert}': its nameConstraints \
+                 exclude {subtree}"
+            ),
+            CertError::UnsupportedNameConstraint { ca, cert, form } => write!(
+                f,
+                "CA '{ca}' has critical nameConstraints on {form} names, which toytls does not \
+                 implement, and certificate '{cert}' has such a name"
+            ),
+            CertError::TooManyNameChecks { max } => write!(
+                f,
+                "checking the chain's names against its nameConstraints would take more than \
+                 {max} comparisons"
+            ),
             CertError::ChainTooLong { max } => {
                 write!(f, "the chain is longer than {max} certificates")
             }

@@ -6,14 +6,16 @@
 //!                           extnValue OCTET STRING -- the DER of the extension's own type }
 //! ```
 //!
-//! toytls understands the five a TLS client needs: basicConstraints (is it a CA, how deep),
-//! keyUsage and extendedKeyUsage (what the key may do), subjectAltName (which hosts), and the two
-//! key identifiers (only shown). Any other extension is ignored unless it is marked critical: RFC
+//! toytls understands the six a TLS client needs: basicConstraints (is it a CA, how deep),
+//! keyUsage and extendedKeyUsage (what the key may do), subjectAltName (which hosts),
+//! nameConstraints (which hosts a CA may vouch for, [`super::name_constraints`]), and the two key
+//! identifiers (only shown). Any other extension is ignored unless it is marked critical: RFC
 //! 5280 4.2 says a certificate with a critical extension the verifier does not recognise must be
 //! rejected, so those are recorded in [`Extensions::unknown_critical`] and refused by the verifier.
 
 use super::der::{DerError, Reader, tag};
 use super::error::CertError;
+use super::name_constraints::NameConstraints;
 use super::oid;
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -114,6 +116,7 @@ pub struct Extensions {
     /// The extendedKeyUsage purposes, as dotted OIDs (serverAuth is `1.3.6.1.5.5.7.3.1`).
     pub ext_key_usage: Option<Vec<String>>,
     pub subject_alt_names: Option<Vec<GeneralName>>,
+    pub name_constraints: Option<NameConstraints>,
     pub subject_key_id: Option<Vec<u8>>,
     pub authority_key_id: Option<Vec<u8>>,
     /// Extensions marked critical that toytls does not understand (dotted OIDs).
@@ -180,6 +183,8 @@ impl Extensions {
                 read_ext_key_usage(&mut inner).map(|v| exts.ext_key_usage = Some(v))
             } else if id == oid::SUBJECT_ALT_NAME {
                 read_subject_alt_names(&mut inner).map(|v| exts.subject_alt_names = Some(v))
+            } else if id == oid::NAME_CONSTRAINTS {
+                NameConstraints::read(&mut inner, critical).map(|v| exts.name_constraints = Some(v))
             } else if id == oid::SUBJECT_KEY_IDENTIFIER {
                 inner
                     .octet_string()

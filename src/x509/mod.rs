@@ -15,8 +15,9 @@
 //! - [`pem`] and [`base64`] unwrap and wrap the `-----BEGIN CERTIFICATE-----` text form.
 //! - [`cert`] turns DER into a [`Certificate`]: names ([`name`]), validity ([`time`]), the RSA
 //!   public key, and [`extensions`].
-//! - [`verify`] decides whether a server's chain can be believed, and [`hostname`] whether it is
-//!   for the host the client asked for.
+//! - [`verify`] decides whether a server's chain can be believed, [`name_constraints`] whether
+//!   each CA on it may vouch for the names below it, and [`hostname`] whether it is for the host
+//!   the client asked for.
 //! - [`key`] reads and writes RSA private key files (PKCS #1, PKCS #8).
 //! - [`builder`] makes a CA and server certificates signed by it.
 //! - [`oid`] lists the object identifiers toytls knows.
@@ -39,6 +40,7 @@ pub mod extensions;
 pub mod hostname;
 pub mod key;
 pub mod name;
+pub mod name_constraints;
 pub mod oid;
 pub mod pem;
 pub mod time;

@@ -13,24 +13,28 @@
 //!    the search is bounded ([`MAX_PATH_LEN`], [`MAX_SIGNATURE_CHECKS`]). (A leaf that is itself
 //!    byte for byte one of the trust anchors is trusted directly.)
 //! 2. **Check every certificate on the path**: the time is within its validity, and it has no
-//!    critical extension toytls does not understand (trust anchors are configuration, not checked
-//!    for extensions).
+//!    critical extension toytls does not understand (trust anchors are configuration: their
+//!    extensions are not checked, except the nameConstraints of step 3).
 //! 3. **Check every issuer is allowed to issue**: basicConstraints CA:TRUE, keyUsage (if present)
 //!    includes keyCertSign, and pathLenConstraint (if present) is not exceeded. A v1 self-signed
-//!    trust anchor, which cannot carry extensions, counts as a CA, as in OpenSSL.
+//!    trust anchor, which cannot carry extensions, counts as a CA, as in OpenSSL. And every CA's
+//!    nameConstraints, the trust anchor's included, allow the names of the certificates below
+//!    it ([`super::name_constraints`]).
 //! 4. **Check the leaf is fit for a TLS server**: keyUsage (if present) allows digitalSignature or
 //!    keyEncipherment, and extendedKeyUsage (if present, on the leaf and the intermediates)
 //!    includes serverAuth. Steps 2 to 4 are checked on each complete path the search finds; the
 //!    first path that passes them all is the one used.
 //! 5. **Check the name**: the leaf covers the host name ([`super::hostname`]).
 //!
-//! Not done, and said here so nobody assumes it: revocation (CRL, OCSP), name constraints (a
-//! critical one is refused as unknown), policies, and RSA-PSS or ECDSA signatures.
+//! Not done, and said here so nobody assumes it: revocation (CRL, OCSP), name constraints on
+//! forms other than DNS names and IP addresses (see [`super::name_constraints`] for what happens
+//! to them), policies, and RSA-PSS or ECDSA signatures.
 
 use super::cert::{Certificate, SignatureAlgorithm};
 use super::error::CertError;
 use super::extensions::KeyUsage;
 use super::hostname;
+use super::name_constraints::Budget;
 use crate::clock::UnixTime;
 
 /// The most certificates a path may have, trust anchor included. Real chains have 2 to 4.
@@ -106,7 +110,7 @@ fn find_path<'a>(
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
     if anchors.iter().any(|a| a.der() == leaf.der()) {
         let path = vec![leaf];
-        check_path(&path, now)?;
+        check_path(&path, now, &mut Budget::new())?;
         return Ok(path);
     }
     let mut search = Search {
@@ -114,6 +118,7 @@ fn find_path<'a>(
         anchors,
         now,
         signature_checks: 0,
+        name_checks: Budget::new(),
         failure: None,
     };
     let mut path = vec![leaf];
@@ -145,6 +150,8 @@ struct Search<'a> {
     anchors: &'a [Certificate],
     now: UnixTime,
     signature_checks: usize,
+    /// Comparisons of names with name constraints, over all paths tried.
+    name_checks: Budget,
     /// The failure to report if no path is good: the first one that got furthest.
     failure: Option<(Reached, CertError)>,
 }
@@ -170,8 +177,10 @@ impl<'a> Search<'a> {
                 continue;
             }
             path.push(anchor);
-            match check_path(path, self.now) {
+            match check_path(path, self.now, &mut self.name_checks) {
                 Ok(()) => return Ok(true),
+                // Too much work is not a property of this path: stop.
+                Err(e @ CertError::TooManyNameChecks { .. }) => return Err(e),
                 Err(e) => self.note(Reached::Checks, e),
             }
             path.pop();
@@ -248,9 +257,10 @@ impl<'a> Search<'a> {
 
 /// Steps 2 to 4 on one complete path (the leaf first, the trust anchor last unless the leaf is
 /// itself trusted).
-fn check_path(path: &[&Certificate], now: UnixTime) -> Result<(), CertError> {
+fn check_path(path: &[&Certificate], now: UnixTime, budget: &mut Budget) -> Result<(), CertError> {
     check_validity_and_extensions(path, now)?;
     check_issuers(path)?;
+    check_name_constraints(path, budget)?;
     check_leaf_usage(path)
 }
 
@@ -319,6 +329,24 @@ fn check_issuers(path: &[&Certificate]) -> Result<(), CertError> {
                     below,
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// Step 3, continued: each CA's nameConstraints, the trust anchor's included, hold for the
+/// certificates below it on the path, except self-issued intermediates (RFC 5280 6.1.3 (b)),
+/// with the rules of [`super::name_constraints`].
+fn check_name_constraints(path: &[&Certificate], budget: &mut Budget) -> Result<(), CertError> {
+    for (i, ca) in path.iter().enumerate().skip(1) {
+        let Some(constraints) = &ca.extensions().name_constraints else {
+            continue;
+        };
+        for (j, cert) in path[..i].iter().enumerate() {
+            if j > 0 && cert.is_self_issued() {
+                continue;
+            }
+            constraints.check(ca, cert, j == 0, budget)?;
         }
     }
     Ok(())

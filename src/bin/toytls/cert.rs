@@ -8,7 +8,7 @@ use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::x509::cert::hex_colons;
 use toytls::x509::extensions::GeneralName;
-use toytls::x509::{Certificate, builder, oid, pem, time, verify};
+use toytls::x509::{Certificate, builder, name_constraints, oid, pem, time, verify};
 
 const DAY: i64 = 86_400;
 /// Certificates start one hour in the past, so a peer whose clock is a little behind accepts them.
@@ -300,6 +300,34 @@ fn describe(cert: &Certificate) -> String {
     if let Some(eku) = &ext.ext_key_usage {
         let names: Vec<String> = eku.iter().map(|p| oid_name(p)).collect();
         line("Extended key usage:", names.join(", "));
+    }
+    if let Some(nc) = &ext.name_constraints {
+        let list = |subtrees: &[name_constraints::Subtree]| {
+            subtrees
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = Vec::new();
+        if !nc.permitted.is_empty() {
+            parts.push(format!("permitted {}", list(&nc.permitted)));
+        }
+        if !nc.excluded.is_empty() {
+            parts.push(format!("excluded {}", list(&nc.excluded)));
+        }
+        for &form in &nc.unsupported_forms {
+            let consequence = if nc.critical {
+                "refused where a name of that form follows"
+            } else {
+                "ignored"
+            };
+            parts.push(format!(
+                "{} subtrees ({consequence}: toytls does not implement them)",
+                name_constraints::form_name(form)
+            ));
+        }
+        line("Name constraints:", parts.join("; "));
     }
     let all: Vec<String> = ext
         .present
