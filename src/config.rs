@@ -193,6 +193,8 @@ impl ServerConfig {
                 "a server needs at least one certificate".into(),
             ));
         }
+        crate::x509::key::check_key_size(&private_key)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(ServerConfig {
             chain,
             private_key,

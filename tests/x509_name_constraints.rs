@@ -11,9 +11,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use toytls::wire::alert::AlertDescription;
 use toytls::clock::UnixTime;
 use toytls::crypto::rsa::RsaPrivateKey;
+use toytls::wire::alert::AlertDescription;
 use toytls::x509::builder::{
     CaProfile, ca_with_profile, intermediate_with_key, server_cert_with_key,
 };

@@ -25,6 +25,16 @@ pub enum CertError {
     UnsupportedKeyType { cert: String, algorithm: String },
     /// The RSA public key itself is unusable (even modulus, tiny exponent, ...).
     BadPublicKey { cert: String, reason: String },
+    /// An RSA key smaller than the verifier accepts ([`super::verify::Policy`]), in the server's
+    /// certificate or (`ca`) in a CA's.
+    WeakKey {
+        cert: String,
+        bits: usize,
+        min: usize,
+        ca: bool,
+    },
+    /// A private key smaller than toytls uses (a server's own key, or a CA's to issue with).
+    WeakPrivateKey { bits: usize, min: usize },
     /// The certificate is signed with an algorithm other than sha256WithRSAEncryption.
     UnsupportedSignatureAlgorithm { cert: String, algorithm: String },
     /// An extension marked critical that toytls does not understand (RFC 5280 4.2: such a
@@ -97,7 +107,8 @@ pub enum CertError {
 
 impl CertError {
     /// The alert a TLS client sends when the server's chain fails this way (RFC 5246 7.2.2):
-    /// corrupt or badly signed certificates are `bad_certificate`, unsupported algorithms,
+    /// corrupt or badly signed certificates, and keys too small, are `bad_certificate` (as
+    /// OpenSSL), unsupported algorithms,
     /// critical extensions and name constraint forms `unsupported_certificate`, expiry
     /// `certificate_expired`, an unknown root `unknown_ca`, and a wrong name or usage, or a name
     /// a CA may not vouch for, `certificate_unknown` (what OpenSSL sends for a name constraint
@@ -111,6 +122,7 @@ impl CertError {
             | CertError::NoCertificate
             | CertError::UnsupportedVersion { .. }
             | CertError::BadPublicKey { .. }
+            | CertError::WeakKey { .. }
             | CertError::DuplicateExtension { .. }
             | CertError::BadSignature { .. }
             | CertError::NotACa { .. }
@@ -130,7 +142,9 @@ impl CertError {
             | CertError::NameMismatch { .. }
             | CertError::NameNotPermitted { .. }
             | CertError::NameExcluded { .. } => A::CertificateUnknown,
-            CertError::Key(_) | CertError::Build(_) => A::InternalError,
+            CertError::Key(_) | CertError::Build(_) | CertError::WeakPrivateKey { .. } => {
+                A::InternalError
+            }
         }
     }
 
@@ -161,6 +175,31 @@ impl fmt::Display for CertError {
             CertError::BadPublicKey { cert, reason } => {
                 write!(f, "certificate '{cert}' has an unusable RSA key: {reason}")
             }
+            CertError::WeakKey {
+                cert,
+                bits,
+                min,
+                ca: false,
+            } => write!(
+                f,
+                "certificate '{cert}' has a {bits}-bit RSA key; toytls refuses server keys under \
+                 {min} bits (whoever factors it can decrypt the pre-master secret)"
+            ),
+            CertError::WeakKey {
+                cert,
+                bits,
+                min,
+                ca: true,
+            } => write!(
+                f,
+                "CA '{cert}' has a {bits}-bit RSA key; toytls refuses CA keys under {min} bits \
+                 (whoever factors it can sign any certificate)"
+            ),
+            CertError::WeakPrivateKey { bits, min } => write!(
+                f,
+                "the private key is a {bits}-bit RSA key; toytls refuses RSA keys under {min} \
+                 bits (make a new one: `toytls ca init`, `toytls cert issue`)"
+            ),
             CertError::UnsupportedSignatureAlgorithm { cert, algorithm } => write!(
                 f,
                 "certificate '{cert}' is signed with {algorithm}; toytls supports only \

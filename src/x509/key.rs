@@ -125,6 +125,19 @@ pub fn private_key_from_components(key: &RsaPrivateComponents) -> Result<RsaPriv
         .map_err(|e| CertError::Key(e.to_string()))
 }
 
+/// Refuses a private key whose RSA modulus is under [`super::verify::MIN_RSA_BITS`]: a server
+/// with it would be refused by clients (toytls' own, OpenSSL's at its default level), and
+/// whoever factors it decrypts every session; a CA with it can be impersonated.
+/// `ServerConfig` construction and `toytls cert issue` call this.
+pub fn check_key_size(key: &RsaPrivateKey) -> Result<(), CertError> {
+    let bits = key.public_key().bits();
+    let min = super::verify::MIN_RSA_BITS;
+    if bits < min {
+        return Err(CertError::WeakPrivateKey { bits, min });
+    }
+    Ok(())
+}
+
 /// A private key as PKCS #8 DER (wiped when dropped).
 pub fn pkcs8_der(key: &RsaPrivateKey) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(encode_pkcs8(&key.components()))

@@ -12,8 +12,9 @@
 //!    a check below that fails), the next one is tried, so re-keyed and cross-signed CAs work;
 //!    the search is bounded ([`MAX_PATH_LEN`], [`MAX_SIGNATURE_CHECKS`]). (A leaf that is itself
 //!    byte for byte one of the trust anchors is trusted directly.)
-//! 2. **Check every certificate on the path**: the time is within its validity, and it has no
-//!    critical extension toytls does not understand (trust anchors are configuration: their
+//! 2. **Check every certificate on the path**: the time is within its validity, its RSA key has
+//!    at least [`MIN_RSA_BITS`] bits ([`Policy`]), and it has no critical extension toytls does
+//!    not understand (trust anchors are configuration: their
 //!    extensions are not checked, except the nameConstraints of step 3).
 //! 3. **Check every issuer is allowed to issue**: basicConstraints CA:TRUE, keyUsage (if present)
 //!    includes keyCertSign, and pathLenConstraint (if present) is not exceeded. A v1 self-signed
@@ -40,6 +41,40 @@ use crate::clock::UnixTime;
 /// The most certificates a path may have, trust anchor included. Real chains have 2 to 4.
 pub const MAX_PATH_LEN: usize = 8;
 
+/// The smallest RSA key toytls accepts by default, in bits, for the server's key (the pre-master
+/// secret is encrypted to it: whoever factors the modulus decrypts the session) and for every
+/// CA's key (whoever factors it can sign any certificate). NIST SP 800-57 and the CA/Browser
+/// Forum stopped accepting 1024-bit RSA in 2013; OpenSSL refuses it from security level 2 on
+/// (`openssl verify -auth_level 2`, `-cipher DEFAULT@SECLEVEL=2`).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// What the verifier requires beyond RFC 5280.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// The smallest RSA modulus accepted, in bits, in every certificate of the path.
+    pub min_rsa_bits: usize,
+}
+
+impl Policy {
+    /// The default: RSA keys of at least [`MIN_RSA_BITS`].
+    pub const DEFAULT: Policy = Policy {
+        min_rsa_bits: MIN_RSA_BITS,
+    };
+
+    /// For teaching and tests only: accepts RSA keys down to 1024 bits, the smallest toytls can
+    /// use at all, so a learner can see a weak key refused by default and accepted here. A
+    /// 1024-bit key gives about 80 bits of security; do not trust it with anything.
+    pub const INSECURE_WEAK_KEYS_FOR_TEACHING: Policy = Policy {
+        min_rsa_bits: crate::crypto::rsa::MIN_MODULUS_BITS,
+    };
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::DEFAULT
+    }
+}
+
 /// The most signature checks one verification makes while looking for a path (see
 /// [`find_path`]). A real chain needs one per certificate, a cross-signed one a few more.
 pub const MAX_SIGNATURE_CHECKS: usize = 32;
@@ -63,8 +98,20 @@ pub fn verify_server_chain_path<'a>(
     host: &str,
     now: UnixTime,
 ) -> Result<Vec<&'a Certificate>, CertError> {
+    verify_with_policy(chain, trust_anchors, host, now, &Policy::DEFAULT)
+}
+
+/// Like [`verify_server_chain_path`], with the requirements of `policy` instead of the default
+/// ones.
+pub fn verify_with_policy<'a>(
+    chain: &'a [Certificate],
+    trust_anchors: &'a [Certificate],
+    host: &str,
+    now: UnixTime,
+    policy: &Policy,
+) -> Result<Vec<&'a Certificate>, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
-    let path = find_path(chain, trust_anchors, now)?;
+    let path = find_path(chain, trust_anchors, now, policy)?;
     hostname::check_host(leaf, host)?;
     Ok(path)
 }
@@ -106,17 +153,19 @@ fn find_path<'a>(
     chain: &'a [Certificate],
     anchors: &'a [Certificate],
     now: UnixTime,
+    policy: &Policy,
 ) -> Result<Vec<&'a Certificate>, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
     if anchors.iter().any(|a| a.der() == leaf.der()) {
         let path = vec![leaf];
-        check_path(&path, now, &mut Budget::new())?;
+        check_path(&path, now, policy, &mut Budget::new())?;
         return Ok(path);
     }
     let mut search = Search {
         chain,
         anchors,
         now,
+        policy: *policy,
         signature_checks: 0,
         name_checks: Budget::new(),
         failure: None,
@@ -149,6 +198,7 @@ struct Search<'a> {
     chain: &'a [Certificate],
     anchors: &'a [Certificate],
     now: UnixTime,
+    policy: Policy,
     signature_checks: usize,
     /// Comparisons of names with name constraints, over all paths tried.
     name_checks: Budget,
@@ -177,7 +227,7 @@ impl<'a> Search<'a> {
                 continue;
             }
             path.push(anchor);
-            match check_path(path, self.now, &mut self.name_checks) {
+            match check_path(path, self.now, &self.policy, &mut self.name_checks) {
                 Ok(()) => return Ok(true),
                 // Too much work is not a property of this path: stop.
                 Err(e @ CertError::TooManyNameChecks { .. }) => return Err(e),
@@ -257,8 +307,14 @@ impl<'a> Search<'a> {
 
 /// Steps 2 to 4 on one complete path (the leaf first, the trust anchor last unless the leaf is
 /// itself trusted).
-fn check_path(path: &[&Certificate], now: UnixTime, budget: &mut Budget) -> Result<(), CertError> {
+fn check_path(
+    path: &[&Certificate],
+    now: UnixTime,
+    policy: &Policy,
+    budget: &mut Budget,
+) -> Result<(), CertError> {
     check_validity_and_extensions(path, now)?;
+    check_key_sizes(path, policy)?;
     check_issuers(path)?;
     check_name_constraints(path, budget)?;
     check_leaf_usage(path)
@@ -292,6 +348,24 @@ fn check_validity_and_extensions(path: &[&Certificate], now: UnixTime) -> Result
             return Err(CertError::UnknownCriticalExtension {
                 cert: cert.label(),
                 oid: oid.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Step 2, continued: every RSA key on the path is at least as large as the policy asks: the
+/// server's, because the pre-master secret is encrypted to it, and every CA's, the trust
+/// anchor's included, because it signs what is below.
+fn check_key_sizes(path: &[&Certificate], policy: &Policy) -> Result<(), CertError> {
+    for (i, cert) in path.iter().enumerate() {
+        let bits = cert.public_key().bits();
+        if bits < policy.min_rsa_bits {
+            return Err(CertError::WeakKey {
+                cert: cert.label(),
+                bits,
+                min: policy.min_rsa_bits,
+                ca: i > 0,
             });
         }
     }

@@ -36,16 +36,16 @@ pub struct Pki {
 }
 
 /// One CA and one server certificate for `localhost` and `127.0.0.1`, valid 2025..2027, with
-/// 1024-bit keys (key size is not what these tests are about; it keeps the tests fast).
+/// 2048-bit keys (the smallest toytls accepts by default, `x509::verify::MIN_RSA_BITS`).
 pub fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         let mut rng = StdRng::seed_from_u64(1);
         let nb = UnixTime(NOW - 365 * 86400);
         let na = UnixTime(NOW + 365 * 86400);
-        let ca_key = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+        let ca_key = RsaPrivateKey::generate(&mut rng, 2048).unwrap();
         let ca = ca_with_key(&mut rng, &ca_key, "toytls test CA", nb, na).unwrap();
-        let server_key = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+        let server_key = RsaPrivateKey::generate(&mut rng, 2048).unwrap();
         let server = server_cert_with_key(
             &mut rng,
             &ca,
@@ -56,7 +56,7 @@ pub fn pki() -> &'static Pki {
             na,
         )
         .unwrap();
-        let other_key = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+        let other_key = RsaPrivateKey::generate(&mut rng, 2048).unwrap();
         let other_ca = ca_with_key(&mut rng, &other_key, "someone else's CA", nb, na).unwrap();
         Pki {
             ca,

@@ -198,6 +198,8 @@ fn load_ca(dir: &Path) -> Result<(Certificate, RsaPrivateKey), String> {
         .remove(0);
     let key = pem::parse_private_key(&read(&key_path)?)
         .map_err(|e| format!("{}: {e}", key_path.display()))?;
+    // A CA whose key can be factored can be impersonated: do not issue with it.
+    toytls::x509::key::check_key_size(&key).map_err(|e| format!("{}: {e}", key_path.display()))?;
     Ok((cert, key))
 }
 
