@@ -6,7 +6,11 @@
 //! With the two randoms on the wire, the master secret gives every key (RFC 5246 6.3), so this
 //! file is as secret as the keys themselves: for debugging only. The library only calls the
 //! [`KeyLog`] hook set in the configs; the CLI sets a [`FileKeyLog`] for `--keylog FILE` or the
-//! `SSLKEYLOGFILE` environment variable.
+//! `SSLKEYLOGFILE` environment variable, and says so on stderr ([`warning`]) so that a variable
+//! left set in a shell does not log secrets unnoticed.
+//!
+//! The file is readable by its owner only: created with mode 0600, and an existing one that group
+//! or others could read is narrowed to 0600 when opened (on Unix).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -33,13 +37,46 @@ pub struct FileKeyLog {
 }
 
 impl FileKeyLog {
-    /// Opens `path` for appending, creating it if needed.
+    /// Opens `path` for appending, creating it (mode 0600) if needed; an existing file that
+    /// group or others may read is made 0600.
     pub fn open(path: &Path) -> std::io::Result<FileKeyLog> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600);
+            let file = options.open(path)?;
+            // The mode above applies only to a new file. Narrowing goes through the open file,
+            // so it applies to what was opened, whatever the path points to by now.
+            let mode = file.metadata()?.permissions().mode();
+            if mode & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+            }
+            Ok(FileKeyLog {
+                file: Mutex::new(file),
+            })
+        }
+        #[cfg(not(unix))]
         Ok(FileKeyLog {
-            file: Mutex::new(file),
+            file: Mutex::new(options.open(path)?),
         })
     }
+}
+
+/// The one line the command line prints on stderr when key logging is on: where the secrets go,
+/// why (`--keylog` or the `SSLKEYLOGFILE` variable), and what that means.
+pub fn warning(path: &Path, from_environment: bool) -> String {
+    let why = if from_environment {
+        "SSLKEYLOGFILE is set"
+    } else {
+        "--keylog"
+    };
+    format!(
+        "warning: key logging is on ({why}): the master secret of every connection is appended to \
+         {}; anyone who can read that file can decrypt the traffic",
+        path.display()
+    )
 }
 
 impl KeyLog for FileKeyLog {
@@ -67,6 +104,44 @@ mod tests {
                 "ab".repeat(48)
             )
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = std::env::temp_dir().join(format!("toytls-keylog-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A new file: 0600 whatever the umask lets through.
+        let new = dir.join("new.keylog");
+        FileKeyLog::open(&new).unwrap();
+        assert_eq!(mode(&new), 0o600);
+        // An existing world-readable one is narrowed, and keeps its lines.
+        let old = dir.join("old.keylog");
+        std::fs::write(&old, "CLIENT_RANDOM earlier line\n").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let log = FileKeyLog::open(&old).unwrap();
+        assert_eq!(mode(&old), 0o600);
+        log.log(&[1; 32], &[2; 48]);
+        let text = std::fs::read_to_string(&old).unwrap();
+        assert!(text.starts_with("CLIENT_RANDOM earlier line\n"), "{text}");
+        assert_eq!(text.lines().count(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_warning_says_where_and_why() {
+        let w = warning(Path::new("/tmp/k.log"), true);
+        assert_eq!(
+            w,
+            "warning: key logging is on (SSLKEYLOGFILE is set): the master secret of every \
+             connection is appended to /tmp/k.log; anyone who can read that file can decrypt the \
+             traffic"
+        );
+        assert!(warning(Path::new("k"), false).contains("(--keylog)"));
+        assert_eq!(w.lines().count(), 1);
     }
 
     #[test]

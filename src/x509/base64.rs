@@ -4,6 +4,8 @@
 //! needed, and unused bits of the last character zero, so each byte string has one text form.
 //! PEM's line breaks are removed by the caller before decoding.
 
+use zeroize::Zeroize;
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Encodes bytes as base64 text with padding and no line breaks.
@@ -60,12 +62,21 @@ impl std::fmt::Display for Base64Error {
     }
 }
 
-/// Decodes base64 text (no whitespace allowed).
+/// Decodes base64 text (no whitespace allowed). The output is allocated once, at its final size,
+/// and wiped if decoding fails half way: the text may be a private key.
 pub fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let result = decode_into(text, &mut out);
+    if result.is_err() {
+        out.zeroize();
+    }
+    result.map(|()| out)
+}
+
+fn decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<(), Base64Error> {
     if !text.len().is_multiple_of(4) {
         return Err(Base64Error::Length);
     }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let quads = text.len() / 4;
     for (q, chunk) in text.chunks(4).enumerate() {
         let last = q + 1 == quads;
@@ -79,15 +90,20 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
             let v = value_of(c).ok_or(Base64Error::Character(q * 4 + i))?;
             n |= v << (18 - 6 * i);
         }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let mut bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         let keep = 3 - pad;
         // The bits after the last whole byte must be zero.
-        if bytes[keep..].iter().any(|&b| b != 0) {
+        let trailing = bytes[keep..].iter().any(|&b| b != 0);
+        if !trailing {
+            out.extend_from_slice(&bytes[..keep]);
+        }
+        bytes.zeroize();
+        n.zeroize();
+        if trailing {
             return Err(Base64Error::TrailingBits);
         }
-        out.extend_from_slice(&bytes[..keep]);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,6 +20,15 @@ impl Writer {
         Writer::default()
     }
 
+    /// An empty writer with room for `capacity` bytes. Writing a private key into one at least
+    /// as large as the result means its buffer never moves, so no freed copy of the key is
+    /// left behind (the caller wipes the one buffer).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(capacity),
+        }
+    }
+
     /// The bytes written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf

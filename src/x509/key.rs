@@ -87,35 +87,43 @@ pub fn parse_pkcs8(der: &[u8]) -> Result<RsaPrivateComponents, CertError> {
     parse_pkcs1(inner)
 }
 
-/// Writes a PKCS #1 `RSAPrivateKey`.
+/// Room for a DER SEQUENCE of `parts` INTEGERs of these sizes: each needs at most a tag, a 5-byte
+/// length and a leading zero; the SEQUENCE a tag and a 5-byte length.
+fn der_room(sizes: impl Iterator<Item = usize>) -> usize {
+    sizes.map(|n| n + 7).sum::<usize>() + 6
+}
+
+/// Writes a PKCS #1 `RSAPrivateKey`, in one buffer allocated up front (see
+/// [`Writer::with_capacity`]).
 pub fn encode_pkcs1(key: &RsaPrivateComponents) -> Vec<u8> {
-    Writer::build(|w| {
-        w.sequence(|w| {
-            w.small_integer(0);
-            for v in [
-                &key.n, &key.e, &key.d, &key.p, &key.q, &key.dp, &key.dq, &key.qinv,
-            ] {
-                w.unsigned_integer(v);
-            }
-        })
-    })
+    let parts = [
+        &key.n, &key.e, &key.d, &key.p, &key.q, &key.dp, &key.dq, &key.qinv,
+    ];
+    let mut w = Writer::with_capacity(der_room(parts.iter().map(|v| v.len())) + 3);
+    w.sequence(|w| {
+        w.small_integer(0);
+        for v in parts {
+            w.unsigned_integer(v);
+        }
+    });
+    w.into_bytes()
 }
 
 /// Writes a PKCS #8 `PrivateKeyInfo` (version 0) holding the PKCS #1 key.
 pub fn encode_pkcs8(key: &RsaPrivateComponents) -> Vec<u8> {
     let mut pkcs1 = encode_pkcs1(key);
-    let out = Writer::build(|w| {
+    // The version, the algorithm (about 15 bytes) and the OCTET STRING header around PKCS #1.
+    let mut w = Writer::with_capacity(pkcs1.len() + 64);
+    w.sequence(|w| {
+        w.small_integer(0);
         w.sequence(|w| {
-            w.small_integer(0);
-            w.sequence(|w| {
-                w.oid(oid::RSA_ENCRYPTION);
-                w.null();
-            });
-            w.octet_string(&pkcs1);
-        })
+            w.oid(oid::RSA_ENCRYPTION);
+            w.null();
+        });
+        w.octet_string(&pkcs1);
     });
     pkcs1.zeroize();
-    out
+    w.into_bytes()
 }
 
 /// Turns parsed integers into a usable key; the RSA module re-derives the CRT values and checks
@@ -150,9 +158,25 @@ pub fn private_key_from_der(der: &[u8]) -> Result<RsaPrivateKey, CertError> {
 }
 
 /// Reads the first private key in a PEM file: `PRIVATE KEY` (PKCS #8) or `RSA PRIVATE KEY`
-/// (PKCS #1). Encrypted keys (`ENCRYPTED PRIVATE KEY`) are refused.
+/// (PKCS #1). Encrypted keys (`ENCRYPTED PRIVATE KEY`) are refused. The decoded DER of every
+/// block is wiped before returning.
 pub fn parse_pem_components(pem: &str) -> Result<RsaPrivateComponents, CertError> {
-    for block in super::pem::parse_blocks(pem)? {
+    let mut blocks = super::pem::parse_blocks(pem)?;
+    key_from_blocks(&mut blocks)
+}
+
+/// The key of the first key block, leaving every block's DER bytes zeroed.
+fn key_from_blocks(blocks: &mut [super::pem::PemBlock]) -> Result<RsaPrivateComponents, CertError> {
+    let result = first_key(blocks);
+    for block in blocks.iter_mut() {
+        // In place, length kept: the bytes themselves are what must not survive.
+        block.der.as_mut_slice().zeroize();
+    }
+    result
+}
+
+fn first_key(blocks: &[super::pem::PemBlock]) -> Result<RsaPrivateComponents, CertError> {
+    for block in blocks {
         match block.label.as_str() {
             "PRIVATE KEY" => return parse_pkcs8(&block.der),
             "RSA PRIVATE KEY" => return parse_pkcs1(&block.der),
@@ -222,6 +246,35 @@ mod tests {
                 .to_string()
                 .contains("multi-prime")
         );
+    }
+
+    #[test]
+    fn key_encodings_are_written_in_one_buffer() {
+        // A buffer that never grew was allocated once: no freed copy of the key exists.
+        let key = sample();
+        let pkcs1 = encode_pkcs1(&key);
+        let room = der_room(
+            [
+                &key.n, &key.e, &key.d, &key.p, &key.q, &key.dp, &key.dq, &key.qinv,
+            ]
+            .iter()
+            .map(|v| v.len()),
+        ) + 3;
+        assert_eq!(pkcs1.capacity(), room);
+        let pkcs8 = encode_pkcs8(&key);
+        assert_eq!(pkcs8.capacity(), pkcs1.len() + 64);
+        assert_eq!(parse_pkcs8(&pkcs8).unwrap(), key);
+    }
+
+    #[test]
+    fn parsing_a_pem_key_wipes_the_decoded_der() {
+        let pem = super::super::pem::encode("PRIVATE KEY", &encode_pkcs8(&sample()));
+        let mut blocks = super::super::pem::parse_blocks(&pem).unwrap();
+        assert!(blocks[0].der.iter().any(|&b| b != 0));
+        let len = blocks[0].der.len();
+        assert_eq!(key_from_blocks(&mut blocks).unwrap(), sample());
+        assert_eq!(blocks[0].der.len(), len);
+        assert!(blocks[0].der.iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::cert::Certificate;
 use super::error::CertError;
 use super::key;
 use crate::crypto::rsa::RsaPrivateKey;
+use zeroize::{Zeroize, Zeroizing};
 
 /// One `-----BEGIN label-----` ... `-----END label-----` block, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,8 +25,23 @@ const END: &str = "-----END ";
 const DASHES: &str = "-----";
 
 /// Finds and decodes every PEM block in `text`, in order.
+///
+/// A block may be a private key, so its base64 is gathered into one buffer of the exact size
+/// (no reallocation leaves copies behind) and wiped once decoded. The decoded DER is the caller's
+/// to wipe ([`super::key::parse_pem_components`] does).
 pub fn parse_blocks(text: &str) -> Result<Vec<PemBlock>, CertError> {
     let mut blocks = Vec::new();
+    let result = read_blocks(text, &mut blocks);
+    if result.is_err() {
+        // A key block before the faulty one must not linger either.
+        for block in &mut blocks {
+            block.der.as_mut_slice().zeroize();
+        }
+    }
+    result.map(|()| blocks)
+}
+
+fn read_blocks(text: &str, blocks: &mut Vec<PemBlock>) -> Result<(), CertError> {
     let mut lines = text.lines().enumerate();
     while let Some((_, line)) = lines.next() {
         let line = line.trim_end();
@@ -35,7 +51,7 @@ pub fn parse_blocks(text: &str) -> Result<Vec<PemBlock>, CertError> {
         else {
             continue;
         };
-        let mut body = Vec::new();
+        let mut body_lines = Vec::new();
         let mut ended = false;
         for (number, line) in lines.by_ref() {
             let line = line.trim();
@@ -55,31 +71,41 @@ pub fn parse_blocks(text: &str) -> Result<Vec<PemBlock>, CertError> {
                     number + 1
                 )));
             }
-            body.extend(line.bytes().filter(|b| !b.is_ascii_whitespace()));
+            body_lines.push(line);
         }
         if !ended {
             return Err(CertError::Pem(format!("block '{label}' has no END line")));
         }
-        let der =
-            base64::decode(&body).map_err(|e| CertError::Pem(format!("block '{label}': {e}")))?;
+        let mut body = Vec::with_capacity(body_lines.iter().map(|l| l.len()).sum());
+        for line in body_lines {
+            body.extend(line.bytes().filter(|b| !b.is_ascii_whitespace()));
+        }
+        let der = base64::decode(&body);
+        body.zeroize();
+        let der = der.map_err(|e| CertError::Pem(format!("block '{label}': {e}")))?;
         blocks.push(PemBlock {
             label: label.to_string(),
             der,
         });
     }
-    Ok(blocks)
+    Ok(())
 }
 
-/// Wraps DER in a PEM block with 64-character lines (RFC 7468 2).
+/// Wraps DER in a PEM block with 64-character lines (RFC 7468 2). The output is allocated at
+/// its final size and the intermediate base64 wiped, so encoding a private key leaves no copies.
 pub fn encode(label: &str, der: &[u8]) -> String {
-    let b64 = base64::encode(der);
-    let mut out = format!("{BEGIN}{label}{DASHES}\n");
+    let b64 = Zeroizing::new(base64::encode(der));
+    let begin = format!("{BEGIN}{label}{DASHES}\n");
+    let end = format!("{END}{label}{DASHES}\n");
+    let lines = b64.len().div_ceil(64);
+    let mut out = String::with_capacity(begin.len() + b64.len() + lines + end.len());
+    out.push_str(&begin);
     for line in b64.as_bytes().chunks(64) {
         // base64 output is ASCII, so any split is on a character boundary.
         out.push_str(std::str::from_utf8(line).unwrap_or_default());
         out.push('\n');
     }
-    out.push_str(&format!("{END}{label}{DASHES}\n"));
+    out.push_str(&end);
     out
 }
 
@@ -103,14 +129,16 @@ pub fn encode_certificate(cert: &Certificate) -> String {
 }
 
 /// The first private key in `pem` (`PRIVATE KEY`, PKCS #8, or `RSA PRIVATE KEY`, PKCS #1), ready
-/// to use.
+/// to use. Every copy of the key made on the way (base64, DER, integers) is wiped; `pem` itself
+/// is the caller's (read it into a `Zeroizing<String>`).
 pub fn parse_private_key(pem: &str) -> Result<RsaPrivateKey, CertError> {
     key::private_key_from_components(&key::parse_pem_components(pem)?)
 }
 
-/// A private key as a PKCS #8 `PRIVATE KEY` PEM block (the form `openssl genpkey` writes).
-pub fn encode_private_key_pkcs8(private_key: &RsaPrivateKey) -> String {
-    encode("PRIVATE KEY", &key::pkcs8_der(private_key))
+/// A private key as a PKCS #8 `PRIVATE KEY` PEM block (the form `openssl genpkey` writes), wiped
+/// when dropped.
+pub fn encode_private_key_pkcs8(private_key: &RsaPrivateKey) -> Zeroizing<String> {
+    Zeroizing::new(encode("PRIVATE KEY", &key::pkcs8_der(private_key)))
 }
 
 #[cfg(test)]

@@ -309,7 +309,10 @@ pub fn toytls_server(p: &Pki, extra: &[&str]) -> ToytlsServer {
     stderr.wait_for("listening on", String::new);
     stderr.wait_for("\n", String::new);
     let text = stderr.text();
-    let line = text.lines().next().unwrap_or_default();
+    let line = text
+        .lines()
+        .find(|l| l.contains("listening on"))
+        .unwrap_or_default();
     let port = line
         .rsplit(':')
         .next()

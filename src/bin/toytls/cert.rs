@@ -32,7 +32,8 @@ pub struct CaInit {
     /// How many days the CA certificate is valid.
     #[arg(long, default_value_t = 3650)]
     days: u32,
-    /// Overwrite existing files.
+    /// Replace existing files: each is written anew (a private key 0600) and renamed over the old
+    /// one, which is never written into and, if a symlink, not followed.
     #[arg(long)]
     force: bool,
 }
@@ -64,7 +65,8 @@ pub struct Issue {
     /// Directory to write cert.pem and key.pem into (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// Overwrite existing files.
+    /// Replace existing files: each is written anew (a private key 0600) and renamed over the old
+    /// one, which is never written into and, if a symlink, not followed.
     #[arg(long)]
     force: bool,
 }
@@ -120,17 +122,72 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Writes a file, refusing to replace one unless `force`; private keys are made readable by their
-/// owner only.
+/// Refuses, unless `force`, when any of `paths` exists (a symlink counts, even a dangling one), so
+/// that a command writes all its files or none.
+fn refuse_existing(paths: &[&Path], force: bool) -> Result<(), String> {
+    if force {
+        return Ok(());
+    }
+    match paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
+        Some(p) => Err(format!("{} exists; use --force to replace it", p.display())),
+        None => Ok(()),
+    }
+}
+
+/// Writes a file; a private key is readable by its owner only (0600) from the moment it exists.
+///
+/// Without `force` the file must not exist: it is created exclusively (`O_EXCL`, which does not
+/// follow a symlink either). With `force` the contents go into a new file in the same directory,
+/// created exclusively, and that file is renamed over `path`. A rename replaces the directory
+/// entry itself: nothing of the old file is kept (not its mode, nor its owner; a hard link to it
+/// keeps the old contents), and a symlink at `path` is replaced, not followed. Writing in place
+/// instead would keep a world-readable mode, or write the key wherever the symlink points.
 fn write(path: &Path, contents: &str, private: bool, force: bool) -> Result<(), String> {
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    if !force {
+        return write_new(path, contents, private).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                format!("{} exists; use --force to replace it", path.display())
+            } else {
+                cannot(e)
+            }
+        });
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file name", path.display()))?;
+    // A fresh name; create-exclusive makes a file planted under it an error, not a target.
+    let mut attempt = 0u32;
+    let temp = loop {
+        let candidate = dir.join(format!(
+            ".{}.{}.{attempt}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        match write_new(&candidate, contents, private) {
+            Ok(()) => break candidate,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(cannot(e)),
+        }
+    };
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        cannot(e)
+    })
+}
+
+/// Creates `path` (which must not exist), writes `contents` and flushes them to disk; on failure
+/// nothing is left behind.
+fn write_new(path: &Path, contents: &str, private: bool) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
+    options.write(true).create_new(true);
     #[cfg(unix)]
     if private {
         use std::os::unix::fs::OpenOptionsExt;
@@ -138,15 +195,15 @@ fn write(path: &Path, contents: &str, private: bool, force: bool) -> Result<(), 
     }
     #[cfg(not(unix))]
     let _ = private;
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!("{} exists; use --force to replace it", path.display())
-        } else {
-            format!("cannot write {}: {e}", path.display())
-        }
-    })?;
-    file.write_all(contents.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let mut file = options.open(path)?;
+    let written = file
+        .write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all());
+    if written.is_err() {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 fn create_dir(dir: &Path) -> Result<(), String> {
@@ -163,11 +220,12 @@ fn validity(days: u32) -> (UnixTime, UnixTime) {
 
 fn ca_init(args: CaInit) -> Result<(), String> {
     create_dir(&args.out)?;
+    let cert_path = args.out.join("ca.pem");
+    let key_path = args.out.join("ca.key");
+    refuse_existing(&[&key_path, &cert_path], args.force)?;
     let (not_before, not_after) = validity(args.days);
     let (cert, key) = builder::generate_ca(&mut rand::rng(), &args.name, not_before, not_after)
         .map_err(|e| e.to_string())?;
-    let cert_path = args.out.join("ca.pem");
-    let key_path = args.out.join("ca.key");
     write(
         &key_path,
         &pem::encode_private_key_pkcs8(&key),
@@ -196,7 +254,7 @@ fn load_ca(dir: &Path) -> Result<(Certificate, RsaPrivateKey), String> {
     let cert = pem::parse_certificates(&read(&cert_path)?)
         .map_err(|e| format!("{}: {e}", cert_path.display()))?
         .remove(0);
-    let key = pem::parse_private_key(&read(&key_path)?)
+    let key = pem::parse_private_key(&zeroize::Zeroizing::new(read(&key_path)?))
         .map_err(|e| format!("{}: {e}", key_path.display()))?;
     // A CA whose key can be factored can be impersonated: do not issue with it.
     toytls::x509::key::check_key_size(&key).map_err(|e| format!("{}: {e}", key_path.display()))?;
@@ -206,6 +264,9 @@ fn load_ca(dir: &Path) -> Result<(Certificate, RsaPrivateKey), String> {
 fn issue(args: Issue) -> Result<(), String> {
     let (ca, ca_key) = load_ca(&args.ca)?;
     let names: Vec<&str> = args.names.iter().map(String::as_str).collect();
+    let cert_path = args.out.join("cert.pem");
+    let key_path = args.out.join("key.pem");
+    refuse_existing(&[&key_path, &cert_path], args.force)?;
     let (not_before, not_after) = validity(args.days);
     let (cert, key) = builder::issue_server_cert(
         &mut rand::rng(),
@@ -217,8 +278,6 @@ fn issue(args: Issue) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     create_dir(&args.out)?;
-    let cert_path = args.out.join("cert.pem");
-    let key_path = args.out.join("key.pem");
     let chain = pem::encode_certificate(&cert) + &pem::encode_certificate(&ca);
     write(
         &key_path,

@@ -127,6 +127,7 @@ pub fn key_log(
     };
     let log = toytls::keylog::FileKeyLog::open(&path)
         .map_err(|e| format!("cannot open key log {}: {e}", path.display()))?;
+    eprintln!("{}", toytls::keylog::warning(&path, arg.is_none()));
     Ok(Some(std::sync::Arc::new(log)))
 }
 

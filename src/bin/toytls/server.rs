@@ -94,7 +94,7 @@ pub fn load_config(cert: &PathBuf, key: &PathBuf) -> Result<ServerConfig, String
     };
     let chain = toytls::x509::pem::parse_certificates(&read(cert)?)
         .map_err(|e| format!("{}: {e}", cert.display()))?;
-    let key = toytls::x509::pem::parse_private_key(&read(key)?)
+    let key = toytls::x509::pem::parse_private_key(&zeroize::Zeroizing::new(read(key)?))
         .map_err(|e| format!("{}: {e}", key.display()))?;
     ServerConfig::from_certificates(&chain, key).map_err(|e| e.to_string())
 }
