@@ -4,7 +4,8 @@
 //! keys, and an intermediate cross-signed by two roots whose first copy is expired. Every verdict
 //! is also asked of `openssl verify`. Then the bound: a chain built (with toytls' own builder) so
 //! that every certificate is a candidate issuer of every other stops after
-//! `MAX_SIGNATURE_CHECKS` signature checks instead of trying all their orders.
+//! `MAX_SIGNATURE_CHECKS` signature checks instead of trying all their orders. Last, issuer and
+//! subject names are matched the RFC 5280 7.1 way (case, white space and string type aside).
 
 mod x509_support;
 
@@ -272,4 +273,134 @@ fn the_search_is_bounded() {
             top_issuer: "CN=Loop".into()
         }
     );
+}
+
+/// Names are linked as RFC 5280 7.1 compares them, not byte for byte: a leaf issued by a CA whose
+/// name was a PrintableString `CN=Test Root` is verified with a trust anchor of the same key whose
+/// name is the UTF8String `CN=  test   ROOT `, as OpenSSL does. Made with `openssl req -x509`
+/// (string_mask chooses the string type), valid from now.
+#[test]
+fn issuer_names_match_ignoring_case_white_space_and_string_type() {
+    use toytls::clock::{Clock, SystemClock};
+    let dir = TempDir::new("names");
+    let p = dir.path();
+    for key in ["ca", "leaf"] {
+        openssl(
+            p,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                &format!("{key}.key"),
+            ],
+        );
+    }
+    for (mask, file) in [("default", "printable.cnf"), ("utf8only", "utf8.cnf")] {
+        dir.write(
+            file,
+            format!(
+                "[req]\ndistinguished_name = dn\nstring_mask = {mask}\n[dn]\n[ext]\n{ROOT_EXT}"
+            ),
+        );
+    }
+    let root = |cnf: &str, subj: &str, out: &str| {
+        openssl(
+            p,
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                "ca.key",
+                "-config",
+                cnf,
+                "-extensions",
+                "ext",
+                "-subj",
+                subj,
+                "-days",
+                "30",
+                "-out",
+                out,
+            ],
+        );
+    };
+    root("printable.cnf", "/CN=Test Root", "issuer.pem");
+    root("utf8.cnf", "/CN=  test   ROOT ", "folded.pem");
+    root("utf8.cnf", "/CN=Test Roots", "other.pem");
+    dir.write("leaf.ext", leaf_ext("DNS:localhost"));
+    openssl(
+        p,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "leaf.key",
+            "-subj",
+            "/CN=localhost",
+            "-out",
+            "leaf.csr",
+        ],
+    );
+    openssl(
+        p,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "issuer.pem",
+            "-CAkey",
+            "ca.key",
+            "-days",
+            "10",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    // The two encodings really differ.
+    let printable = openssl(p, &["asn1parse", "-in", "issuer.pem"]);
+    let utf8 = openssl(p, &["asn1parse", "-in", "folded.pem"]);
+    assert!(
+        printable.contains("PRINTABLESTRING   :Test Root"),
+        "{printable}"
+    );
+    assert!(utf8.contains("UTF8STRING        :  test   ROOT "), "{utf8}");
+
+    let now = SystemClock.now();
+    let leaf = parse_certificates(&dir.read("leaf.pem")).unwrap();
+    for (anchor, good) in [
+        ("folded.pem", true),
+        ("issuer.pem", true),
+        ("other.pem", false),
+    ] {
+        let anchors = parse_certificates(&dir.read(anchor)).unwrap();
+        let ours = verify_server_chain(&leaf, &anchors, "localhost", now);
+        assert_eq!(ours.is_ok(), good, "{anchor}: {ours:?}");
+        if !good {
+            assert_eq!(
+                ours.unwrap_err(),
+                CertError::UntrustedIssuer {
+                    top_issuer: "CN=Test Root".into()
+                }
+            );
+        }
+        if openssl_available() {
+            let (accepts, text) = openssl_verify(
+                &dir.read("leaf.pem"),
+                &[],
+                &[&dir.read(anchor)],
+                now.0,
+                "localhost",
+                &[],
+            );
+            assert_eq!(accepts, good, "openssl on {anchor}:\n{text}");
+        }
+    }
 }

@@ -269,9 +269,9 @@ impl Certificate {
         &self.extensions
     }
 
-    /// Is the certificate self-issued (issuer and subject the same name)?
+    /// Is the certificate self-issued (issuer and subject the same name, RFC 5280 3.2 and 7.1)?
     pub fn is_self_issued(&self) -> bool {
-        self.issuer.der() == self.subject.der()
+        self.issuer.matches(&self.subject)
     }
 
     /// SHA-256 of the whole DER: the fingerprint `openssl x509 -fingerprint -sha256` prints.

@@ -7,9 +7,19 @@
 //! ```
 //!
 //! A name is printed the RFC 4514 way, most specific first (`CN=localhost, O=Example, C=US`), which
-//! is how people say it. Chains are linked by comparing the encoded bytes of one certificate's
-//! issuer with the next one's subject: toytls' own certificates and OpenSSL's copy the issuer name
-//! byte for byte, and exact comparison leaves no room for two names that print alike to match.
+//! is how people say it.
+//!
+//! Chains are linked by comparing one certificate's issuer with the next one's subject
+//! ([`Name::matches`]), the RFC 5280 7.1 way rather than byte for byte: the same RDNs in the same
+//! order, each with the same attributes in any order, and string values compared after
+//! "insignificant space handling" (leading and trailing white space dropped, inner runs folded to
+//! one space) and ignoring ASCII case, whatever string type (PrintableString, UTF8String, ...)
+//! encodes them. So a CA re-issued with `CN=Test Root` as UTF8String still issues certificates
+//! whose issuer says PrintableString `CN=Test  Root`. That is what OpenSSL does
+//! (`X509_NAME_cmp` on its canonical encoding); RFC 4518's full Unicode case folding and
+//! normalisation are not done (non-ASCII letters compare exactly, as in OpenSSL). Values that are
+//! not strings compare by their encoding. The comparison only says which certificate to try: the
+//! issuer's signature still decides.
 
 use super::der::{DerError, Oid, Reader, tag};
 use super::der_write::Writer;
@@ -27,11 +37,13 @@ pub struct Attribute {
     pub raw_value: Vec<u8>,
 }
 
-/// A distinguished name: its RDNs in encoded order, and its exact DER encoding.
+/// A distinguished name: its RDNs in encoded order, its exact DER encoding, and the canonical
+/// form names are compared by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Name {
     rdns: Vec<Vec<Attribute>>,
     der: Vec<u8>,
+    canonical: Vec<u8>,
 }
 
 impl Name {
@@ -60,7 +72,18 @@ impl Name {
             }
             rdns.push(rdn);
         }
-        Ok(Name { rdns, der })
+        let canonical = canonical_form(&rdns);
+        Ok(Name {
+            rdns,
+            der,
+            canonical,
+        })
+    }
+
+    /// Is this the same name as `other` by RFC 5280 7.1 (see the module documentation): what an
+    /// issuer field must be to name a subject.
+    pub fn matches(&self, other: &Name) -> bool {
+        self.canonical == other.canonical
     }
 
     /// A name with a single common name, e.g. `CN=localhost`.
@@ -105,6 +128,51 @@ impl Name {
             .find(|a| a.oid == oid::COMMON_NAME.as_bytes())
             .and_then(|a| a.text.as_deref())
     }
+}
+
+/// The white space of RFC 4518 2.2 (mapped to SPACE before insignificant space handling).
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\u{0b}' | '\u{0c}' | '\r')
+}
+
+/// A string value as it is compared: white space trimmed and folded, ASCII letters lower-cased.
+fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(is_space).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    out
+}
+
+/// The form names are compared by: per RDN, its attributes sorted, each as its OID and its folded
+/// text (or, for a value that is not a string, its encoding), every part length-prefixed so that
+/// no two different names share a form.
+fn canonical_form(rdns: &[Vec<Attribute>]) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    let mut out = Vec::new();
+    for rdn in rdns {
+        let mut attrs: Vec<(&[u8], u8, Vec<u8>)> = rdn
+            .iter()
+            .map(|a| match &a.text {
+                Some(text) => (a.oid.as_slice(), 0, fold(text).into_bytes()),
+                None => (a.oid.as_slice(), 1, a.raw_value.clone()),
+            })
+            .collect();
+        attrs.sort();
+        out.extend_from_slice(&(attrs.len() as u32).to_be_bytes());
+        for (oid, kind, value) in attrs {
+            put(&mut out, oid);
+            out.push(kind);
+            put(&mut out, &value);
+        }
+    }
+    out
 }
 
 /// Decodes the string types allowed in names (RFC 5280 4.1.2.4 DirectoryString, plus IA5String
@@ -239,6 +307,78 @@ mod tests {
         );
         // An empty SET.
         assert!(Name::read(&mut Reader::new(&[0x30, 0x02, 0x31, 0x00])).is_err());
+    }
+
+    /// A name of one RDN per (type, tag, value), in this order.
+    fn encoded(rdns: &[&[(Oid<'static>, u8, &str)]]) -> Name {
+        let der = Writer::build(|w| {
+            w.sequence(|w| {
+                for rdn in rdns {
+                    w.set(|w| {
+                        for (oid, t, value) in *rdn {
+                            w.sequence(|w| {
+                                w.oid(*oid);
+                                w.primitive(*t, value.as_bytes());
+                            })
+                        }
+                    })
+                }
+            })
+        });
+        Name::read(&mut Reader::new(&der)).unwrap()
+    }
+
+    #[test]
+    fn names_match_the_rfc_5280_way() {
+        let cn = |t, v| encoded(&[&[(oid::COMMON_NAME, t, v)]]);
+        let utf8 = tag::UTF8_STRING;
+        let printable = tag::PRINTABLE_STRING;
+        let base = cn(printable, "Test Root");
+        // String type, ASCII case, and insignificant white space do not matter.
+        for same in [
+            cn(utf8, "Test Root"),
+            cn(utf8, "test root"),
+            cn(printable, "TEST ROOT"),
+            cn(utf8, "  Test \t  Root\n"),
+            cn(tag::IA5_STRING, "test  root"),
+            cn(tag::BMP_STRING, "\0T\0e\0s\0t\0 \0R\0o\0o\0t"),
+        ] {
+            assert!(base.matches(&same), "{same}");
+            assert!(same.matches(&base), "{same}");
+        }
+        // The words themselves do.
+        for other in [
+            cn(utf8, "TestRoot"),
+            cn(utf8, "Test Roots"),
+            cn(utf8, "Test-Root"),
+            encoded(&[&[(oid::ORGANIZATION, utf8, "Test Root")]]),
+            encoded(&[&[
+                (oid::COMMON_NAME, utf8, "Test"),
+                (oid::ORGANIZATION, utf8, "Root"),
+            ]]),
+        ] {
+            assert!(!base.matches(&other), "{other}");
+        }
+        // Non-ASCII letters compare exactly (no Unicode case folding, as OpenSSL).
+        assert!(!cn(utf8, "École").matches(&cn(utf8, "école")));
+        assert!(cn(utf8, "École").matches(&cn(utf8, " École ")));
+        // Within an RDN the order of attributes does not matter; the order of RDNs does.
+        let (c, o) = (
+            (oid::COMMON_NAME, utf8, "a"),
+            (oid::ORGANIZATION, utf8, "b"),
+        );
+        assert!(encoded(&[&[c, o]]).matches(&encoded(&[&[o, c]])));
+        assert!(!encoded(&[&[c], &[o]]).matches(&encoded(&[&[o], &[c]])));
+        assert!(!encoded(&[&[c], &[o]]).matches(&encoded(&[&[c, o]])));
+        // A value that is not a string compares by its encoding.
+        let octets = |v| encoded(&[&[(oid::COMMON_NAME, tag::OCTET_STRING, v)]]);
+        assert!(octets("A").matches(&octets("A")));
+        assert!(!octets("A").matches(&octets("a")));
+        assert!(!octets("A").matches(&cn(utf8, "A")));
+        // The empty name matches only itself.
+        let empty = Name::read(&mut Reader::new(&[0x30, 0x00])).unwrap();
+        assert!(empty.matches(&empty.clone()));
+        assert!(!empty.matches(&base));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! [`verify_server_chain`] answers the question in five steps, each failing with its own error:
 //!
 //! 1. **Build the path** from the leaf upwards: for each certificate, the candidate issuers are the
-//!    certificates whose subject is its issuer, first among the trust anchors, then among the
+//!    certificates whose subject is its issuer (compared as RFC 5280 7.1 says,
+//!    [`super::name::Name::matches`]), first among the trust anchors, then among the
 //!    certificates the server sent; a candidate counts only if its RSA key verifies the
 //!    signature. The walk ends at a trust anchor, or fails with "no certificate in the chain is
 //!    signed by a trusted CA". When a candidate leads nowhere (a wrong key, an untrusted root,
@@ -220,7 +221,7 @@ impl<'a> Search<'a> {
         for anchor in self
             .anchors
             .iter()
-            .filter(|a| a.subject().der() == issuer_name.der())
+            .filter(|a| a.subject().matches(issuer_name))
         {
             named = true;
             if !self.signed_by(current, anchor)? {
@@ -243,7 +244,7 @@ impl<'a> Search<'a> {
             .chain
             .iter()
             .filter(|c| {
-                c.subject().der() == issuer_name.der()
+                c.subject().matches(issuer_name)
                     && !path.iter().any(|p| p.der() == c.der())
                     && !anchors.iter().any(|a| a.der() == c.der())
             })
