@@ -150,7 +150,7 @@ fn a_wrong_key_or_counter_gives_different_output() {
 #[test]
 fn backend_list_is_consistent() {
     let available = Backend::available();
-    assert_eq!(available[0], Backend::Portable);
+    assert_eq!(available[..2], [Backend::Reference, Backend::Fixsliced]);
     for backend in Backend::ALL {
         assert_eq!(available.contains(&backend), backend.is_available());
         assert_eq!(
@@ -313,5 +313,31 @@ fn cpu_subcommand_reports_the_selected_backends() {
     assert!(
         text.contains(&format!("GHASH backend:   {ghash}")),
         "{text}"
+    );
+}
+
+/// `TOYTLS_PORTABLE=1` makes the process pick the fixsliced backend whatever the CPU has, and
+/// `TOYTLS_PORTABLE=0` does not force anything.
+#[test]
+fn toytls_portable_forces_the_portable_backend() {
+    let cpu = |value: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_toytls"))
+            .arg("cpu")
+            .env("TOYTLS_PORTABLE", value)
+            .output()
+            .expect("run toytls cpu");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let forced = cpu("1");
+    assert!(
+        forced.contains(&format!("AES-128 backend: {}", Backend::Fixsliced)),
+        "{forced}"
+    );
+    let fastest = Backend::available().into_iter().last().unwrap();
+    let free = cpu("0");
+    assert!(
+        free.contains(&format!("AES-128 backend: {fastest}")),
+        "{free}"
     );
 }

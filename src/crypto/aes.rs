@@ -5,18 +5,25 @@
 //! algorithm written out step by step). toytls never uses it on its own: it is the engine of CTR
 //! mode ([`ctr`](super::ctr)), which turns it into a stream cipher for the record layer.
 //!
-//! There are three implementations ("backends") of the same function:
+//! There are four implementations ("backends") of the same function:
 //!
-//! - [`Backend::Portable`]: plain Rust from FIPS-197, constant-time (a computed S-box, no tables),
-//!   runs everywhere, slow;
+//! - [`Backend::Reference`]: plain Rust from FIPS-197 (`aes_soft.rs`), constant-time (a computed
+//!   S-box, no tables), one byte at a time: the version to read, and the reference the others are
+//!   tested against; about 1 MB/s;
+//! - [`Backend::Fixsliced`]: portable constant-time Rust, four blocks at a time in bit planes
+//!   (`aes_fixslice.rs`): what runs on CPUs without AES instructions and on every non-x86 target;
 //! - [`Backend::AesNi`]: the x86 AES instructions, 8 blocks in flight in CTR mode;
 //! - [`Backend::Vaes`]: the same instructions on 512-bit registers (VAES + AVX-512), 32 blocks in
 //!   flight.
 //!
 //! [`Aes128::new`] picks the best one the CPU supports; the choice is made once per process
-//! ([`Backend::best`]). Tests force each backend with [`Aes128::with_backend`], so the portable
-//! path is checked on every machine, including this one.
+//! ([`Backend::best`]). Setting `TOYTLS_PORTABLE=1` in the environment makes `best` pick the best
+//! *portable* backend instead ([`portable_forced`](super::portable_forced)), so the whole stack
+//! (demo, client, server, tests) can be run as on a CPU without AES-NI. Tests force each backend
+//! with [`Aes128::with_backend`], so the portable paths are checked on every machine, including
+//! this one.
 
+use super::aes_fixslice::{self, Schedule};
 use super::aes_soft::{self, RoundKeys};
 #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 use super::aes_x86::{AesNi, Vaes};
@@ -28,8 +35,10 @@ use zeroize::Zeroize;
 /// Which implementation of AES runs the rounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// Portable constant-time Rust (FIPS-197 written out), always available.
-    Portable,
+    /// Portable constant-time Rust (FIPS-197 written out, byte by byte), always available; slow.
+    Reference,
+    /// Portable constant-time Rust, fixsliced: four blocks in eight 64-bit bit planes.
+    Fixsliced,
     /// x86-64 AES-NI instructions, 128 bits (one block) per instruction.
     AesNi,
     /// x86-64 VAES on AVX-512 registers, 512 bits (four blocks) per instruction.
@@ -38,14 +47,19 @@ pub enum Backend {
 
 impl Backend {
     /// Every backend, slowest first.
-    pub const ALL: [Backend; 3] = [Backend::Portable, Backend::AesNi, Backend::Vaes];
+    pub const ALL: [Backend; 4] = [
+        Backend::Reference,
+        Backend::Fixsliced,
+        Backend::AesNi,
+        Backend::Vaes,
+    ];
 
     /// Whether this CPU can run the backend.
     pub fn is_available(self) -> bool {
         Engine::for_backend(self).is_some()
     }
 
-    /// The backends this CPU can run, slowest first (always starts with `Portable`).
+    /// The backends this CPU can run, slowest first (always starts with the two portable ones).
     pub fn available() -> Vec<Backend> {
         Backend::ALL
             .into_iter()
@@ -53,22 +67,30 @@ impl Backend {
             .collect()
     }
 
-    /// The fastest available backend, detected on first use and cached for the process.
+    /// Whether the backend is plain Rust that runs on every target.
+    pub fn is_portable(self) -> bool {
+        matches!(self, Backend::Reference | Backend::Fixsliced)
+    }
+
+    /// The fastest available backend, detected on first use and cached for the process; the
+    /// fastest portable one if `TOYTLS_PORTABLE` is set ([`portable_forced`](super::portable_forced)).
     pub fn best() -> Backend {
         static BEST: OnceLock<Backend> = OnceLock::new();
         *BEST.get_or_init(|| {
+            let forced = super::portable_forced();
             Backend::ALL
                 .into_iter()
                 .rev()
-                .find(|b| b.is_available())
-                .unwrap_or(Backend::Portable)
+                .find(|b| b.is_available() && (b.is_portable() || !forced))
+                .unwrap_or(Backend::Fixsliced)
         })
     }
 
     /// A short human-readable name, e.g. for `toytls cpu`.
     pub fn name(self) -> &'static str {
         match self {
-            Backend::Portable => "portable (constant-time Rust, computed S-box)",
+            Backend::Reference => "reference (FIPS-197 byte by byte, computed S-box; slow)",
+            Backend::Fixsliced => "portable fixsliced (constant-time Rust, 4 blocks in bit planes)",
             Backend::AesNi => "AES-NI (8 blocks in flight)",
             Backend::Vaes => "VAES + AVX-512 (32 blocks in flight)",
         }
@@ -84,7 +106,8 @@ impl fmt::Display for Backend {
 /// A backend together with the proof (on x86) that the CPU supports it.
 #[derive(Clone, Copy)]
 enum Engine {
-    Portable,
+    Reference,
+    Fixsliced,
     #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     AesNi(AesNi),
     #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -94,7 +117,8 @@ enum Engine {
 impl Engine {
     fn for_backend(backend: Backend) -> Option<Engine> {
         match backend {
-            Backend::Portable => Some(Engine::Portable),
+            Backend::Reference => Some(Engine::Reference),
+            Backend::Fixsliced => Some(Engine::Fixsliced),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Backend::AesNi => AesNi::detect().map(Engine::AesNi),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -106,7 +130,8 @@ impl Engine {
 
     fn backend(self) -> Backend {
         match self {
-            Engine::Portable => Backend::Portable,
+            Engine::Reference => Backend::Reference,
+            Engine::Fixsliced => Backend::Fixsliced,
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(_) => Backend::AesNi,
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -120,6 +145,9 @@ impl Engine {
 pub struct Aes128 {
     round_keys: RoundKeys,
     engine: Engine,
+    /// The bitsliced key schedule, present exactly when `engine` is `Fixsliced` (it wipes itself
+    /// on drop).
+    sliced: Option<Box<Schedule>>,
 }
 
 impl Aes128 {
@@ -133,13 +161,19 @@ impl Aes128 {
     pub fn with_backend(key: &[u8; 16], backend: Backend) -> Option<Aes128> {
         let engine = Engine::for_backend(backend)?;
         let round_keys = match engine {
-            Engine::Portable => aes_soft::expand_key(key),
+            Engine::Reference | Engine::Fixsliced => aes_soft::expand_key(key),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(ni) => ni.expand_key(key),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Vaes(vaes) => vaes.aes_ni().expand_key(key),
         };
-        Some(Aes128 { round_keys, engine })
+        let sliced =
+            matches!(engine, Engine::Fixsliced).then(|| Box::new(Schedule::new(&round_keys)));
+        Some(Aes128 {
+            round_keys,
+            engine,
+            sliced,
+        })
     }
 
     /// The backend this key runs on.
@@ -150,7 +184,8 @@ impl Aes128 {
     /// Encrypt one 16-byte block in place (FIPS-197 5.1).
     pub fn encrypt_block(&self, block: &mut [u8; 16]) {
         match self.engine {
-            Engine::Portable => aes_soft::encrypt_block(&self.round_keys, block),
+            Engine::Reference => aes_soft::encrypt_block(&self.round_keys, block),
+            Engine::Fixsliced => aes_fixslice::encrypt_block(self.schedule(), block),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::AesNi(ni) => ni.encrypt_block(&self.round_keys, block),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -164,7 +199,8 @@ impl Aes128 {
     pub(crate) fn ctr_xor_blocks(&self, counter: u128, inc: Increment, data: &mut [u8]) {
         assert_eq!(data.len() % 16, 0, "CTR bulk path takes whole blocks");
         match self.engine {
-            Engine::Portable => {
+            Engine::Fixsliced => aes_fixslice::ctr_xor(self.schedule(), counter, inc, data),
+            Engine::Reference => {
                 let mut counter = counter;
                 for block in data.chunks_exact_mut(16) {
                     let mut keystream = counter.to_be_bytes();
@@ -180,6 +216,12 @@ impl Aes128 {
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Vaes(vaes) => vaes.ctr_xor(&self.round_keys, counter, inc, data),
         }
+    }
+
+    fn schedule(&self) -> &Schedule {
+        self.sliced
+            .as_deref()
+            .expect("a fixsliced key is created with its schedule")
     }
 
     /// Overwrite the round keys with zeros (done on drop).
@@ -218,7 +260,7 @@ mod tests {
 
     #[test]
     fn wipe_zeroes_the_round_keys() {
-        let mut aes = Aes128::with_backend(&[0x5a; 16], Backend::Portable).unwrap();
+        let mut aes = Aes128::with_backend(&[0x5a; 16], Backend::Reference).unwrap();
         assert_ne!(aes.round_keys[10], [0; 16]);
         aes.wipe();
         assert!(aes.round_keys.iter().all(|rk| *rk == [0; 16]));
@@ -226,18 +268,21 @@ mod tests {
 
     #[test]
     fn portable_is_always_available_and_best_is_available() {
-        assert_eq!(Backend::available()[0], Backend::Portable);
+        assert_eq!(Backend::available()[0], Backend::Reference);
         assert!(Backend::best().is_available());
         assert_eq!(Aes128::new(&[0; 16]).backend(), Backend::best());
     }
 
     /// The portable-only build (and any non-x86 target) compiles the x86 backends out: only the
-    /// portable one is left, and it is what `best` picks.
+    /// portable ones are left, and the fixsliced one is what `best` picks.
     #[test]
     #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
     fn without_x86_only_the_portable_backend_exists() {
-        assert_eq!(Backend::available(), [Backend::Portable]);
-        assert_eq!(Backend::best(), Backend::Portable);
+        assert_eq!(
+            Backend::available(),
+            [Backend::Reference, Backend::Fixsliced]
+        );
+        assert_eq!(Backend::best(), Backend::Fixsliced);
         assert!(Aes128::with_backend(&[0; 16], Backend::AesNi).is_none());
         assert!(Aes128::with_backend(&[0; 16], Backend::Vaes).is_none());
     }
@@ -246,7 +291,7 @@ mod tests {
     #[test]
     fn every_backend_expands_keys_identically() {
         for key in [[0u8; 16], [0xff; 16], *b"YELLOW SUBMARINE"] {
-            let reference = Aes128::with_backend(&key, Backend::Portable).unwrap();
+            let reference = Aes128::with_backend(&key, Backend::Reference).unwrap();
             for backend in Backend::available() {
                 let aes = Aes128::with_backend(&key, backend).unwrap();
                 assert_eq!(aes.round_keys, reference.round_keys, "{backend:?}");
@@ -256,9 +301,9 @@ mod tests {
 
     #[test]
     fn debug_does_not_print_the_key() {
-        let aes = Aes128::with_backend(&[0xab; 16], Backend::Portable).unwrap();
+        let aes = Aes128::with_backend(&[0xab; 16], Backend::Reference).unwrap();
         let text = format!("{aes:?}");
-        assert!(text.contains("Portable"));
+        assert!(text.contains("Reference"));
         assert!(!text.to_lowercase().contains("ab, ab") && !text.contains("171"));
     }
 }

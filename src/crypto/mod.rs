@@ -6,6 +6,7 @@
 //! or a cipher suite is.
 
 pub mod aes;
+mod aes_fixslice;
 mod aes_soft;
 #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 mod aes_x86;
@@ -18,3 +19,16 @@ mod ghash_x86;
 pub mod hmac;
 pub mod prf;
 pub mod rsa;
+
+/// Whether `TOYTLS_PORTABLE` asks for the portable backends (set, and neither empty nor `0`).
+///
+/// With it, [`aes::Backend::best`] and [`ghash::Backend::best`] pick the fastest *portable*
+/// backend even where the CPU has AES-NI and PCLMULQDQ: the run-time twin of the `portable-only`
+/// build, for running the demo, the peers and the tests as on a CPU without those instructions.
+/// Read once per process.
+pub fn portable_forced() -> bool {
+    static FORCED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FORCED.get_or_init(|| {
+        std::env::var_os("TOYTLS_PORTABLE").is_some_and(|v| !v.is_empty() && v != "0")
+    })
+}
