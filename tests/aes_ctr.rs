@@ -316,8 +316,8 @@ fn cpu_subcommand_reports_the_selected_backends() {
     );
 }
 
-/// `TOYTLS_PORTABLE=1` makes the process pick the fixsliced backend whatever the CPU has, and
-/// `TOYTLS_PORTABLE=0` does not force anything.
+/// `TOYTLS_PORTABLE=1` makes the process pick the portable backends (fixsliced AES, integer
+/// multiply GHASH) whatever the CPU has, and `TOYTLS_PORTABLE=0` does not force anything.
 #[test]
 fn toytls_portable_forces_the_portable_backend() {
     let cpu = |value: &str| {
@@ -332,6 +332,11 @@ fn toytls_portable_forces_the_portable_backend() {
     let forced = cpu("1");
     assert!(
         forced.contains(&format!("AES-128 backend: {}", Backend::Fixsliced)),
+        "{forced}"
+    );
+    let ghash = toytls::crypto::ghash::Backend::IntMul;
+    assert!(
+        forced.contains(&format!("GHASH backend:   {ghash}")),
         "{forced}"
     );
     let fastest = Backend::available().into_iter().last().unwrap();

@@ -17,13 +17,24 @@
 //!
 //! Fast software GHASH usually precomputes multiples of H in a table and indexes it with bits of
 //! the data. Like AES tables, those lookups leak through the cache, and what leaks is H, from
-//! which forgeries follow. The portable multiplication below is SP 800-38D Algorithm 1 bit by bit,
-//! with every "if this bit is set" turned into an AND with an all-ones/all-zeros mask, so time and
-//! memory accesses are the same for every input. It is slow (128 steps per block) and only used
-//! where the CPU lacks carry-less multiplication: on x86-64, `ghash_x86.rs` uses PCLMULQDQ (one
-//! 64x64-bit carry-less product per instruction) or VPCLMULQDQ (four per instruction), which are
-//! constant-time and fast.
+//! which forgeries follow. The reference multiplication below is SP 800-38D Algorithm 1 bit by
+//! bit, with every "if this bit is set" turned into an AND with an all-ones/all-zeros mask, so
+//! time and memory accesses are the same for every input. It is the one to read, and slow (128
+//! steps per block). Four backends:
+//!
+//! - [`Backend::Reference`]: that loop ([`gf128_mul`]), the reference the others are tested
+//!   against;
+//! - [`Backend::IntMul`]: portable constant-time Rust that gets carry-less products out of the
+//!   integer multiplier (`ghash_intmul.rs`), eight blocks per reduction: what runs on CPUs without
+//!   carry-less multiplication and on every non-x86 target;
+//! - [`Backend::Clmul`] and [`Backend::VClmul`]: on x86-64, `ghash_x86.rs` uses PCLMULQDQ (one
+//!   64x64-bit carry-less product per instruction) or VPCLMULQDQ (four per instruction), which
+//!   are constant-time and fast.
+//!
+//! [`Backend::best`] picks the fastest the CPU runs, or the fastest portable one when
+//! `TOYTLS_PORTABLE` is set ([`portable_forced`](super::portable_forced)).
 
+use super::ghash_intmul;
 #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 use super::ghash_x86::{Clmul, VClmul};
 use std::fmt;
@@ -37,8 +48,10 @@ const R: u128 = 0xe1 << 120;
 /// Which implementation multiplies in GF(2^128).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// Portable constant-time Rust (SP 800-38D Algorithm 1 with masks), always available.
-    Portable,
+    /// Portable constant-time Rust (SP 800-38D Algorithm 1 with masks), always available; slow.
+    Reference,
+    /// Portable constant-time Rust, integer multiplications with holes, 8 blocks per reduction.
+    IntMul,
     /// x86-64 PCLMULQDQ on 128-bit registers, 8 blocks per reduction.
     Clmul,
     /// x86-64 VPCLMULQDQ on AVX-512 registers, 16 blocks per reduction.
@@ -47,14 +60,19 @@ pub enum Backend {
 
 impl Backend {
     /// Every backend, slowest first.
-    pub const ALL: [Backend; 3] = [Backend::Portable, Backend::Clmul, Backend::VClmul];
+    pub const ALL: [Backend; 4] = [
+        Backend::Reference,
+        Backend::IntMul,
+        Backend::Clmul,
+        Backend::VClmul,
+    ];
 
     /// Whether this CPU can run the backend.
     pub fn is_available(self) -> bool {
         Engine::for_backend(self).is_some()
     }
 
-    /// The backends this CPU can run, slowest first (always starts with `Portable`).
+    /// The backends this CPU can run, slowest first (always starts with the two portable ones).
     pub fn available() -> Vec<Backend> {
         Backend::ALL
             .into_iter()
@@ -62,22 +80,32 @@ impl Backend {
             .collect()
     }
 
-    /// The fastest available backend, detected on first use and cached for the process.
+    /// Whether the backend is plain Rust that runs on every target.
+    pub fn is_portable(self) -> bool {
+        matches!(self, Backend::Reference | Backend::IntMul)
+    }
+
+    /// The fastest available backend, detected on first use and cached for the process; the
+    /// fastest portable one if `TOYTLS_PORTABLE` is set ([`portable_forced`](super::portable_forced)).
     pub fn best() -> Backend {
         static BEST: OnceLock<Backend> = OnceLock::new();
         *BEST.get_or_init(|| {
+            let forced = super::portable_forced();
             Backend::ALL
                 .into_iter()
                 .rev()
-                .find(|b| b.is_available())
-                .unwrap_or(Backend::Portable)
+                .find(|b| b.is_available() && (b.is_portable() || !forced))
+                .unwrap_or(Backend::IntMul)
         })
     }
 
     /// A short human-readable name, e.g. for `toytls cpu`.
     pub fn name(self) -> &'static str {
         match self {
-            Backend::Portable => "portable (constant-time Rust, bit by bit)",
+            Backend::Reference => "reference (SP 800-38D Algorithm 1, bit by bit; slow)",
+            Backend::IntMul => {
+                "portable integer multiply (constant-time Rust, 8 blocks per reduction)"
+            }
             Backend::Clmul => "PCLMULQDQ (8 blocks per reduction)",
             Backend::VClmul => "VPCLMULQDQ + AVX-512 (16 blocks per reduction)",
         }
@@ -92,7 +120,8 @@ impl fmt::Display for Backend {
 
 #[derive(Clone, Copy)]
 enum Engine {
-    Portable,
+    Reference,
+    IntMul,
     #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
     Clmul(Clmul),
     #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -102,7 +131,8 @@ enum Engine {
 impl Engine {
     fn for_backend(backend: Backend) -> Option<Engine> {
         match backend {
-            Backend::Portable => Some(Engine::Portable),
+            Backend::Reference => Some(Engine::Reference),
+            Backend::IntMul => Some(Engine::IntMul),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Backend::Clmul => Clmul::detect().map(Engine::Clmul),
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -161,7 +191,8 @@ impl GhashKey {
     /// The backend this key runs on.
     pub fn backend(&self) -> Backend {
         match self.engine {
-            Engine::Portable => Backend::Portable,
+            Engine::Reference => Backend::Reference,
+            Engine::IntMul => Backend::IntMul,
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
             Engine::Clmul(_) => Backend::Clmul,
             #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
@@ -215,7 +246,8 @@ impl Ghash<'_> {
         debug_assert_eq!(blocks.len() % 16, 0);
         let powers = &self.key.powers;
         self.y = match self.key.engine {
-            Engine::Portable => {
+            Engine::IntMul => ghash_intmul::update(powers, self.y, blocks),
+            Engine::Reference => {
                 let mut y = self.y;
                 for block in blocks.chunks_exact(16) {
                     let x = u128::from_be_bytes(block.try_into().expect("16 bytes"));
@@ -261,12 +293,12 @@ mod tests {
         assert_eq!(gf128_mul(a, b ^ c), gf128_mul(a, b) ^ gf128_mul(a, c));
     }
 
-    /// The portable-only build (and any non-x86 target) has only the portable multiplier.
+    /// The portable-only build (and any non-x86 target) has only the portable multipliers.
     #[test]
     #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
     fn without_x86_only_the_portable_backend_exists() {
-        assert_eq!(Backend::available(), [Backend::Portable]);
-        assert_eq!(Backend::best(), Backend::Portable);
+        assert_eq!(Backend::available(), [Backend::Reference, Backend::IntMul]);
+        assert_eq!(Backend::best(), Backend::IntMul);
         assert!(GhashKey::with_backend(&[1; 16], Backend::Clmul).is_none());
         assert!(GhashKey::with_backend(&[1; 16], Backend::VClmul).is_none());
     }
@@ -276,7 +308,7 @@ mod tests {
     fn backends_agree_on_every_length_up_to_40_blocks() {
         let h = *b"hash key 16bytes";
         let data: Vec<u8> = (0..40 * 16 + 7).map(|i| (i * 151 + 7) as u8).collect();
-        let reference = GhashKey::with_backend(&h, Backend::Portable).unwrap();
+        let reference = GhashKey::with_backend(&h, Backend::Reference).unwrap();
         for backend in Backend::available() {
             let key = GhashKey::with_backend(&h, backend).unwrap();
             for len in 0..=data.len() {

@@ -14,6 +14,7 @@ pub mod ct;
 pub mod ctr;
 pub mod gcm;
 pub mod ghash;
+mod ghash_intmul;
 #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
 mod ghash_x86;
 pub mod hmac;

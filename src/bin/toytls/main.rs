@@ -5,6 +5,7 @@
 mod bench;
 mod cert;
 mod client;
+mod cpu;
 mod demo;
 mod render;
 mod server;
@@ -30,7 +31,7 @@ enum Command {
     /// Load a `toytls server --echo` with concurrent connections; report handshakes per second,
     /// latency percentiles and throughput.
     BenchClient(bench::BenchArgs),
-    /// Print which CPU features the crypto core will use (AES-NI, VAES, ...).
+    /// Print which backend each primitive uses on this build and CPU (AES-NI, VAES, portable ...).
     Cpu,
     /// Certificate authority: `toytls ca init --out DIR`.
     #[command(subcommand)]
@@ -43,14 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Cpu => {
-            println!("toytls {}", env!("CARGO_PKG_VERSION"));
-            let aes = toytls::crypto::aes::Backend::best();
-            println!("AES-128 backend: {aes}");
-            let ghash = toytls::crypto::ghash::Backend::best();
-            println!("GHASH backend:   {ghash}");
-            ExitCode::SUCCESS
-        }
+        Command::Cpu => cpu::run(),
         Command::Demo(args) => demo::run(args),
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
