@@ -13,6 +13,13 @@
 //! | toytls AES-NI         | 1.93 µs  | 7.90 GiB/s  | 1.99x     |
 //! | toytls portable       | 15.9 ms  | 1.0 MiB/s   | (readable reference, not for speed) |
 //!
+//! The portable backends against the crates' *portable* backend: build the bench with
+//! `RUSTFLAGS='--cfg aes_backend="soft"' CARGO_TARGET_DIR=target/aes-soft cargo bench --bench
+//! aes_ctr` (the baseline is then labelled `aes+ctr crates (soft)`; toytls's backends are not
+//! affected by the cfg). With the machine at load 8-10, per CPU-second over 64-128 MiB: toytls
+//! Fixsliced 183-206 MiB/s, crates soft 121-175 MiB/s (about 1.15x); criterion's wall-clock
+//! medians at that load were too noisy to rank them (README, "Without AES-NI").
+//!
 //! At 1 KiB: crates 319 ns, VAES 67.7 ns (4.7x), AES-NI 131 ns (2.4x).
 //! CTR + HMAC-SHA256 over 16 KiB: 9.96 µs against 9.25 µs for HMAC-SHA256 alone, i.e. 0.93x the
 //! speed of the MAC alone (the crates' CTR + HMAC: 13.9 µs, 0.67x).
