@@ -211,6 +211,17 @@ pub(crate) fn update(powers: &[u128; POWERS], mut y: u128, blocks: &[u8]) -> u12
 mod tests {
     use super::*;
 
+    /// A fixed pseudo-random 128-bit value (SplitMix64 of the index, twice).
+    fn random_u128(i: u64) -> u128 {
+        let mix = |mut z: u64| {
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let seed = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        ((mix(seed) as u128) << 64) | mix(seed ^ 0x5555) as u128
+    }
+
     /// Carry-less multiplication the slow obvious way.
     fn clmul_naive(x: u64, y: u64) -> u128 {
         let mut z = 0u128;
@@ -232,16 +243,9 @@ mod tests {
             (0x8421_0842_1084_2108, 0xffff_ffff_0000_0001),
             (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let random = (0..200).map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let a = state;
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (a, state)
+        let random = (0..200).map(|i| {
+            let r = random_u128(i);
+            ((r >> 64) as u64, r as u64)
         });
         for (x, y) in cases.into_iter().chain(random) {
             let full = clmul_naive(x, y);
@@ -253,16 +257,9 @@ mod tests {
 
     #[test]
     fn multiplication_matches_sp800_38d_algorithm_1() {
-        let mut state = 1u128;
-        for _ in 0..200 {
-            state = state
-                .wrapping_mul(0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645)
-                .wrapping_add(1);
-            let x = state;
-            state = state
-                .wrapping_mul(0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645)
-                .wrapping_add(1);
-            assert_eq!(mul(x, state), super::super::ghash::gf128_mul(x, state));
+        for i in 0..200 {
+            let (x, y) = (random_u128(2 * i), random_u128(2 * i + 1));
+            assert_eq!(mul(x, y), super::super::ghash::gf128_mul(x, y));
         }
         // The edges of the reduction: all ones, x^127 · x^127 (the highest product term).
         for (x, y) in [(u128::MAX, u128::MAX), (1, 1), (1, u128::MAX)] {

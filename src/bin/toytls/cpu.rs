@@ -32,28 +32,20 @@ pub fn run() -> ExitCode {
     println!("AES-128 backend: {aes}");
     let ghash = ghash::Backend::best();
     println!("GHASH backend:   {ghash}");
-    let names = |list: Vec<String>| list.join(", ");
-    println!(
-        "  available AES-128: {}",
-        names(
-            aes::Backend::available()
-                .iter()
-                .map(|b| format!("{b:?}"))
-                .collect()
-        )
-    );
+    println!("  available AES-128: {}", names(&aes::Backend::available()));
     println!(
         "  available GHASH:   {}",
-        names(
-            ghash::Backend::available()
-                .iter()
-                .map(|b| format!("{b:?}"))
-                .collect()
-        )
+        names(&ghash::Backend::available())
     );
     println!("RSA private key: {}", rsa_backend());
     println!("SHA-256, HMAC:   the sha2 crate, which detects SHA-NI by itself (not toytls code)");
     ExitCode::SUCCESS
+}
+
+/// `Reference, Fixsliced, ...`: the short names of a list of backends.
+fn names<B: std::fmt::Debug>(backends: &[B]) -> String {
+    let names: Vec<String> = backends.iter().map(|b| format!("{b:?}")).collect();
+    names.join(", ")
 }
 
 /// The x86 features the backends look for, as detected now.
