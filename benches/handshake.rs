@@ -20,8 +20,10 @@ use std::time::Duration;
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::handshake::session::ClientSessionStore;
-use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
+use toytls::record::RecordHeader;
+use toytls::record::suite::{self, DirectionKeys, RecordProtection};
 use toytls::stream::TlsStream;
+use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::x509::builder::{generate_ca, issue_server_cert};
 
 /// A server with a 2048-bit key on a free loopback port, serving forever: each connection is read
@@ -112,14 +114,24 @@ fn bulk(c: &mut Criterion) {
 
     // The record layer's work alone: protect one full 2^14-byte record in place.
     let info = suite::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
-    let mut p = RecordProtection::new(info, &[1; 32], &[2; 16], &[3; 4]).unwrap();
+    let keys = DirectionKeys {
+        mac_key: &[1; 32],
+        enc_key: &[2; 16],
+        iv: &[3; 4],
+    };
+    let mut p = RecordProtection::new(info, &keys).unwrap();
     let mut frag = vec![0x5au8; (1 << 14) + p.tag_len()];
     let mut seq = 0u64;
     group.throughput(Throughput::Bytes(1 << 14));
     group.bench_function("seal_one_16KiB_record", |b| {
         b.iter(|| {
             seq += 1;
-            p.seal(seq, 23, [3, 3], black_box(&mut frag));
+            let header = RecordHeader {
+                seq,
+                content_type: 23,
+                version: [3, 3],
+            };
+            p.seal(&header, black_box(&mut frag));
         })
     });
     group.finish();

@@ -29,11 +29,11 @@ use std::sync::{Arc, Mutex};
 
 use entries::{RECORD_CONN, RECORD_FIX_VERSION, RECORD_GCM, RECORD_TRACE};
 
-use toytls::record::suite::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
 use toytls::trace::{Side, Tracer};
 use toytls::wire::alert::AlertDescription;
+use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
 use toytls::wire::messages::{
     AlertMessage, CertificateMsg, ChangeCipherSpec, CipherSuite, ClientHello, ClientKeyExchange,
@@ -220,7 +220,11 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection_for(0));
+    l.prepare(
+        entries::record_protection_for(0),
+        entries::record_protection_for(0),
+    );
+    l.change_write_state()?;
     l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
     l.write_records(
         &mut stream,
@@ -249,7 +253,11 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection_for(RECORD_GCM));
+    l.prepare(
+        entries::record_protection_for(RECORD_GCM),
+        entries::record_protection_for(RECORD_GCM),
+    );
+    l.change_write_state()?;
     l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
     l.write_records(
         &mut stream,
@@ -281,7 +289,11 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection_for(0));
+    l.prepare(
+        entries::record_protection_for(0),
+        entries::record_protection_for(0),
+    );
+    l.change_write_state()?;
     l.write_records(&mut stream, ContentType::Handshake, &f.finished)?;
     l.write_records(
         &mut stream,
@@ -312,7 +324,11 @@ fn record_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         ContentType::ChangeCipherSpec,
         &ChangeCipherSpec::BYTES,
     )?;
-    l.set_write_protection(entries::record_protection_for(0));
+    l.prepare(
+        entries::record_protection_for(0),
+        entries::record_protection_for(0),
+    );
+    l.change_write_state()?;
     l.write_records(
         &mut stream,
         ContentType::ApplicationData,

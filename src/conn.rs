@@ -16,7 +16,6 @@
 //! ignores HelloRequests altogether (RFC 5246 7.4.1.1): they are skipped, never hashed.
 
 use crate::error::{Error, Result};
-use crate::record::suite::RecordProtection;
 use crate::record::{ContentType, RecordLayer};
 use crate::trace::{Dir, Side, TraceEvent, Tracer};
 use crate::wire::alert::AlertDescription;
@@ -145,7 +144,7 @@ impl<T: Read + Write> Conn<T> {
         self.tracer.emit(|side| TraceEvent::Handshake {
             side,
             dir: Dir::Sent,
-            name: msg.name(),
+            name: msg.name().to_string(),
             fields: msg.fields(),
             raw: bytes.clone(),
         });
@@ -163,8 +162,8 @@ impl<T: Read + Write> Conn<T> {
         Ok(())
     }
 
-    /// Sends ChangeCipherSpec and switches our direction to `protection` (RFC 5246 7.1).
-    pub fn send_change_cipher_spec(&mut self, protection: RecordProtection) -> Result<()> {
+    /// Sends ChangeCipherSpec and switches our direction to its pending state (RFC 5246 7.1).
+    pub fn send_change_cipher_spec(&mut self) -> Result<()> {
         self.flush()?;
         self.rec.write_records(
             &mut self.io,
@@ -175,12 +174,11 @@ impl<T: Read + Write> Conn<T> {
             side,
             dir: Dir::Sent,
         });
-        self.rec.set_write_protection(protection);
-        Ok(())
+        self.rec.change_write_state()
     }
 
-    /// Waits for the peer's ChangeCipherSpec and switches its direction to `protection`.
-    pub fn read_change_cipher_spec(&mut self, protection: RecordProtection) -> Result<()> {
+    /// Waits for the peer's ChangeCipherSpec and switches its direction to its pending state.
+    pub fn read_change_cipher_spec(&mut self) -> Result<()> {
         loop {
             // A handshake message may not straddle the key change (RFC 5246 7.1).
             if !self.hs_buf.is_empty() {
@@ -198,8 +196,7 @@ impl<T: Read + Write> Conn<T> {
                         side,
                         dir: Dir::Received,
                     });
-                    self.rec.set_read_protection(protection);
-                    return Ok(());
+                    return self.rec.change_read_state();
                 }
                 // A client ignores HelloRequests here too (see `skip_hello_requests`); anything
                 // else, or a HelloRequest cut across records, is left in `hs_buf` and refused.
@@ -215,9 +212,9 @@ impl<T: Read + Write> Conn<T> {
     /// Reads the next handshake message, which must be of type `M` (else `unexpected_message`),
     /// and adds it to the transcript.
     pub fn read_message<M: Expected>(&mut self) -> Result<M> {
-        let expected = expected_name(M::TYPE);
+        let expected = M::TYPE.name();
         let (typ, body_len) = self.next_handshake_bytes(expected)?;
-        if typ != M::TYPE as u8 {
+        if typ != M::TYPE.code() {
             return Err(Error::UnexpectedMessage {
                 expected,
                 got: HandshakeType::name_of(typ),
@@ -229,7 +226,7 @@ impl<T: Read + Write> Conn<T> {
         self.tracer.emit(|side| TraceEvent::Handshake {
             side,
             dir: Dir::Received,
-            name: msg.name(),
+            name: msg.name().to_string(),
             fields: msg.fields(),
             raw: self.hs_buf[..total].to_vec(),
         });
@@ -292,7 +289,7 @@ impl<T: Read + Write> Conn<T> {
     /// the front of `hs_buf`; one with a body is `decode_error`, refused from its header. They
     /// count towards [`MAX_HANDSHAKE_TOTAL`], so a server cannot keep a client skipping them.
     fn skip_hello_requests(&mut self) -> Result<()> {
-        while self.hs_buf.len() >= 4 && self.hs_buf[0] == HandshakeType::HelloRequest as u8 {
+        while self.hs_buf.len() >= 4 && self.hs_buf[0] == HandshakeType::HelloRequest.code() {
             if self.hs_buf[1..4] != [0, 0, 0] {
                 return Err(Error::decode(
                     "HelloRequest",
@@ -480,7 +477,7 @@ impl<T: Read + Write> Conn<T> {
             let typ = self.hs_buf[0];
             let len =
                 u32::from_be_bytes([0, self.hs_buf[1], self.hs_buf[2], self.hs_buf[3]]) as usize;
-            if typ != request as u8 {
+            if typ != request.code() {
                 return Err(Error::UnexpectedMessage {
                     expected: "application data or an alert",
                     got: format!("a {} after the handshake", HandshakeType::name_of(typ)),
@@ -508,7 +505,7 @@ impl<T: Read + Write> Conn<T> {
             self.tracer.emit(|side| TraceEvent::Handshake {
                 side,
                 dir: Dir::Received,
-                name: msg.name(),
+                name: msg.name().to_string(),
                 fields: msg.fields(),
                 raw: self.hs_buf[..4 + len].to_vec(),
             });
@@ -531,22 +528,6 @@ impl<T: Read + Write> Conn<T> {
             }
         }
         Ok(())
-    }
-}
-
-/// How each awaited message is named in errors.
-fn expected_name(t: HandshakeType) -> &'static str {
-    match t {
-        HandshakeType::HelloRequest => "HelloRequest",
-        HandshakeType::ClientHello => "ClientHello",
-        HandshakeType::ServerHello => "ServerHello",
-        HandshakeType::Certificate => "Certificate",
-        HandshakeType::ServerKeyExchange => "ServerKeyExchange",
-        HandshakeType::CertificateRequest => "CertificateRequest",
-        HandshakeType::ServerHelloDone => "ServerHelloDone",
-        HandshakeType::CertificateVerify => "CertificateVerify",
-        HandshakeType::ClientKeyExchange => "ClientKeyExchange",
-        HandshakeType::Finished => "Finished",
     }
 }
 

@@ -23,10 +23,11 @@ use std::io::{Cursor, Read, Write};
 use std::sync::Arc;
 use toytls::conn::{Conn, MAX_HANDSHAKE_MESSAGE};
 use toytls::error::Error;
-use toytls::record::suite::{RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+use toytls::record::suite::{DirectionKeys, RecordProtection, lookup};
 use toytls::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
 use toytls::trace::{Side, Tracer};
+use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::{
     CertificateMsg, ClientHello, HandshakeMessage, ProtocolVersion, Random, ServerHello, SessionId,
 };
@@ -208,9 +209,14 @@ fn record_headers_claiming_the_largest_lengths_allocate_nothing_for_them() {
             input.extend_from_slice(&[1, 2, 3]);
             let mut rec = RecordLayer::new(Tracer::new(Side::Client, None));
             if protected {
-                rec.set_read_protection(
-                    RecordProtection::new(toy, &[1; 32], &[2; 16], &[3; 4]).unwrap(),
-                );
+                let keys = DirectionKeys {
+                    mac_key: &[1; 32],
+                    enc_key: &[2; 16],
+                    iv: &[3; 4],
+                };
+                let p = || RecordProtection::new(toy, &keys).unwrap();
+                rec.prepare(p(), p());
+                rec.change_read_state().unwrap();
             }
             let mut io = Cursor::new(input.clone());
             let (r, usage) = measure(|| rec.read_record(&mut io).map(|_| ()));

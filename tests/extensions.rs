@@ -20,11 +20,12 @@ use std::thread::{self, JoinHandle};
 use toytls::conn::Conn;
 use toytls::error::Error;
 use toytls::handshake::keys::{self, FinishedLabel, PreMasterSecret};
-use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
+use toytls::record::suite::{self, RecordProtection};
 use toytls::stream::TlsStream;
 use toytls::trace::{Side, Tracer};
+use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{
-    EMPTY_RENEGOTIATION_INFO_SCSV, Extension, RENEGOTIATION_INFO, SERVER_NAME, SIGNATURE_ALGORITHMS,
+    Extension, RENEGOTIATION_INFO, SERVER_NAME, SIGNATURE_ALGORITHMS,
 };
 use toytls::wire::messages::hello::COMPRESSION_NULL;
 use toytls::wire::messages::*;
@@ -54,6 +55,7 @@ fn hello(suites: &[u16], extensions: Option<Vec<Extension>>) -> ClientHello {
 }
 
 const TOY: u16 = TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256.0;
+const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = TLS_EMPTY_RENEGOTIATION_INFO_SCSV.0;
 
 /// The alert record `[level, description]` a fatal alert arrives as.
 fn fatal(description: u8) -> Vec<u8> {
@@ -100,16 +102,15 @@ fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
     let ms = keys::master_secret(&PreMasterSecret(pms), &ch.random.0, &sh.random.0);
     let info = suite::lookup(sh.cipher_suite).unwrap();
     let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
-    let ours =
-        RecordProtection::new(info, kb.client_mac_key(), kb.client_key(), kb.client_iv()).unwrap();
-    let theirs =
-        RecordProtection::new(info, kb.server_mac_key(), kb.server_key(), kb.server_iv()).unwrap();
-    c.send_change_cipher_spec(ours).unwrap();
+    let ours = RecordProtection::new(info, &kb.client_write()).unwrap();
+    let theirs = RecordProtection::new(info, &kb.server_write()).unwrap();
+    c.rec.prepare(theirs, ours);
+    c.send_change_cipher_spec().unwrap();
     let verify_data = keys::verify_data(&ms, FinishedLabel::Client, &c.transcript_hash());
     c.send(HandshakeMessage::Finished(Finished { verify_data }))
         .unwrap();
     c.flush().unwrap();
-    c.read_change_cipher_spec(theirs).unwrap();
+    c.read_change_cipher_spec().unwrap();
     let expected = keys::verify_data(&ms, FinishedLabel::Server, &c.transcript_hash());
     let f: Finished = c.read_message().unwrap();
     assert_eq!(f.verify_data, expected);

@@ -28,12 +28,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
-use toytls::record::suite::{
-    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
-};
 use toytls::stream::TlsStream;
 use toytls::wire::alert::AlertDescription;
 use toytls::wire::messages::CipherSuite;
+use toytls::wire::messages::{
+    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+};
 
 /// How long a side waits for bytes before giving up (a socket timeout).
 const SIDE_TIMEOUT: Duration = Duration::from_millis(1500);

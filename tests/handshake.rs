@@ -11,10 +11,10 @@ use std::thread;
 use toytls::clock::FixedClock;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
-use toytls::record::suite::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::stream::TlsStream;
 use toytls::wire::alert::AlertDescription as A;
 use toytls::wire::messages::CipherSuite;
+use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 
 type Outcome<T> = Result<T, Error>;
 

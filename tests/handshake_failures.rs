@@ -12,10 +12,11 @@ use std::thread;
 use toytls::conn::Conn;
 use toytls::error::Error;
 use toytls::handshake::keys::{self, FinishedLabel, PreMasterSecret};
-use toytls::record::suite::{self, RecordProtection, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256};
+use toytls::record::suite::{self, RecordProtection};
 use toytls::stream::TlsStream;
 use toytls::trace::{Side, Tracer};
 use toytls::wire::alert::AlertDescription as A;
+use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::hello::COMPRESSION_NULL;
 use toytls::wire::messages::*;
 
@@ -379,13 +380,13 @@ impl Script {
         let ms = keys::master_secret(&PreMasterSecret(self.pms), &ch.random.0, &sh.random.0);
         let info = suite::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
         let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
-        let prot =
-            RecordProtection::new(info, kb.client_mac_key(), kb.client_key(), kb.client_iv())
-                .unwrap();
+        let ours = RecordProtection::new(info, &kb.client_write()).unwrap();
+        let theirs = RecordProtection::new(info, &kb.server_write()).unwrap();
+        c.rec.prepare(theirs, ours);
         if self.skip_ccs {
             c.flush().unwrap();
         } else {
-            c.send_change_cipher_spec(prot).unwrap();
+            c.send_change_cipher_spec().unwrap();
         }
         let mut vd = keys::verify_data(&ms, FinishedLabel::Client, &c.transcript_hash());
         if self.wrong_finished {

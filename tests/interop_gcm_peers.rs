@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::thread;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
-use toytls::record::suite::{
-    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
-};
 use toytls::stream::TlsStream;
 use toytls::wire::alert::AlertDescription as A;
 use toytls::wire::messages::CipherSuite;
+use toytls::wire::messages::{
+    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+};
 
 /// A transport that flips one bit in the last byte of the `n`-th application data record it
 /// writes (counting from 0), i.e. in the GCM tag.

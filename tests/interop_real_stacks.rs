@@ -479,7 +479,7 @@ fn library_client_against_s_server(
     let anchors =
         toytls::x509::pem::parse_certificates(&std::fs::read_to_string(p.ca()).unwrap()).unwrap();
     let mut config = ClientConfig::new(anchors);
-    config.suites = vec![toytls::record::suite::TLS_RSA_WITH_AES_128_GCM_SHA256];
+    config.suites = vec![toytls::wire::messages::TLS_RSA_WITH_AES_128_GCM_SHA256];
     config.extended_master_secret = mode;
     let config = Arc::new(config);
     let mut seen = Vec::new();

@@ -31,9 +31,7 @@ use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::handshake::keys::MasterSecret;
 use toytls::handshake::session::Session;
-use toytls::record::suite::{
-    RecordProtection, TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup,
-};
+use toytls::record::suite::{DirectionKeys, RecordProtection, lookup};
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
 use toytls::trace::{Side, TraceLog, Tracer};
@@ -41,6 +39,9 @@ use toytls::wire::codec::Reader as TlsReader;
 use toytls::wire::messages::SessionId;
 use toytls::wire::messages::{
     AlertMessage, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
+};
+use toytls::wire::messages::{
+    TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
 };
 use toytls::x509::der::{self, Value};
 use toytls::x509::der_write;
@@ -94,8 +95,12 @@ pub fn record_protection_for(flags: u8) -> RecordProtection {
         (TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, &RECORD_MAC_KEY[..])
     };
     let info = lookup(suite).expect("both suites are supported");
-    RecordProtection::new(info, mac_key, &RECORD_ENC_KEY, &RECORD_IV)
-        .expect("the fixed keys have the suite's lengths")
+    let keys = DirectionKeys {
+        mac_key,
+        enc_key: &RECORD_ENC_KEY,
+        iv: &RECORD_IV,
+    };
+    RecordProtection::new(info, &keys).expect("the fixed keys have the suite's lengths")
 }
 
 /// A transport that hands out `data` in chunks whose sizes cycle through `sizes` (0 meaning "all
@@ -184,7 +189,8 @@ pub fn record(data: &[u8]) -> usize {
                 if ChangeCipherSpec::decode(&mut TlsReader::new(plaintext)).is_ok() {
                     assert_eq!(plaintext, ChangeCipherSpec::BYTES);
                     if !protected {
-                        layer.set_read_protection(record_protection_for(flags));
+                        layer.prepare(record_protection_for(flags), record_protection_for(flags));
+                        layer.change_read_state().expect("prepared just now");
                         protected = true;
                     }
                 }
@@ -223,7 +229,9 @@ pub fn record_conn(data: &[u8]) -> usize {
         *steps += 1;
         conn.read_message::<ClientKeyExchange>()?;
         *steps += 1;
-        conn.read_change_cipher_spec(record_protection_for(data[0]))?;
+        let p = || record_protection_for(data[0]);
+        conn.rec.prepare(p(), p());
+        conn.read_change_cipher_spec()?;
         *steps += 1;
         conn.read_message::<Finished>()?;
         *steps += 1;

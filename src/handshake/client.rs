@@ -33,7 +33,7 @@ use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Result};
-use crate::handshake::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::handshake::keys::{self, FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::session::Session;
 use crate::record::suite::{self, RecordProtection, SuiteInfo};
 use crate::wire::messages::extensions::{self, Extension};
@@ -113,10 +113,10 @@ pub fn handshake<T: Read + Write>(
     let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello, ems);
     drop(pre_master);
     log_master_secret(&config.keylog, &client_hello, &master);
-    let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
-    send_change_cipher_spec(conn, suite, &keys)?;
+    derive_keys(conn, &master, suite, &client_hello, &server_hello)?;
+    conn.send_change_cipher_spec()?;
     send_finished(conn, &master)?;
-    read_change_cipher_spec(conn, suite, &keys)?;
+    conn.read_change_cipher_spec()?;
     read_finished(conn, &master)?;
 
     let negotiated = Negotiated {
@@ -138,15 +138,15 @@ fn abbreviated<T: Read + Write>(
     config: &ClientConfig,
     client_hello: &ClientHello,
     server_hello: &ServerHello,
-    suite: &SuiteInfo,
+    suite: &'static SuiteInfo,
     session: Session,
 ) -> Result<Negotiated> {
     let master = session.master_secret.clone();
     log_master_secret(&config.keylog, client_hello, &master);
-    let keys = derive_keys(conn, &master, suite, client_hello, server_hello);
-    read_change_cipher_spec(conn, suite, &keys)?;
+    derive_keys(conn, &master, suite, client_hello, server_hello)?;
+    conn.read_change_cipher_spec()?;
     read_finished(conn, &master)?;
-    send_change_cipher_spec(conn, suite, &keys)?;
+    conn.send_change_cipher_spec()?;
     send_finished(conn, &master)?;
     Ok(Negotiated {
         suite: session.suite,
@@ -232,7 +232,7 @@ impl Client<'_> {
         {
             return Err(Error::IllegalParameter(format!(
                 "the server chose cipher suite {}, which we did not offer",
-                suite::suite_name(sh.cipher_suite)
+                sh.cipher_suite.name()
             )));
         }
         if sh.compression_method != COMPRESSION_NULL {
@@ -441,45 +441,31 @@ pub(crate) fn log_master_secret(
     }
 }
 
-/// RFC 5246 6.3: the key block, cut into the keys of both directions.
+/// RFC 5246 6.3: the key block, cut into the keys of both directions, which become the record
+/// layer's pending states (RFC 5246 6.1) until each side's ChangeCipherSpec.
 pub(crate) fn derive_keys<T>(
-    conn: &Conn<T>,
+    conn: &mut Conn<T>,
     ms: &MasterSecret,
-    suite: &SuiteInfo,
+    suite: &'static SuiteInfo,
     ch: &ClientHello,
     sh: &ServerHello,
-) -> KeyBlock {
+) -> Result<()> {
     let kb = keys::key_block(ms, suite, &ch.random.0, &sh.random.0);
     let t = &conn.tracer;
+    let (c, s) = (kb.client_write(), kb.server_write());
     t.secret("key block", kb.as_bytes());
-    t.secret("client write MAC key", kb.client_mac_key());
-    t.secret("server write MAC key", kb.server_mac_key());
-    t.secret("client write key", kb.client_key());
-    t.secret("server write key", kb.server_key());
-    t.secret("client write IV", kb.client_iv());
-    t.secret("server write IV", kb.server_iv());
-    kb
-}
-
-/// RFC 5246 7.1: from our next record on, everything we send is protected with the client keys.
-fn send_change_cipher_spec<T: Read + Write>(
-    conn: &mut Conn<T>,
-    suite: &SuiteInfo,
-    kb: &KeyBlock,
-) -> Result<()> {
-    let p = RecordProtection::new(suite, kb.client_mac_key(), kb.client_key(), kb.client_iv())?;
-    conn.send_change_cipher_spec(p)
-}
-
-/// RFC 5246 7.1: from the server's next record on, everything it sends is protected with the
-/// server keys.
-fn read_change_cipher_spec<T: Read + Write>(
-    conn: &mut Conn<T>,
-    suite: &SuiteInfo,
-    kb: &KeyBlock,
-) -> Result<()> {
-    let p = RecordProtection::new(suite, kb.server_mac_key(), kb.server_key(), kb.server_iv())?;
-    conn.read_change_cipher_spec(p)
+    t.secret("client write MAC key", c.mac_key);
+    t.secret("server write MAC key", s.mac_key);
+    t.secret("client write key", c.enc_key);
+    t.secret("server write key", s.enc_key);
+    t.secret("client write IV", c.iv);
+    t.secret("server write IV", s.iv);
+    let (read, write) = kb.for_side(conn.tracer.side());
+    conn.rec.prepare(
+        RecordProtection::new(suite, &read)?,
+        RecordProtection::new(suite, &write)?,
+    );
+    Ok(())
 }
 
 /// RFC 5246 7.4.9: our Finished, over every handshake message so far; the first message under

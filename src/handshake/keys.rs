@@ -36,7 +36,8 @@
 //! Every secret here is wiped from memory when dropped.
 
 use crate::crypto::prf::prf_sha256;
-use crate::record::suite::SuiteInfo;
+use crate::record::suite::{DirectionKeys, SuiteInfo};
+use crate::trace::Side;
 use zeroize::Zeroize;
 
 /// RFC 5246 8.1.1: 48 bytes, the first two the version the client offered.
@@ -92,7 +93,9 @@ pub fn extended_master_secret(
     ms
 }
 
-/// The key block cut into its six parts (RFC 5246 6.3), for one suite.
+/// The key block cut into its six parts (RFC 5246 6.3), for one suite:
+/// `client_write_MAC_key || server_write_MAC_key || client_write_key || server_write_key ||
+/// client_write_IV || server_write_IV`.
 pub struct KeyBlock {
     bytes: Vec<u8>,
     mac: usize,
@@ -101,28 +104,37 @@ pub struct KeyBlock {
 }
 
 impl KeyBlock {
-    pub fn client_mac_key(&self) -> &[u8] {
-        &self.bytes[..self.mac]
+    /// The keys the client writes with (and the server reads with).
+    pub fn client_write(&self) -> DirectionKeys<'_> {
+        self.direction(0)
     }
-    pub fn server_mac_key(&self) -> &[u8] {
-        &self.bytes[self.mac..2 * self.mac]
+
+    /// The keys the server writes with (and the client reads with).
+    pub fn server_write(&self) -> DirectionKeys<'_> {
+        self.direction(1)
     }
-    pub fn client_key(&self) -> &[u8] {
-        let at = 2 * self.mac;
-        &self.bytes[at..at + self.key]
+
+    /// The keys `side` reads with and writes with, in that order: each side writes with its own
+    /// keys and reads with its peer's.
+    pub fn for_side(&self, side: Side) -> (DirectionKeys<'_>, DirectionKeys<'_>) {
+        match side {
+            Side::Client => (self.server_write(), self.client_write()),
+            Side::Server => (self.client_write(), self.server_write()),
+        }
     }
-    pub fn server_key(&self) -> &[u8] {
-        let at = 2 * self.mac + self.key;
-        &self.bytes[at..at + self.key]
+
+    /// The three keys of direction `d` (0 client, 1 server) at their places in the block.
+    fn direction(&self, d: usize) -> DirectionKeys<'_> {
+        let (mac, key, iv) = (self.mac, self.key, self.iv);
+        let keys_at = 2 * mac;
+        let ivs_at = 2 * mac + 2 * key;
+        DirectionKeys {
+            mac_key: &self.bytes[d * mac..(d + 1) * mac],
+            enc_key: &self.bytes[keys_at + d * key..keys_at + (d + 1) * key],
+            iv: &self.bytes[ivs_at + d * iv..ivs_at + (d + 1) * iv],
+        }
     }
-    pub fn client_iv(&self) -> &[u8] {
-        let at = 2 * self.mac + 2 * self.key;
-        &self.bytes[at..at + self.iv]
-    }
-    pub fn server_iv(&self) -> &[u8] {
-        let at = 2 * self.mac + 2 * self.key + self.iv;
-        &self.bytes[at..at + self.iv]
-    }
+
     /// The whole block as the PRF produced it.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
@@ -146,8 +158,7 @@ pub fn key_block(
     let mut seed = [0u8; 64];
     seed[..32].copy_from_slice(server_random);
     seed[32..].copy_from_slice(client_random);
-    let len = 2 * (suite.mac_key_len + suite.enc_key_len + suite.fixed_iv_len);
-    let mut bytes = vec![0u8; len];
+    let mut bytes = vec![0u8; suite.key_block_len()];
     prf_sha256(&ms.0, b"key expansion", &seed, &mut bytes);
     KeyBlock {
         bytes,
@@ -182,7 +193,8 @@ mod tests {
     //! Expected values computed independently with OpenSSL 3.0:
     //! `openssl kdf -keylen N -kdfopt digest:SHA256 -kdfopt hexsecret:S -kdfopt hexseed:LABEL||SEED TLS1-PRF`.
     use super::*;
-    use crate::record::suite::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+    use crate::record::suite::lookup;
+    use crate::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -251,12 +263,18 @@ mod tests {
             "b9af108b0e47f21a269a8b2cc23f563547152ad63d84e00edad3a270056a528117a9b0abd557c001aa4d1b6da42646454a8a78b82e8f1ccd3ab0b854103b9fa6d3dd673a87d88c6968690a7e35db2a92fb1b3e3b871cbd6d45749c6c04165b7479f300e49e30bbdf",
         );
         assert_eq!(kb.as_bytes(), &expect[..]);
-        assert_eq!(kb.client_mac_key(), &expect[0..32]);
-        assert_eq!(kb.server_mac_key(), &expect[32..64]);
-        assert_eq!(kb.client_key(), &expect[64..80]);
-        assert_eq!(kb.server_key(), &expect[80..96]);
-        assert_eq!(kb.client_iv(), &expect[96..100]);
-        assert_eq!(kb.server_iv(), &expect[100..104]);
+        let (c, s) = (kb.client_write(), kb.server_write());
+        assert_eq!(c.mac_key, &expect[0..32]);
+        assert_eq!(s.mac_key, &expect[32..64]);
+        assert_eq!(c.enc_key, &expect[64..80]);
+        assert_eq!(s.enc_key, &expect[80..96]);
+        assert_eq!(c.iv, &expect[96..100]);
+        assert_eq!(s.iv, &expect[100..104]);
+        // Each side writes with its own keys and reads with the other's.
+        let (read, write) = kb.for_side(Side::Client);
+        assert_eq!((read.enc_key, write.enc_key), (s.enc_key, c.enc_key));
+        let (read, write) = kb.for_side(Side::Server);
+        assert_eq!((read.iv, write.iv), (c.iv, s.iv));
     }
 
     #[test]

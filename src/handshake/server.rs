@@ -30,14 +30,14 @@ use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
 use crate::error::{Error, Result};
 use crate::handshake::client::{Negotiated, derive_keys, derive_master_secret, log_master_secret};
-use crate::handshake::keys::{self, FinishedLabel, KeyBlock, MasterSecret, PreMasterSecret};
+use crate::handshake::keys::{self, FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::session::Session;
-use crate::record::suite::{self, RecordProtection, SuiteInfo};
+use crate::record::suite::{self, SuiteInfo};
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
     CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, ProtocolVersion,
-    Random, ServerHello, ServerHelloDone, SessionId,
+    Random, ServerHello, ServerHelloDone, SessionId, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -75,10 +75,10 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         )?;
         let master = session.master_secret.clone();
         log_master_secret(&config.keylog, &client_hello, &master);
-        let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
-        send_change_cipher_spec(conn, suite, &keys)?;
+        derive_keys(conn, &master, suite, &client_hello, &server_hello)?;
+        conn.send_change_cipher_spec()?;
         send_finished(conn, &master)?;
-        read_change_cipher_spec(conn, suite, &keys)?;
+        conn.read_change_cipher_spec()?;
         read_finished(conn, &master)?;
         return Ok(Negotiated {
             suite: suite.suite,
@@ -107,8 +107,8 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello, ems);
     drop(pre_master);
     log_master_secret(&config.keylog, &client_hello, &master);
-    let keys = derive_keys(conn, &master, suite, &client_hello, &server_hello);
-    read_change_cipher_spec(conn, suite, &keys)?;
+    derive_keys(conn, &master, suite, &client_hello, &server_hello)?;
+    conn.read_change_cipher_spec()?;
     read_finished(conn, &master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
@@ -122,7 +122,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
             extended_master_secret: ems,
         });
     }
-    send_change_cipher_spec(conn, suite, &keys)?;
+    conn.send_change_cipher_spec()?;
     send_finished(conn, &master)?;
 
     Ok(Negotiated {
@@ -277,10 +277,7 @@ fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension
                 .into(),
         ));
     }
-    let scsv = ch
-        .cipher_suites
-        .iter()
-        .any(|s| s.0 == extensions::EMPTY_RENEGOTIATION_INFO_SCSV);
+    let scsv = ch.cipher_suites.contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     if ext.is_some() || scsv {
         exts.push(Extension::empty_renegotiation_info());
     }
@@ -323,16 +320,6 @@ fn read_client_key_exchange<T: Read + Write>(
     Ok(pms)
 }
 
-/// RFC 5246 7.1: the client's records are protected from its next one on.
-fn read_change_cipher_spec<T: Read + Write>(
-    conn: &mut Conn<T>,
-    suite: &SuiteInfo,
-    kb: &KeyBlock,
-) -> Result<()> {
-    let p = RecordProtection::new(suite, kb.client_mac_key(), kb.client_key(), kb.client_iv())?;
-    conn.read_change_cipher_spec(p)
-}
-
 /// RFC 5246 7.4.9: the client's Finished, checked in constant time; a mismatch is
 /// `decrypt_error` (and is also how a bad pre-master secret surfaces).
 fn read_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
@@ -344,16 +331,6 @@ fn read_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Resu
     conn.tracer
         .note(|| "client Finished verified: the client holds the same keys".into());
     Ok(())
-}
-
-/// RFC 5246 7.1: our records are protected from the next one on.
-fn send_change_cipher_spec<T: Read + Write>(
-    conn: &mut Conn<T>,
-    suite: &SuiteInfo,
-    kb: &KeyBlock,
-) -> Result<()> {
-    let p = RecordProtection::new(suite, kb.server_mac_key(), kb.server_key(), kb.server_iv())?;
-    conn.send_change_cipher_spec(p)
 }
 
 /// RFC 5246 7.4.9: our Finished, covering everything including the client's Finished (in a full

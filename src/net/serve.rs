@@ -32,6 +32,7 @@ pub use crate::net::timed::TimedStream;
 use crate::record::{ContentType, HEADER_LEN};
 use crate::stream::TlsStream;
 use crate::wire::alert::AlertDescription;
+use crate::wire::messages::ProtocolVersion;
 use crate::wire::messages::alert::AlertMessage;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -198,8 +199,8 @@ where
 fn refuse(tcp: TcpStream) {
     let alert = AlertMessage::fatal(AlertDescription::InternalError).to_bytes();
     let mut record = [0u8; HEADER_LEN + 2];
-    record[0] = ContentType::Alert as u8;
-    record[1..3].copy_from_slice(&[3, 3]);
+    record[0] = ContentType::Alert.code();
+    record[1..3].copy_from_slice(&ProtocolVersion::TLS12.to_bytes());
     record[3..5].copy_from_slice(&(alert.len() as u16).to_be_bytes());
     record[HEADER_LEN..].copy_from_slice(&alert);
     let _ = tcp.set_nonblocking(true);

@@ -1,4 +1,5 @@
-//! The record layer (RFC 5246 6.2): framing, limits, sequence numbers, protection.
+//! The record layer (RFC 5246 6): framing, limits, sequence numbers, and the connection states
+//! that protect records.
 //!
 //! Every byte of a TLS connection travels in records:
 //!
@@ -11,15 +12,27 @@
 //! and hands back the plaintext. Writing is the reverse, splitting data into records of at most
 //! 2^14 bytes of plaintext. Both directions own one buffer each, allocated once per connection,
 //! and every record is protected in place: the hot path allocates nothing.
+//!
+//! RFC 5246 6.1's connection states: each direction has a *current* state, which protects its
+//! records now (none, before the first ChangeCipherSpec), and a *pending* one. The handshake makes
+//! the pending states when it derives the keys ([`RecordLayer::prepare`]); a ChangeCipherSpec sent
+//! or received only makes one direction's pending state current, with its sequence number back to
+//! 0 ([`RecordLayer::change_write_state`], [`RecordLayer::change_read_state`]).
+//!
+//! How each suite protects a fragment lives in one file per suite: [`toy_ctr_hmac`] (our own
+//! suite) and [`aes_gcm`]; [`suite`] holds one row per suite.
 
 use crate::error::{Error, Result};
 use crate::record::suite::RecordProtection;
 use crate::trace::{Dir, TraceEvent, Tracer};
+use crate::wire::code_space;
 use crate::wire::messages::ProtocolVersion;
 use std::io::{ErrorKind, Read, Write};
 use std::ops::Range;
 
+pub mod aes_gcm;
 pub mod suite;
+pub mod toy_ctr_hmac;
 
 /// RFC 5246 6.2.1: `TLSPlaintext.length` MUST NOT exceed 2^14.
 pub const MAX_PLAINTEXT: usize = 1 << 14;
@@ -28,44 +41,54 @@ pub const MAX_CIPHERTEXT: usize = MAX_PLAINTEXT + 2048;
 /// type (1) + version (2) + length (2).
 pub const HEADER_LEN: usize = 5;
 
-/// `ContentType` (RFC 5246 6.2.1).
+code_space! {
+    /// `ContentType` (RFC 5246 6.2.1): what a record carries.
+    pub enum ContentType: u8 {
+        ChangeCipherSpec = 20, "change_cipher_spec";
+        Alert = 21, "alert";
+        Handshake = 22, "handshake";
+        ApplicationData = 23, "application_data";
+    }
+}
+
+/// What a record's protection authenticates besides its fragment: its sequence number and the
+/// type and version of its header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContentType {
-    ChangeCipherSpec = 20,
-    Alert = 21,
-    Handshake = 22,
-    ApplicationData = 23,
+pub struct RecordHeader {
+    /// RFC 5246 6.1: the record's number in its direction; never on the wire.
+    pub seq: u64,
+    /// The content type byte of the header.
+    pub content_type: u8,
+    /// The version bytes of the header.
+    pub version: [u8; 2],
 }
 
-impl ContentType {
-    pub fn from_u8(v: u8) -> Option<ContentType> {
-        Some(match v {
-            20 => ContentType::ChangeCipherSpec,
-            21 => ContentType::Alert,
-            22 => ContentType::Handshake,
-            23 => ContentType::ApplicationData,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ContentType::ChangeCipherSpec => "change_cipher_spec",
-            ContentType::Alert => "alert",
-            ContentType::Handshake => "handshake",
-            ContentType::ApplicationData => "application_data",
-        }
+impl RecordHeader {
+    /// `seq_num (8) || type (1) || version (2) || length (2)`: RFC 5246 6.2.3.3's
+    /// `additional_data`, where `length` is the plaintext's, and the start of 6.2.3.1's MAC input.
+    pub fn additional_data(&self, length: usize) -> [u8; 13] {
+        let mut ad = [0u8; 13];
+        ad[..8].copy_from_slice(&self.seq.to_be_bytes());
+        ad[8] = self.content_type;
+        ad[9..11].copy_from_slice(&self.version);
+        ad[11..13].copy_from_slice(&(length as u16).to_be_bytes());
+        ad
     }
 }
 
-/// One direction's protection state.
-struct DirectionState {
-    protection: RecordProtection,
+/// One direction's connection states (RFC 5246 6.1).
+#[derive(Default)]
+struct Direction {
+    /// What protects this direction's records now; `None` before the first ChangeCipherSpec
+    /// (`TLSPlaintext`, RFC 5246 6.2.1).
+    current: Option<RecordProtection>,
+    /// What the next ChangeCipherSpec switches to, once the handshake has derived the keys.
+    pending: Option<RecordProtection>,
     /// RFC 5246 6.1: the next record's sequence number; 0 after each ChangeCipherSpec.
     seq: u64,
 }
 
-impl DirectionState {
+impl Direction {
     /// The sequence number for the next record. RFC 5246 6.1: "Sequence numbers ... MUST NOT
     /// wrap"; toytls refuses to use the last value rather than wrap (`spec/limits.md`).
     fn take_seq(&mut self) -> Result<u64> {
@@ -78,12 +101,28 @@ impl DirectionState {
         self.seq += 1;
         Ok(s)
     }
+
+    /// RFC 5246 7.1: the pending state becomes current and numbering starts again at 0. `None`
+    /// if there is no pending state (no keys have been agreed).
+    fn change_cipher_spec(&mut self) -> Option<()> {
+        self.current = Some(self.pending.take()?);
+        self.seq = 0;
+        Some(())
+    }
+
+    /// Bytes before and after the plaintext in a fragment under the current state.
+    fn overhead(&self) -> (usize, usize) {
+        match &self.current {
+            Some(p) => (p.prefix_len(), p.tag_len()),
+            None => (0, 0),
+        }
+    }
 }
 
 /// Reads and writes records on a transport.
 pub struct RecordLayer {
-    read: DirectionState,
-    write: DirectionState,
+    read: Direction,
+    write: Direction,
     /// The version written in record headers and required in received ones once known.
     version: ProtocolVersion,
     /// False until the peer's version is known: the first ClientHello may come in a record
@@ -97,14 +136,8 @@ pub struct RecordLayer {
 impl RecordLayer {
     pub fn new(tracer: Tracer) -> Self {
         RecordLayer {
-            read: DirectionState {
-                protection: RecordProtection::Null,
-                seq: 0,
-            },
-            write: DirectionState {
-                protection: RecordProtection::Null,
-                seq: 0,
-            },
+            read: Direction::default(),
+            write: Direction::default(),
             version: ProtocolVersion::TLS12,
             version_fixed: false,
             rbuf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
@@ -118,25 +151,31 @@ impl RecordLayer {
         self.version_fixed = true;
     }
 
-    /// Our ChangeCipherSpec went out: protect what follows, starting again at sequence 0.
-    pub fn set_write_protection(&mut self, p: RecordProtection) {
-        self.write = DirectionState {
-            protection: p,
-            seq: 0,
-        };
+    /// RFC 5246 6.1: the pending states, made when the handshake derives the keys; the next
+    /// ChangeCipherSpec of each direction switches it to them.
+    pub fn prepare(&mut self, read: RecordProtection, write: RecordProtection) {
+        self.read.pending = Some(read);
+        self.write.pending = Some(write);
     }
 
-    /// The peer's ChangeCipherSpec arrived: open what follows, starting again at sequence 0.
-    pub fn set_read_protection(&mut self, p: RecordProtection) {
-        self.read = DirectionState {
-            protection: p,
-            seq: 0,
-        };
+    /// Our ChangeCipherSpec went out: protect what follows with the pending write state,
+    /// starting again at sequence 0.
+    pub fn change_write_state(&mut self) -> Result<()> {
+        self.write.change_cipher_spec().ok_or_else(|| {
+            Error::Internal("ChangeCipherSpec sent before the keys were derived".into())
+        })
     }
 
-    /// True once our outgoing records are protected.
-    pub fn write_protected(&self) -> bool {
-        !self.write.protection.is_null()
+    /// The peer's ChangeCipherSpec arrived: open what follows with the pending read state,
+    /// starting again at sequence 0. Without one (no keys agreed yet) the ChangeCipherSpec is out
+    /// of place: `unexpected_message`.
+    pub fn change_read_state(&mut self) -> Result<()> {
+        self.read
+            .change_cipher_spec()
+            .ok_or_else(|| Error::UnexpectedMessage {
+                expected: "a handshake message",
+                got: "ChangeCipherSpec before the keys were agreed".into(),
+            })
     }
 
     /// The plaintext of the last record read, at `range`.
@@ -153,45 +192,53 @@ impl RecordLayer {
         let typ_byte = self.rbuf[0];
         let version = [self.rbuf[1], self.rbuf[2]];
         let len = u16::from_be_bytes([self.rbuf[3], self.rbuf[4]]) as usize;
-        let typ = ContentType::from_u8(typ_byte).ok_or_else(|| Error::UnexpectedMessage {
+        let typ = ContentType::from_code(typ_byte).ok_or_else(|| Error::UnexpectedMessage {
             expected: "a record of type handshake, alert, change_cipher_spec or application_data",
             got: format!("a record of type {typ_byte}"),
         })?;
-        if version[0] != 3 || (self.version_fixed && version != self.version.to_bytes()) {
+        // RFC 5246 E.1: any {03, xx} until the peer's version is known.
+        if version[0] != ProtocolVersion::TLS12.to_bytes()[0]
+            || (self.version_fixed && version != self.version.to_bytes())
+        {
             return Err(Error::ProtocolVersion {
                 offered: u16::from_be_bytes(version),
             });
         }
         // Check the length before reading the body, so a hostile length costs nothing.
-        let max = if self.read.protection.is_null() {
-            MAX_PLAINTEXT
-        } else {
+        let protected = self.read.current.is_some();
+        let max = if protected {
             MAX_CIPHERTEXT
+        } else {
+            MAX_PLAINTEXT
         };
         if len > max {
             return Err(Error::RecordOverflow { len, max });
         }
         read_full(io, &mut self.rbuf[HEADER_LEN..HEADER_LEN + len])?;
-        let protected = !self.read.protection.is_null();
         let seq = self.read.take_seq()?;
         if self.tracer.enabled() {
             let wire = self.rbuf[..HEADER_LEN + len].to_vec();
             // The plaintext length is reported after opening; the wire bytes are what arrived.
-            let tag = self.read.protection.tag_len() + self.read.protection.prefix_len();
+            let (prefix, tag) = self.read.overhead();
             self.tracer.emit(|side| TraceEvent::Record {
                 side,
                 dir: Dir::Received,
                 content_type: typ_byte,
                 seq: protected.then_some(seq),
-                plaintext_len: len.saturating_sub(tag),
+                plaintext_len: len.saturating_sub(prefix + tag),
                 wire,
             });
         }
+        let header = RecordHeader {
+            seq,
+            content_type: typ_byte,
+            version,
+        };
         let fragment = &mut self.rbuf[HEADER_LEN..HEADER_LEN + len];
-        let inner = self
-            .read
-            .protection
-            .open(seq, typ_byte, version, fragment)?;
+        let inner = match &mut self.read.current {
+            Some(p) => p.open(&header, fragment)?,
+            None => 0..len,
+        };
         let pt_len = inner.len();
         if pt_len > MAX_PLAINTEXT {
             return Err(Error::RecordOverflow {
@@ -223,23 +270,27 @@ impl RecordLayer {
     }
 
     fn write_one(&mut self, io: &mut impl Write, typ: ContentType, chunk: &[u8]) -> Result<()> {
-        let prefix = self.write.protection.prefix_len();
-        let frag_len = prefix + chunk.len() + self.write.protection.tag_len();
-        let protected = !self.write.protection.is_null();
+        let (prefix, tag) = self.write.overhead();
+        let frag_len = prefix + chunk.len() + tag;
+        let protected = self.write.current.is_some();
         let seq = self.write.take_seq()?;
-        let version = self.version.to_bytes();
+        let header = RecordHeader {
+            seq,
+            content_type: typ.code(),
+            version: self.version.to_bytes(),
+        };
         let buf = &mut self.wbuf[..HEADER_LEN + frag_len];
-        buf[0] = typ as u8;
-        buf[1..3].copy_from_slice(&version);
+        buf[0] = header.content_type;
+        buf[1..3].copy_from_slice(&header.version);
         buf[3..5].copy_from_slice(&(frag_len as u16).to_be_bytes());
         buf[HEADER_LEN + prefix..HEADER_LEN + prefix + chunk.len()].copy_from_slice(chunk);
-        self.write
-            .protection
-            .seal(seq, typ as u8, version, &mut buf[HEADER_LEN..]);
+        if let Some(p) = &mut self.write.current {
+            p.seal(&header, &mut buf[HEADER_LEN..]);
+        }
         self.tracer.emit(|side| TraceEvent::Record {
             side,
             dir: Dir::Sent,
-            content_type: typ as u8,
+            content_type: header.content_type,
             seq: protected.then_some(seq),
             plaintext_len: chunk.len(),
             wire: buf.to_vec(),
@@ -261,8 +312,9 @@ fn read_full(io: &mut impl Read, buf: &mut [u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::suite::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, lookup};
+    use crate::record::suite::{DirectionKeys, lookup};
     use crate::trace::Side;
+    use crate::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 
     fn layer() -> RecordLayer {
         RecordLayer::new(Tracer::new(Side::Client, None))
@@ -270,15 +322,28 @@ mod tests {
 
     fn toy() -> RecordProtection {
         let info = lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
-        RecordProtection::new(info, &[9; 32], &[8; 16], &[7; 4]).unwrap()
+        let keys = DirectionKeys {
+            mac_key: &[9; 32],
+            enc_key: &[8; 16],
+            iv: &[7; 4],
+        };
+        RecordProtection::new(info, &keys).unwrap()
+    }
+
+    /// Both directions switched to the toy suite under the same keys.
+    fn protected() -> RecordLayer {
+        let mut l = layer();
+        l.prepare(toy(), toy());
+        l.change_write_state().unwrap();
+        l.change_read_state().unwrap();
+        l
     }
 
     /// RFC 5246 6.1: sequence numbers "MUST NOT wrap". Both directions use the last value
     /// 2^64 - 2 and then refuse to go on (spec/limits.md), rather than reuse 0 with the same keys.
     #[test]
     fn sequence_numbers_never_wrap_rfc_5246_6_1() {
-        let mut w = layer();
-        w.set_write_protection(toy());
+        let mut w = protected();
         w.write.seq = u64::MAX - 1;
         let mut out = Vec::new();
         w.write_records(&mut out, ContentType::ApplicationData, b"last")
@@ -299,8 +364,7 @@ mod tests {
 
         // The reader at the same point opens the record sealed under 2^64 - 2, then refuses the
         // next record before trying to open it.
-        let mut r = layer();
-        r.set_read_protection(toy());
+        let mut r = protected();
         r.read.seq = u64::MAX - 1;
         let mut again = out.clone();
         again.extend_from_slice(&out);
@@ -315,7 +379,8 @@ mod tests {
         );
 
         // A fresh ChangeCipherSpec (new keys) starts again at 0.
-        w.set_write_protection(toy());
+        w.prepare(toy(), toy());
+        w.change_write_state().unwrap();
         assert_eq!(w.write.seq, 0);
     }
 
@@ -334,14 +399,12 @@ mod tests {
 
     #[test]
     fn large_writes_become_full_records() {
-        let mut l = layer();
-        l.set_write_protection(toy());
+        let mut l = protected();
         let data = vec![0xAB; 2 * MAX_PLAINTEXT + 5];
         let mut out = Vec::new();
         l.write_records(&mut out, ContentType::ApplicationData, &data)
             .unwrap();
-        let mut r = layer();
-        r.set_read_protection(toy());
+        let mut r = protected();
         let mut input = &out[..];
         let mut got = Vec::new();
         let mut sizes = Vec::new();
@@ -373,8 +436,7 @@ mod tests {
 
     #[test]
     fn ciphertext_over_2_14_plus_2048_is_record_overflow_before_reading_it() {
-        let mut r = layer();
-        r.set_read_protection(toy());
+        let mut r = protected();
         // Only the header is present: the length alone must be refused.
         let hdr = [23, 3, 3, 0x48, 0x01]; // 2^14 + 2048 + 1
         assert!(matches!(
@@ -395,9 +457,13 @@ mod tests {
         let mut rec = vec![23, 3, 3];
         rec.extend_from_slice(&(frag_len as u16).to_be_bytes());
         rec.resize(HEADER_LEN + frag_len, 0x5A);
-        p.seal(0, 23, [3, 3], &mut rec[HEADER_LEN..]);
-        let mut r = layer();
-        r.set_read_protection(toy());
+        let header = RecordHeader {
+            seq: 0,
+            content_type: 23,
+            version: [3, 3],
+        };
+        p.seal(&header, &mut rec[HEADER_LEN..]);
+        let mut r = protected();
         let e = r.read_record(&mut &rec[..]).unwrap_err();
         assert!(
             matches!(e, Error::RecordOverflow { len, max: MAX_PLAINTEXT } if len == n),
@@ -445,10 +511,41 @@ mod tests {
         }
     }
 
+    /// RFC 5246 6.1: keys derived by the handshake wait in the pending state; only a
+    /// ChangeCipherSpec makes them current, one direction at a time. A ChangeCipherSpec with no
+    /// pending state (before any keys) is refused.
+    #[test]
+    fn change_cipher_spec_switches_to_the_pending_state_and_only_then() {
+        let mut l = layer();
+        assert!(matches!(
+            l.change_read_state(),
+            Err(Error::UnexpectedMessage { .. })
+        ));
+        assert!(matches!(l.change_write_state(), Err(Error::Internal(_))));
+        l.prepare(toy(), toy());
+        // Prepared but not switched: records still go out as plaintext.
+        let mut out = Vec::new();
+        l.write_records(&mut out, ContentType::Handshake, b"abc")
+            .unwrap();
+        assert_eq!(out, [22, 3, 3, 0, 3, b'a', b'b', b'c']);
+        l.change_write_state().unwrap();
+        out.clear();
+        l.write_records(&mut out, ContentType::Handshake, b"abc")
+            .unwrap();
+        assert_eq!(out.len(), HEADER_LEN + 3 + 32, "sealed under the toy suite");
+        // The read side switched on its own, and each pending state is used once.
+        let mut r = layer();
+        r.prepare(toy(), toy());
+        r.change_read_state().unwrap();
+        let (_, range) = r.read_record(&mut &out[..]).unwrap();
+        assert_eq!(r.plaintext(range), b"abc");
+        assert!(r.change_read_state().is_err());
+        assert!(l.change_write_state().is_err());
+    }
+
     #[test]
     fn replayed_or_reordered_records_fail_the_mac() {
-        let mut w = layer();
-        w.set_write_protection(toy());
+        let mut w = protected();
         let mut a = Vec::new();
         w.write_records(&mut a, ContentType::ApplicationData, b"one")
             .unwrap();
@@ -456,15 +553,13 @@ mod tests {
         w.write_records(&mut b, ContentType::ApplicationData, b"two")
             .unwrap();
         // Reordered: b first.
-        let mut r = layer();
-        r.set_read_protection(toy());
+        let mut r = protected();
         assert!(matches!(
             r.read_record(&mut &b[..]),
             Err(Error::BadRecordMac)
         ));
         // Replayed: a twice.
-        let mut r = layer();
-        r.set_read_protection(toy());
+        let mut r = protected();
         r.read_record(&mut &a[..]).unwrap();
         assert!(matches!(
             r.read_record(&mut &a[..]),
@@ -484,10 +579,8 @@ mod tests {
             MAX_PLAINTEXT,
             MAX_PLAINTEXT + 1,
         ] {
-            let mut w = layer();
-            w.set_write_protection(toy());
-            let mut r = layer();
-            r.set_read_protection(toy());
+            let mut w = protected();
+            let mut r = protected();
             let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
             let mut out = Vec::new();
             w.write_records(&mut out, ContentType::ApplicationData, &data)

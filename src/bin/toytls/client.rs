@@ -79,7 +79,7 @@ fn client(args: ClientArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
-    config.suites = toytls::record::suite::parse_suite_list(&args.suites)?;
+    config.suites = crate::render::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     config.io_timeout = Duration::from_secs_f64(args.io_timeout);

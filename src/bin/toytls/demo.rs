@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
-use toytls::record::suite::suite_name;
 use toytls::stream::TlsStream;
 use toytls::trace::{Dir, Side, TraceEvent, TraceSink};
 use toytls::wire::messages::hex;
@@ -146,7 +145,7 @@ fn demo(quiet: bool) -> Result<(), String> {
                 "full"
             },
             handshake_time.as_secs_f64() * 1000.0,
-            suite_name(tls.suite()),
+            tls.suite().name(),
             &hex(tls.session_id().as_slice())[..16],
         ));
     }

@@ -141,6 +141,54 @@ pub fn ems_mode(no_ems: bool, require_ems: bool) -> toytls::config::EmsMode {
     }
 }
 
+/// Parses `--suites`: a comma-separated list of suites by short name (`toy`, `gcm`) or full name,
+/// into code points in the order given (duplicates dropped).
+pub fn parse_suite_list(list: &str) -> Result<Vec<toytls::wire::messages::CipherSuite>, String> {
+    use toytls::record::suite::{SUPPORTED, by_name};
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let info = by_name(item).ok_or_else(|| {
+            let known: Vec<&str> = SUPPORTED.iter().map(|s| s.short).collect();
+            format!(
+                "unknown cipher suite '{item}' (known: {})",
+                known.join(", ")
+            )
+        })?;
+        if !out.contains(&info.suite) {
+            out.push(info.suite);
+        }
+    }
+    if out.is_empty() {
+        return Err("no cipher suite given".into());
+    }
+    Ok(out)
+}
+
 pub fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toytls::wire::messages::{
+        TLS_RSA_WITH_AES_128_GCM_SHA256, TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+    };
+
+    #[test]
+    fn suite_lists_parse_by_short_or_full_name() {
+        assert_eq!(
+            parse_suite_list("gcm,toy").unwrap(),
+            vec![
+                TLS_RSA_WITH_AES_128_GCM_SHA256,
+                TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256
+            ]
+        );
+        assert_eq!(
+            parse_suite_list("TLS_RSA_WITH_AES_128_GCM_SHA256").unwrap(),
+            vec![TLS_RSA_WITH_AES_128_GCM_SHA256]
+        );
+        assert!(parse_suite_list("rc4").is_err());
+        assert!(parse_suite_list("").is_err());
+    }
 }

@@ -104,7 +104,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
-    config.suites = toytls::record::suite::parse_suite_list(&args.suites)?;
+    config.suites = crate::render::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
     let config = Arc::new(config);

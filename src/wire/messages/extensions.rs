@@ -1,4 +1,5 @@
-//! Hello extensions (RFC 5246 7.4.1.4) and the one toytls reads: server_name (RFC 6066 3).
+//! Hello extensions (RFC 5246 7.4.1.4): their type code points, and the meaning of the ones
+//! toytls reads (server_name, renegotiation_info, extended_master_secret).
 //!
 //! An extension is kept as its type and its raw bytes, so that a message decodes and re-encodes to
 //! exactly the bytes received, and an extension toytls does not know is carried and ignored (RFC
@@ -7,35 +8,38 @@
 //! and extended_master_secret (RFC 7627) below.
 
 use crate::error::{Error, Result};
+use crate::wire::code_space;
 use crate::wire::codec::{Reader, Writer};
 
-/// `server_name`, RFC 6066 3.
-pub const SERVER_NAME: u16 = 0;
-/// `extended_master_secret`, RFC 7627.
-pub const EXTENDED_MASTER_SECRET: u16 = 23;
-/// `renegotiation_info`, RFC 5746 3.2.
-pub const RENEGOTIATION_INFO: u16 = 0xff01;
-/// `signature_algorithms`, RFC 5246 7.4.1.4.1.
-pub const SIGNATURE_ALGORITHMS: u16 = 13;
-/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 3.3): a cipher suite value that means "I would
-/// have sent an empty renegotiation_info".
-pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
+code_space! {
+    /// The name of an extension type toytls knows (RFC 5246 7.4.1.4; IANA "TLS ExtensionType
+    /// Values"). toytls reads and writes the first four; the others are named in traces, where
+    /// real clients send them.
+    pub const extension_type_name: u16 {
+        /// `server_name`, RFC 6066 3.
+        SERVER_NAME = 0, "server_name";
+        /// `signature_algorithms`, RFC 5246 7.4.1.4.1.
+        SIGNATURE_ALGORITHMS = 13, "signature_algorithms";
+        /// `extended_master_secret`, RFC 7627.
+        EXTENDED_MASTER_SECRET = 23, "extended_master_secret";
+        /// `renegotiation_info`, RFC 5746 3.2.
+        RENEGOTIATION_INFO = 0xff01, "renegotiation_info";
+        /// `supported_groups`, RFC 8422 5.1.1 (ECDHE; ignored by RSA key transport).
+        SUPPORTED_GROUPS = 10, "supported_groups";
+        /// `ec_point_formats`, RFC 8422 5.1.2 (ignored).
+        EC_POINT_FORMATS = 11, "ec_point_formats";
+        /// `application_layer_protocol_negotiation`, RFC 7301 3.1 (ignored).
+        APPLICATION_LAYER_PROTOCOL_NEGOTIATION = 16, "application_layer_protocol_negotiation";
+        /// `session_ticket`, RFC 5077 3.2 (ignored: toytls resumes by session ID).
+        SESSION_TICKET = 35, "session_ticket";
+        /// `supported_versions`, RFC 8446 4.2.1 (TLS 1.3; ignored).
+        SUPPORTED_VERSIONS = 43, "supported_versions";
+    }
+}
 
 /// A readable name for an extension type, e.g. `server_name(0)`.
 pub fn extension_name(typ: u16) -> String {
-    let name = match typ {
-        SERVER_NAME => "server_name",
-        EXTENDED_MASTER_SECRET => "extended_master_secret",
-        RENEGOTIATION_INFO => "renegotiation_info",
-        10 => "supported_groups",
-        11 => "ec_point_formats",
-        13 => "signature_algorithms",
-        16 => "application_layer_protocol_negotiation",
-        35 => "session_ticket",
-        43 => "supported_versions",
-        _ => "unknown",
-    };
-    format!("{name}({typ})")
+    format!("{}({typ})", extension_type_name(typ).unwrap_or("unknown"))
 }
 
 /// One extension: `ExtensionType extension_type; opaque extension_data<0..2^16-1>;`

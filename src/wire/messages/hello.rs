@@ -85,11 +85,7 @@ impl ClientHello {
     }
 
     pub fn fields(&self) -> Vec<(&'static str, String)> {
-        let suites: Vec<String> = self
-            .cipher_suites
-            .iter()
-            .map(|s| crate::record::suite::suite_name(*s))
-            .collect();
+        let suites: Vec<String> = self.cipher_suites.iter().map(|s| s.name()).collect();
         let mut f = vec![
             ("client_version", self.client_version.to_string()),
             ("random", hex(&self.random.0)),
@@ -156,10 +152,7 @@ impl ServerHello {
             ("server_version", self.server_version.to_string()),
             ("random", hex(&self.random.0)),
             ("session_id", hex(self.session_id.as_slice())),
-            (
-                "cipher_suite",
-                crate::record::suite::suite_name(self.cipher_suite),
-            ),
+            ("cipher_suite", self.cipher_suite.name()),
             ("compression_method", self.compression_method.to_string()),
         ]
     }

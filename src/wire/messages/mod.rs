@@ -12,7 +12,7 @@
 //!
 //! Decoding never trusts a length: every field goes through [`crate::wire::codec::Reader`], and every
 //! message must end exactly where its length says. Encoding a decoded message gives back the same
-//! bytes (tested by property tests, and by the fuzz targets of issue 6).
+//! bytes (tested by property tests, and by the `handshake_message` fuzz target).
 
 pub mod alert;
 pub mod certificate;
@@ -29,6 +29,7 @@ pub use hello::{ClientHello, ServerHello};
 pub use key_exchange::{ClientKeyExchange, ServerHelloDone};
 
 use crate::error::{Error, Result};
+use crate::wire::code_space;
 use crate::wire::codec::{Reader, Writer};
 use std::fmt;
 
@@ -39,8 +40,6 @@ pub struct ProtocolVersion(pub u16);
 impl ProtocolVersion {
     /// TLS 1.2, `{3, 3}`: the only version toytls negotiates.
     pub const TLS12: ProtocolVersion = ProtocolVersion(0x0303);
-    /// TLS 1.0, `{3, 1}`: only ever seen as the record version of a first ClientHello.
-    pub const TLS10: ProtocolVersion = ProtocolVersion(0x0301);
 
     /// The two bytes on the wire.
     pub fn to_bytes(self) -> [u8; 2] {
@@ -121,45 +120,74 @@ impl fmt::Debug for SessionId {
     }
 }
 
-/// `CipherSuite` (RFC 5246 A.5): the two-byte code point of a suite. What each suite means lives
-/// in [`crate::record::suite`].
+/// `CipherSuite` (RFC 5246 A.5): the two-byte code point of a suite. Which suites toytls
+/// implements, and how each protects a record, is in [`crate::record::suite`]; every code point
+/// toytls can name is declared below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CipherSuite(pub u16);
 
-/// The handshake message types toytls knows (RFC 5246 7.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HandshakeType {
-    HelloRequest = 0,
-    ClientHello = 1,
-    ServerHello = 2,
-    Certificate = 11,
-    ServerKeyExchange = 12,
-    CertificateRequest = 13,
-    ServerHelloDone = 14,
-    CertificateVerify = 15,
-    ClientKeyExchange = 16,
-    Finished = 20,
-}
-
-impl HandshakeType {
-    /// The type byte's name as the RFC spells it, for errors and traces.
-    pub fn name_of(t: u8) -> String {
-        match t {
-            0 => "HelloRequest".into(),
-            1 => "ClientHello".into(),
-            2 => "ServerHello".into(),
-            4 => "NewSessionTicket".into(),
-            11 => "Certificate".into(),
-            12 => "ServerKeyExchange".into(),
-            13 => "CertificateRequest".into(),
-            14 => "ServerHelloDone".into(),
-            15 => "CertificateVerify".into(),
-            16 => "ClientKeyExchange".into(),
-            20 => "Finished".into(),
-            other => format!("handshake message of type {other}"),
+impl CipherSuite {
+    /// The suite's name, or its code point in hex when toytls does not know it.
+    pub fn name(self) -> String {
+        match suite_name(self) {
+            Some(n) => n.to_string(),
+            None => format!("0x{:04x}", self.0),
         }
     }
 }
+
+code_space! {
+    /// The name of a cipher suite code point toytls knows (RFC 5246 A.5, IANA "TLS Cipher
+    /// Suites"); the ones it implements are rows of [`crate::record::suite::SUPPORTED`].
+    pub const suite_name: CipherSuite = CipherSuite {
+        /// RFC 5246 A.5: the oldest suite every TLS 1.2 stack still offers (toytls does not).
+        TLS_RSA_WITH_AES_128_CBC_SHA = 0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA";
+        /// RFC 5246 A.5 (toytls does not implement it).
+        TLS_RSA_WITH_AES_128_CBC_SHA256 = 0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256";
+        /// RFC 5288 3: the standard AEAD suite, spoken for interop with real TLS stacks.
+        TLS_RSA_WITH_AES_128_GCM_SHA256 = 0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256";
+        /// RFC 5746 3.3: not a suite but a signal, "I would have sent an empty
+        /// renegotiation_info".
+        TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV";
+        /// Our own suite, at a private-use code point (RFC 5246 12 reserves {0xFF, 0x00..0xFF});
+        /// defined in `spec/suite.md`.
+        TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256 = 0xFF01, "TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256";
+    }
+}
+
+code_space! {
+    /// `HandshakeType` (RFC 5246 7.4): the first byte of every handshake message's header.
+    /// toytls speaks the RSA key exchange without client certificates; the other types are here
+    /// so that a message of theirs is named when it is refused.
+    pub enum HandshakeType: u8 {
+        HelloRequest = 0, "HelloRequest";
+        ClientHello = 1, "ClientHello";
+        ServerHello = 2, "ServerHello";
+        /// RFC 5077 3.3.
+        NewSessionTicket = 4, "NewSessionTicket";
+        Certificate = 11, "Certificate";
+        ServerKeyExchange = 12, "ServerKeyExchange";
+        CertificateRequest = 13, "CertificateRequest";
+        ServerHelloDone = 14, "ServerHelloDone";
+        CertificateVerify = 15, "CertificateVerify";
+        ClientKeyExchange = 16, "ClientKeyExchange";
+        Finished = 20, "Finished";
+    }
+}
+
+impl HandshakeType {
+    /// The name of the type byte `t`, for errors and traces, known or not.
+    pub fn name_of(t: u8) -> String {
+        match HandshakeType::from_code(t) {
+            Some(known) => known.name().to_string(),
+            None => format!("handshake message of type {t}"),
+        }
+    }
+}
+
+/// The 4-byte header before every handshake message (RFC 5246 7.4):
+/// `HandshakeType msg_type; uint24 length;`.
+pub const HANDSHAKE_HEADER_LEN: usize = 4;
 
 /// One handshake message toytls sends or accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,15 +218,15 @@ impl HandshakeMessage {
     }
 
     /// The message's name, e.g. `"ServerHello"`.
-    pub fn name(&self) -> String {
-        HandshakeType::name_of(self.typ() as u8)
+    pub fn name(&self) -> &'static str {
+        self.typ().name()
     }
 
     /// The whole message as sent: 4-byte header then body (RFC 5246 7.4). These are also the bytes
     /// the Finished hash covers (RFC 5246 7.4.9).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut w = Writer::new();
-        w.u8(self.typ() as u8);
+        w.u8(self.typ().code());
         w.u24_prefixed(|w| match self {
             HandshakeMessage::HelloRequest => {}
             HandshakeMessage::ClientHello(m) => m.encode(w),
@@ -215,18 +243,28 @@ impl HandshakeMessage {
     /// Decodes one body whose header said `typ`. The body must be consumed exactly.
     pub fn decode(typ: u8, body: &[u8]) -> Result<HandshakeMessage> {
         let mut r = Reader::new(body);
-        let m = match typ {
-            0 => HandshakeMessage::HelloRequest,
-            1 => HandshakeMessage::ClientHello(ClientHello::decode(&mut r)?),
-            2 => HandshakeMessage::ServerHello(ServerHello::decode(&mut r)?),
-            11 => HandshakeMessage::Certificate(CertificateMsg::decode(&mut r)?),
-            14 => HandshakeMessage::ServerHelloDone(ServerHelloDone::decode(&mut r)?),
-            16 => HandshakeMessage::ClientKeyExchange(ClientKeyExchange::decode(&mut r)?),
-            20 => HandshakeMessage::Finished(Finished::decode(&mut r)?),
-            other => {
+        let m = match HandshakeType::from_code(typ) {
+            Some(HandshakeType::HelloRequest) => HandshakeMessage::HelloRequest,
+            Some(HandshakeType::ClientHello) => {
+                HandshakeMessage::ClientHello(ClientHello::decode(&mut r)?)
+            }
+            Some(HandshakeType::ServerHello) => {
+                HandshakeMessage::ServerHello(ServerHello::decode(&mut r)?)
+            }
+            Some(HandshakeType::Certificate) => {
+                HandshakeMessage::Certificate(CertificateMsg::decode(&mut r)?)
+            }
+            Some(HandshakeType::ServerHelloDone) => {
+                HandshakeMessage::ServerHelloDone(ServerHelloDone::decode(&mut r)?)
+            }
+            Some(HandshakeType::ClientKeyExchange) => {
+                HandshakeMessage::ClientKeyExchange(ClientKeyExchange::decode(&mut r)?)
+            }
+            Some(HandshakeType::Finished) => HandshakeMessage::Finished(Finished::decode(&mut r)?),
+            _ => {
                 return Err(Error::UnexpectedMessage {
                     expected: "a handshake message of the RSA key exchange",
-                    got: HandshakeType::name_of(other),
+                    got: HandshakeType::name_of(typ),
                 });
             }
         };

@@ -17,7 +17,6 @@
 use std::io::{Read, Write};
 use toytls::error::Result;
 use toytls::record::MAX_PLAINTEXT;
-use toytls::record::suite::suite_name;
 use toytls::stream::TlsStream;
 
 /// The largest request head read. Real heads are a few hundred bytes; a longer one gets a 431.
@@ -143,7 +142,7 @@ pub fn serve<T: Read + Write>(tls: &mut TlsStream<T>) -> Result<()> {
 fn page<T: Read + Write>(tls: &TlsStream<T>) -> String {
     format!(
         "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nserver name: {}\n",
-        suite_name(tls.suite()),
+        tls.suite().name(),
         if tls.resumed() { "yes" } else { "no" },
         crate::render::yes_no(tls.extended_master_secret()),
         toytls::wire::messages::hex(tls.session_id().as_slice()),
