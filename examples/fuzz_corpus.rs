@@ -29,9 +29,10 @@ use std::sync::{Arc, Mutex};
 
 use entries::{RECORD_CONN, RECORD_FIX_VERSION, RECORD_GCM, RECORD_TRACE};
 
+use toytls::Side;
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, Tracer};
+use toytls::trace::Tracer;
 use toytls::wire::alert::AlertDescription;
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};

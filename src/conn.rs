@@ -1,10 +1,10 @@
-//! One connection's moving parts, shared by both handshakes and the stream: the transport, the
-//! record layer, the handshake reassembler, the transcript hash, and the rule that a failure sends
-//! its alert exactly once.
+//! One connection's life: the transport, the record layer, alerts, and application data.
 //!
-//! [`Conn::read_message`] is the one place that reads the next handshake message; it checks the
-//! message's type against what the handshake expects and answers anything else with
-//! `unexpected_message`, before even decoding it.
+//! A [`Conn`] is what both handshakes run on ([`crate::handshake`]) and what a
+//! [`crate::stream::TlsStream`] reads and writes through afterwards. It holds the rule that a
+//! failure sends its alert exactly once ([`Conn::fail`]), the connection's [`State`] from open to
+//! closed, and the reading of application data, which must come protected and after the
+//! handshake.
 //!
 //! After the handshake, the only handshake messages a peer may send are requests to renegotiate:
 //! a ClientHello to a server, a HelloRequest to a client (RFC 5246 7.4.1.1). toytls runs one
@@ -12,31 +12,20 @@
 //! `no_renegotiation` alert and the connection goes on (RFC 5746 4.2, 4.4; RFC 5246 7.2.2); the
 //! peer decides whether to carry on without renegotiating or to close. A peer that keeps asking
 //! after [`MAX_REFUSED_RENEGOTIATIONS`] refusals is not going to take no for an answer: the next
-//! request ends the connection with a fatal `unexpected_message`. During the handshake a client
-//! ignores HelloRequests altogether (RFC 5246 7.4.1.1): they are skipped, never hashed.
+//! request ends the connection with a fatal `unexpected_message`.
 
+use crate::Side;
 use crate::error::{Error, Result};
+use crate::handshake::joiner::Joiner;
 use crate::record::{ContentType, RecordLayer};
-use crate::trace::{Dir, Side, TraceEvent, Tracer};
+use crate::trace::{Dir, TraceEvent, TraceSink, Tracer};
 use crate::wire::alert::AlertDescription;
-use crate::wire::messages::alert::{AlertMessage, ChangeCipherSpec};
-use crate::wire::messages::{
-    CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, HandshakeType,
-    ServerHello, ServerHelloDone,
-};
-use sha2::{Digest, Sha256};
+use crate::wire::codec::Reader;
+use crate::wire::messages::HandshakeType;
+use crate::wire::messages::alert::AlertMessage;
 use std::io::{Read, Write};
 use std::ops::Range;
-
-/// The largest handshake message toytls accepts (body length), `spec/limits.md`. Certificate
-/// chains are the largest messages; 64 KiB holds chains of a dozen 4096-bit certificates.
-pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
-
-/// The most handshake bytes toytls accepts from a peer over a whole handshake (`spec/limits.md`):
-/// one message of the largest size plus 16 KiB for all the others. A server's flight is one
-/// certificate chain and a few small messages, a client's one hello and a few small messages, so
-/// an honest peer stays far below it; a hostile one cannot make us hash and buffer more.
-pub const MAX_HANDSHAKE_TOTAL: usize = MAX_HANDSHAKE_MESSAGE + (1 << 14);
+use std::sync::Arc;
 
 /// How many renegotiation requests one connection refuses politely (warning `no_renegotiation`).
 /// An honest peer asks once and accepts the answer; the request after this many is fatal
@@ -58,52 +47,19 @@ pub enum State {
     Failed,
 }
 
-/// A handshake message type the handshakes can ask [`Conn::read_message`] for.
-pub trait Expected: Sized {
-    const TYPE: HandshakeType;
-    fn from_message(m: HandshakeMessage) -> Option<Self>;
-}
-
-macro_rules! expected {
-    ($t:ty, $variant:ident) => {
-        impl Expected for $t {
-            const TYPE: HandshakeType = HandshakeType::$variant;
-            fn from_message(m: HandshakeMessage) -> Option<Self> {
-                match m {
-                    HandshakeMessage::$variant(x) => Some(x),
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-expected!(ClientHello, ClientHello);
-expected!(ServerHello, ServerHello);
-expected!(ServerHelloDone, ServerHelloDone);
-expected!(ClientKeyExchange, ClientKeyExchange);
-expected!(Finished, Finished);
-expected!(CertificateMsg, Certificate);
-
 /// A connection: transport plus protocol state.
 pub struct Conn<T> {
     pub io: T,
     pub rec: RecordLayer,
     pub tracer: Tracer,
+    side: Side,
     pub state: State,
     /// True once an alert other than close_notify was sent or received: the session must then
     /// never be resumed (RFC 5246 7.2.2). A transport that merely ends does not set it (RFC 5246
     /// 7.2.1: since TLS 1.1 an unclean close no longer forbids resumption).
     pub fatal_alert: bool,
-    /// Handshake bytes received but not yet consumed as whole messages (RFC 5246 6.2.1: messages
-    /// may span records, and several may share one).
-    hs_buf: Vec<u8>,
-    /// Handshake bytes received so far, checked against [`MAX_HANDSHAKE_TOTAL`].
-    hs_received: usize,
-    /// Our handshake messages not yet sent: one flight goes out together, coalesced into as few
-    /// records as possible.
-    flight: Vec<u8>,
-    /// SHA-256 over every handshake message sent and received, for Finished (RFC 5246 7.4.9).
-    transcript: Sha256,
+    /// Handshake messages out of records, during the handshake and after it.
+    pub joiner: Joiner,
     /// Application data received and not yet handed to the reader.
     app_pending: Range<usize>,
     /// Renegotiation requests refused so far (see [`MAX_REFUSED_RENEGOTIATIONS`]).
@@ -111,201 +67,30 @@ pub struct Conn<T> {
 }
 
 impl<T: Read + Write> Conn<T> {
-    pub fn new(io: T, tracer: Tracer) -> Self {
+    /// A connection over `io`, on `side`, reporting to `trace` if set.
+    pub fn new(io: T, side: Side, trace: Option<Arc<dyn TraceSink>>) -> Self {
+        let tracer = Tracer::new(side, trace);
         Conn {
             io,
             rec: RecordLayer::new(tracer.clone()),
             tracer,
+            side,
             state: State::Open,
             fatal_alert: false,
-            hs_buf: Vec::new(),
-            hs_received: 0,
-            flight: Vec::new(),
-            transcript: Sha256::new(),
+            joiner: Joiner::default(),
             app_pending: 0..0,
             renegotiations_refused: 0,
         }
     }
 
-    /// How many renegotiation requests this connection has refused.
-    pub fn renegotiations_refused(&self) -> u32 {
-        self.renegotiations_refused
-    }
-
-    /// SHA-256 of the handshake messages so far (the transcript goes on).
-    pub fn transcript_hash(&self) -> [u8; 32] {
-        self.transcript.clone().finalize().into()
-    }
-
-    /// Queues a handshake message of our current flight and adds it to the transcript.
-    pub fn send(&mut self, msg: HandshakeMessage) -> Result<()> {
-        let bytes = msg.to_bytes()?;
-        self.transcript.update(&bytes);
-        self.tracer.emit(|side| TraceEvent::Handshake {
-            side,
-            dir: Dir::Sent,
-            name: msg.name().to_string(),
-            fields: msg.fields(),
-            raw: bytes.clone(),
-        });
-        self.flight.extend_from_slice(&bytes);
-        Ok(())
-    }
-
-    /// Sends the queued flight.
-    pub fn flush(&mut self) -> Result<()> {
-        if !self.flight.is_empty() {
-            let flight = std::mem::take(&mut self.flight);
-            self.rec
-                .write_records(&mut self.io, ContentType::Handshake, &flight)?;
-        }
-        Ok(())
-    }
-
-    /// Sends ChangeCipherSpec and switches our direction to its pending state (RFC 5246 7.1).
-    pub fn send_change_cipher_spec(&mut self) -> Result<()> {
-        self.flush()?;
-        self.rec.write_records(
-            &mut self.io,
-            ContentType::ChangeCipherSpec,
-            &ChangeCipherSpec::BYTES,
-        )?;
-        self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
-            side,
-            dir: Dir::Sent,
-        });
-        self.rec.change_write_state()
-    }
-
-    /// Waits for the peer's ChangeCipherSpec and switches its direction to its pending state.
-    pub fn read_change_cipher_spec(&mut self) -> Result<()> {
-        loop {
-            // A handshake message may not straddle the key change (RFC 5246 7.1).
-            if !self.hs_buf.is_empty() {
-                return Err(Error::UnexpectedMessage {
-                    expected: "ChangeCipherSpec",
-                    got: "a handshake message before it".into(),
-                });
-            }
-            let (typ, range) = self.rec.read_record(&mut self.io)?;
-            match typ {
-                ContentType::ChangeCipherSpec => {
-                    let body = self.rec.plaintext(range);
-                    ChangeCipherSpec::decode(&mut crate::wire::codec::Reader::new(body))?;
-                    self.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
-                        side,
-                        dir: Dir::Received,
-                    });
-                    return self.rec.change_read_state();
-                }
-                // A client ignores HelloRequests here too (see `skip_hello_requests`); anything
-                // else, or a HelloRequest cut across records, is left in `hs_buf` and refused.
-                ContentType::Handshake if self.tracer.side() == Side::Client => {
-                    self.buffer_handshake_record(range)?;
-                    self.skip_hello_requests()?;
-                }
-                other => return Err(self.unexpected_record("ChangeCipherSpec", other, range)),
-            }
-        }
-    }
-
-    /// Reads the next handshake message, which must be of type `M` (else `unexpected_message`),
-    /// and adds it to the transcript.
-    pub fn read_message<M: Expected>(&mut self) -> Result<M> {
-        let expected = M::TYPE.name();
-        let (typ, body_len) = self.next_handshake_bytes(expected)?;
-        if typ != M::TYPE.code() {
-            return Err(Error::UnexpectedMessage {
-                expected,
-                got: HandshakeType::name_of(typ),
-            });
-        }
-        let total = 4 + body_len;
-        let msg = HandshakeMessage::decode(typ, &self.hs_buf[4..total])?;
-        self.transcript.update(&self.hs_buf[..total]);
-        self.tracer.emit(|side| TraceEvent::Handshake {
-            side,
-            dir: Dir::Received,
-            name: msg.name().to_string(),
-            fields: msg.fields(),
-            raw: self.hs_buf[..total].to_vec(),
-        });
-        self.hs_buf.drain(..total);
-        M::from_message(msg).ok_or_else(|| Error::Internal("message type mismatch".into()))
-    }
-
-    /// Reads records until `hs_buf` holds one whole handshake message; returns its type and body
-    /// length. The declared length is checked against the limit as soon as the header is in, and
-    /// only bytes that arrived are ever buffered.
-    fn next_handshake_bytes(&mut self, expected: &'static str) -> Result<(u8, usize)> {
-        loop {
-            if self.tracer.side() == Side::Client {
-                self.skip_hello_requests()?;
-            }
-            if self.hs_buf.len() >= 4 {
-                let typ = self.hs_buf[0];
-                let len = u32::from_be_bytes([0, self.hs_buf[1], self.hs_buf[2], self.hs_buf[3]])
-                    as usize;
-                if len > MAX_HANDSHAKE_MESSAGE {
-                    return Err(Error::decode(
-                        "handshake message",
-                        format!(
-                            "{} of {len} bytes exceeds toytls's limit of {MAX_HANDSHAKE_MESSAGE}",
-                            HandshakeType::name_of(typ)
-                        ),
-                    ));
-                }
-                if self.hs_buf.len() >= 4 + len {
-                    return Ok((typ, len));
-                }
-            }
-            let (typ, range) = self.rec.read_record(&mut self.io)?;
-            match typ {
-                ContentType::Handshake => self.buffer_handshake_record(range)?,
-                other => return Err(self.unexpected_record(expected, other, range)),
-            }
-        }
-    }
-
-    /// Adds a handshake record's bytes to `hs_buf`. Counted before buffering: the total is
-    /// refused as soon as the record that crosses it arrives, without keeping its bytes.
-    fn buffer_handshake_record(&mut self, range: Range<usize>) -> Result<()> {
-        self.hs_received += range.len();
-        if self.hs_received > MAX_HANDSHAKE_TOTAL {
-            return Err(Error::decode(
-                "handshake",
-                format!(
-                    "the peer sent more than toytls's limit of {MAX_HANDSHAKE_TOTAL} handshake bytes"
-                ),
-            ));
-        }
-        let data = self.rec.plaintext(range);
-        self.hs_buf.extend_from_slice(data);
-        Ok(())
-    }
-
-    /// RFC 5246 7.4.1.1: a HelloRequest that reaches a client in the middle of a handshake "will
-    /// be ignored", and it is never part of the Finished hash (7.4.9). Removes the whole ones at
-    /// the front of `hs_buf`; one with a body is `decode_error`, refused from its header. They
-    /// count towards [`MAX_HANDSHAKE_TOTAL`], so a server cannot keep a client skipping them.
-    fn skip_hello_requests(&mut self) -> Result<()> {
-        while self.hs_buf.len() >= 4 && self.hs_buf[0] == HandshakeType::HelloRequest.code() {
-            if self.hs_buf[1..4] != [0, 0, 0] {
-                return Err(Error::decode(
-                    "HelloRequest",
-                    "a body; it must be empty (RFC 5246 7.4.1.1)",
-                ));
-            }
-            self.hs_buf.drain(..4);
-            self.tracer
-                .note(|| "HelloRequest during the handshake: ignored (RFC 5246 7.4.1.1)".into());
-        }
-        Ok(())
+    /// Which end of the connection we are.
+    pub fn side(&self) -> Side {
+        self.side
     }
 
     /// The error for a record of the wrong type; an alert from the peer becomes
     /// [`Error::PeerAlert`].
-    fn unexpected_record(
+    pub(crate) fn unexpected_record(
         &mut self,
         expected: &'static str,
         typ: ContentType,
@@ -330,7 +115,7 @@ impl<T: Read + Write> Conn<T> {
     /// Decodes and traces an alert record; returns its description.
     fn receive_alert(&mut self, range: Range<usize>) -> Result<AlertDescription> {
         let body = self.rec.plaintext(range);
-        let a = AlertMessage::decode(&mut crate::wire::codec::Reader::new(body))?;
+        let a = AlertMessage::decode(&mut Reader::new(body))?;
         self.tracer.emit(|side| TraceEvent::Alert {
             side,
             dir: Dir::Received,
@@ -447,9 +232,7 @@ impl<T: Read + Write> Conn<T> {
             }
         }
     }
-}
 
-impl<T: Read + Write> Conn<T> {
     /// A handshake record after the handshake (it arrives protected, like application data).
     /// Its bytes join any partial message already buffered (a ClientHello may span records,
     /// RFC 5246 6.2.1, and application data may arrive between its fragments); each whole
@@ -465,51 +248,29 @@ impl<T: Read + Write> Conn<T> {
     /// [`MAX_REFUSED_RENEGOTIATIONS`] refusals is fatal. The messages are not added to the
     /// transcript: the handshake they would start never happens.
     fn refuse_renegotiation(&mut self, range: Range<usize>) -> Result<()> {
-        let data = self.rec.plaintext(range);
-        self.hs_buf.extend_from_slice(data);
-        let (request, name) = match self.tracer.side() {
-            Side::Server => (HandshakeType::ClientHello, "ClientHello"),
-            Side::Client => (HandshakeType::HelloRequest, "HelloRequest"),
+        self.joiner.push_after_handshake(self.rec.plaintext(range));
+        let request = match self.side {
+            Side::Server => HandshakeType::ClientHello,
+            Side::Client => HandshakeType::HelloRequest,
         };
-        // The buffer never holds more than one message under the limit plus one record: every
+        let name = request.name();
+        // The joiner never holds more than one message under the limit plus one record: every
         // header is checked as soon as it is in, and complete messages are removed at once.
-        while self.hs_buf.len() >= 4 {
-            let typ = self.hs_buf[0];
-            let len =
-                u32::from_be_bytes([0, self.hs_buf[1], self.hs_buf[2], self.hs_buf[3]]) as usize;
-            if typ != request.code() {
+        while let Some(h) = self.joiner.header() {
+            if h.typ != request.code() {
                 return Err(Error::UnexpectedMessage {
                     expected: "application data or an alert",
-                    got: format!("a {} after the handshake", HandshakeType::name_of(typ)),
+                    got: format!("a {} after the handshake", HandshakeType::name_of(h.typ)),
                 });
             }
-            if request == HandshakeType::HelloRequest && len != 0 {
-                return Err(Error::decode(
-                    "HelloRequest",
-                    format!("a body of {len} bytes; it must be empty (RFC 5246 7.4.1.1)"),
-                ));
+            if request == HandshakeType::HelloRequest {
+                h.empty_hello_request()?;
             }
-            if len > MAX_HANDSHAKE_MESSAGE {
-                return Err(Error::decode(
-                    "handshake message",
-                    format!(
-                        "{name} of {len} bytes exceeds toytls's limit of {MAX_HANDSHAKE_MESSAGE}"
-                    ),
-                ));
-            }
-            if self.hs_buf.len() < 4 + len {
+            if !self.joiner.holds(h.within_limit()?) {
                 // The rest of the message comes in later records.
                 return Ok(());
             }
-            let msg = HandshakeMessage::decode(typ, &self.hs_buf[4..4 + len])?;
-            self.tracer.emit(|side| TraceEvent::Handshake {
-                side,
-                dir: Dir::Received,
-                name: msg.name().to_string(),
-                fields: msg.fields(),
-                raw: self.hs_buf[..4 + len].to_vec(),
-            });
-            self.hs_buf.drain(..4 + len);
+            self.joiner.take(h, &self.tracer, |_| {})?;
             if self.renegotiations_refused == MAX_REFUSED_RENEGOTIATIONS {
                 return Err(Error::UnexpectedMessage {
                     expected: "application data or an alert",
@@ -528,128 +289,5 @@ impl<T: Read + Write> Conn<T> {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::trace::Side;
-    use crate::wire::alert::AlertDescription;
-
-    /// A transport that reads from `input` (then end of stream) and collects what is written.
-    struct Scripted {
-        input: std::io::Cursor<Vec<u8>>,
-        output: Vec<u8>,
-    }
-
-    impl Read for Scripted {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.input.read(buf)
-        }
-    }
-
-    impl Write for Scripted {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.output.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn conn(input: Vec<u8>) -> Conn<Scripted> {
-        let io = Scripted {
-            input: std::io::Cursor::new(input),
-            output: vec![],
-        };
-        Conn::new(io, Tracer::new(Side::Server, None))
-    }
-
-    /// Plaintext handshake records carrying `data`, 2^14 bytes at most each.
-    fn records(data: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for chunk in data.chunks(crate::record::MAX_PLAINTEXT) {
-            out.extend_from_slice(&[22, 3, 3]);
-            out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-            out.extend_from_slice(chunk);
-        }
-        out
-    }
-
-    fn header(typ: u8, len: usize) -> Vec<u8> {
-        let l = (len as u32).to_be_bytes();
-        vec![typ, l[1], l[2], l[3]]
-    }
-
-    #[test]
-    fn a_handshake_message_over_the_limit_is_refused_from_its_header_alone() {
-        // Only the 4-byte header of a Certificate claiming MAX + 1 bytes arrives.
-        let mut c = conn(records(&header(11, MAX_HANDSHAKE_MESSAGE + 1)));
-        let e = c.read_message::<CertificateMsg>().unwrap_err();
-        assert!(matches!(e, Error::Decode { .. }), "{e}");
-        assert_eq!(e.alert(), Some(AlertDescription::DecodeError));
-        // The largest 24-bit length too.
-        let mut c = conn(records(&header(1, (1 << 24) - 1)));
-        assert!(matches!(
-            c.read_message::<ClientHello>(),
-            Err(Error::Decode { .. })
-        ));
-    }
-
-    #[test]
-    fn a_message_of_exactly_the_limit_is_reassembled_from_many_records() {
-        // A Certificate of exactly MAX_HANDSHAKE_MESSAGE bytes: one certificate filling it.
-        let cert_len = MAX_HANDSHAKE_MESSAGE - 6;
-        let mut msg = header(11, MAX_HANDSHAKE_MESSAGE);
-        msg.extend_from_slice(&((cert_len + 3) as u32).to_be_bytes()[1..]);
-        msg.extend_from_slice(&(cert_len as u32).to_be_bytes()[1..]);
-        msg.resize(4 + MAX_HANDSHAKE_MESSAGE, 0x30);
-        let mut c = conn(records(&msg));
-        let m = c.read_message::<CertificateMsg>().unwrap();
-        assert_eq!(m.chain.len(), 1);
-        assert_eq!(m.chain[0].len(), cert_len);
-    }
-
-    #[test]
-    fn buffering_follows_the_bytes_that_arrived_not_the_declared_length() {
-        // A ClientHello declaring 60000 bytes, of which 100 arrive before the transport ends.
-        let mut data = header(1, 60_000);
-        data.extend_from_slice(&[0u8; 100]);
-        let mut c = conn(records(&data));
-        assert!(matches!(
-            c.read_message::<ClientHello>(),
-            Err(Error::Truncated)
-        ));
-        assert_eq!(c.hs_buf.len(), 104);
-        assert!(
-            c.hs_buf.capacity() < 1024,
-            "reserved {} bytes for 104 received",
-            c.hs_buf.capacity()
-        );
-    }
-
-    #[test]
-    fn the_whole_handshake_is_limited_too() {
-        // Two ClientKeyExchange messages of the largest size, back to back: the first is read
-        // whole; the second is refused on the record that crosses MAX_HANDSHAKE_TOTAL, before it
-        // is complete.
-        let mut big = header(16, MAX_HANDSHAKE_MESSAGE);
-        big.extend_from_slice(&((MAX_HANDSHAKE_MESSAGE - 2) as u16).to_be_bytes());
-        big.resize(4 + MAX_HANDSHAKE_MESSAGE, 7);
-        let mut data = big.clone();
-        data.extend_from_slice(&big);
-        let mut c = conn(records(&data));
-        let first = c.read_message::<ClientKeyExchange>().unwrap();
-        assert_eq!(first.encrypted_pre_master.len(), MAX_HANDSHAKE_MESSAGE - 2);
-        let e = c.read_message::<ClientKeyExchange>().unwrap_err();
-        let text = e.to_string();
-        assert!(text.contains("handshake bytes"), "{text}");
-        assert_eq!(e.alert(), Some(AlertDescription::DecodeError));
-        // Refused one record past the limit: the crossing record was counted, not kept.
-        assert!(c.hs_received > MAX_HANDSHAKE_TOTAL);
-        assert!(c.hs_received <= MAX_HANDSHAKE_TOTAL + crate::record::MAX_PLAINTEXT);
-        assert!(c.hs_buf.len() < MAX_HANDSHAKE_MESSAGE);
     }
 }

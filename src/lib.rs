@@ -16,12 +16,13 @@
 //!   7.2) and [`wire::messages`] (every TLS message as a plain struct with `encode`/`decode`).
 //! - [`record`]: record framing, limits, sequence numbers; [`record::suite`]: what each cipher
 //!   suite means and how it protects a record.
-//! - [`handshake`]: [`handshake::keys`] (the key schedule, pre-master secret to master secret to
-//!   keys to Finished), [`handshake::client`] and [`handshake::server`] (the two handshakes,
-//!   straight-line, each step one function naming its RFC section), [`handshake::session`]
-//!   (resumption caches).
-//! - [`conn`]: the connection state the handshakes and the stream share (reassembly, transcript,
-//!   alerts); [`config`]: what a client or server is configured with.
+//! - [`handshake`]: [`handshake::client`] and [`handshake::server`] (the two handshakes,
+//!   straight-line, each step one function naming its RFC section), [`handshake::common`] (what
+//!   both do the same way: the transcript, the keys of a side, ChangeCipherSpec and Finished),
+//!   [`handshake::joiner`] (handshake messages out of records), [`handshake::keys`] (the key
+//!   schedule) and [`handshake::session`] (resumption caches).
+//! - [`conn`]: one connection's life (alerts, application data, refused renegotiations);
+//!   [`config`]: what a client or server is configured with.
 //! - [`stream`]: [`stream::TlsStream`], a connection over any `Read + Write`, itself `Read + Write`.
 //! - [`net`]: [`net::timed`], a TCP transport with a handshake deadline and read/write timeouts
 //!   (both sides); [`net::serve`], a server that keeps serving under hostile peers.
@@ -42,3 +43,30 @@ pub mod stream;
 pub mod trace;
 pub mod wire;
 pub mod x509;
+
+/// Which end of a connection: the client, which connects and speaks first, or the server.
+/// It decides which keys a side writes with, which Finished label it uses, and which handshake
+/// messages it may receive; every connection knows its own ([`conn::Conn::side`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    /// `"client"` or `"server"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+
+    /// The other end.
+    pub fn peer(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}

@@ -13,12 +13,11 @@
 //! A connection ended by a fatal alert (sent or received) removes its session from the cache, so
 //! it is never resumed (RFC 5246 7.2.2); one whose transport merely closed early keeps it.
 
+use crate::Side;
 use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::Conn;
 use crate::error::Result;
-use crate::handshake::client::{self, Negotiated};
-use crate::handshake::server;
-use crate::trace::{Side, Tracer};
+use crate::handshake::{Negotiated, client, server};
 use crate::wire::messages::{CipherSuite, SessionId};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -40,7 +39,7 @@ impl<T: Read + Write> TlsStream<T> {
     /// Runs the client handshake over `io` for `server_name` (verified against the certificate)
     /// and `port` (with the name, the key under which the session is kept for resumption).
     pub fn connect(io: T, config: Arc<ClientConfig>, server_name: &str, port: u16) -> Result<Self> {
-        let mut conn = Conn::new(io, Tracer::new(Side::Client, config.trace.clone()));
+        let mut conn = Conn::new(io, Side::Client, config.trace.clone());
         match client::handshake(&mut conn, &config, server_name, port) {
             Ok(negotiated) => Ok(TlsStream {
                 conn,
@@ -57,7 +56,7 @@ impl<T: Read + Write> TlsStream<T> {
 
     /// Runs the server handshake over `io`.
     pub fn accept(io: T, config: Arc<ServerConfig>) -> Result<Self> {
-        let mut conn = Conn::new(io, Tracer::new(Side::Server, config.trace.clone()));
+        let mut conn = Conn::new(io, Side::Server, config.trace.clone());
         match server::handshake(&mut conn, &config) {
             Ok(negotiated) => Ok(TlsStream {
                 conn,

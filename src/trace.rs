@@ -7,25 +7,9 @@
 //! on them. Without a sink nothing is built: events are created by closures that only run when
 //! someone listens, so the record hot path does not allocate for tracing.
 
+use crate::Side;
 use crate::wire::alert::{AlertDescription, AlertLevel};
 use std::sync::{Arc, Mutex};
-
-/// Which peer emitted an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    Client,
-    Server,
-}
-
-impl Side {
-    /// `"client"` or `"server"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-}
 
 /// Whether the emitting peer sent or received the thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,11 +103,6 @@ pub struct Tracer {
 impl Tracer {
     pub fn new(side: Side, sink: Option<Arc<dyn TraceSink>>) -> Self {
         Tracer { side, sink }
-    }
-
-    /// Which side this tracer reports for.
-    pub fn side(&self) -> Side {
-        self.side
     }
 
     /// True when someone listens (so callers may skip expensive preparation).

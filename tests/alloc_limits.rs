@@ -6,7 +6,7 @@
 //! This test binary counts every allocation made on each thread (`allocation-counter`'s
 //! `#[global_allocator]`, a wrapper around the system allocator) and feeds such headers, with
 //! only a few bytes behind them, to the record layer, to the handshake reassembler on both sides
-//! ([`Conn::read_message`], as the fuzz targets `record` and `record_conn` drive it) and to whole
+//! ([`Handshake::read`], as the fuzz targets `record` and `record_conn` drive it) and to whole
 //! client and server handshakes ([`TlsStream::connect`] and [`TlsStream::accept`], as the fuzz
 //! targets `client` and `server` drive them). It asserts that the peak of bytes held allocated
 //! stays within a small bound proportional to the input, plus, for a whole handshake, the
@@ -21,12 +21,15 @@ mod common;
 use common::{client_config, server_config};
 use std::io::{Cursor, Read, Write};
 use std::sync::Arc;
-use toytls::conn::{Conn, MAX_HANDSHAKE_MESSAGE};
+use toytls::Side;
+use toytls::conn::Conn;
 use toytls::error::Error;
+use toytls::handshake::common::Handshake;
+use toytls::handshake::joiner::MAX_HANDSHAKE_MESSAGE;
 use toytls::record::suite::{DirectionKeys, RecordProtection, lookup};
 use toytls::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, Tracer};
+use toytls::trace::Tracer;
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::{
     CertificateMsg, ClientHello, HandshakeMessage, ProtocolVersion, Random, ServerHello, SessionId,
@@ -155,7 +158,7 @@ impl Write for Peer {
 }
 
 fn conn(side: Side, input: Vec<u8>) -> Conn<Peer> {
-    Conn::new(Peer::new(input), Tracer::new(side, None))
+    Conn::new(Peer::new(input), side, None)
 }
 
 /// A ServerHello the client accepts (TLS 1.2, a suite it offers, null compression), so that its
@@ -237,9 +240,10 @@ fn record_headers_claiming_the_largest_lengths_allocate_nothing_for_them() {
 /// checks that reading one message allocates in proportion to `input`.
 fn reassembler_stays_proportional(side: Side, what: &str, input: Vec<u8>) -> Error {
     let mut c = conn(side, input.clone());
+    let mut hs = Handshake::new(&mut c);
     let (r, usage) = measure(|| match side {
-        Side::Server => c.read_message::<ClientHello>().map(|_| ()),
-        Side::Client => c.read_message::<CertificateMsg>().map(|_| ()),
+        Side::Server => hs.read::<ClientHello>().map(|_| ()),
+        Side::Client => hs.read::<CertificateMsg>().map(|_| ()),
     });
     let e = r.err().unwrap_or_else(|| panic!("{what}: accepted"));
     assert_within(what, &input, usage, proportional(&input));

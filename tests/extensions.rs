@@ -17,12 +17,13 @@ mod common;
 use common::*;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use toytls::Side;
 use toytls::conn::Conn;
 use toytls::error::Error;
-use toytls::handshake::keys::{self, FinishedLabel, PreMasterSecret};
+use toytls::handshake::common::Handshake;
+use toytls::handshake::keys::{self, PreMasterSecret};
 use toytls::record::suite::{self, RecordProtection};
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, Tracer};
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{
     Extension, RENEGOTIATION_INFO, SERVER_NAME, SIGNATURE_ALGORITHMS,
@@ -75,18 +76,19 @@ fn our_server() -> (Conn<End>, JoinHandle<Result<Option<String>, Error>>) {
         s.write_data(&buf[..n])?;
         Ok(s.server_name().map(String::from))
     });
-    (Conn::new(c, Tracer::new(Side::Client, None)), st)
+    (Conn::new(c, Side::Client, None), st)
 }
 
 /// A scripted client sends `ch` and runs the whole full handshake by hand, then one echo of
 /// application data. Returns the ServerHello and what the server saw as the server name.
 fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
     let (mut c, st) = our_server();
-    c.send(HandshakeMessage::ClientHello(ch.clone())).unwrap();
-    c.flush().unwrap();
-    let sh: ServerHello = c.read_message().unwrap();
-    let _: CertificateMsg = c.read_message().unwrap();
-    let _: ServerHelloDone = c.read_message().unwrap();
+    let mut hs = Handshake::new(&mut c);
+    hs.send(HandshakeMessage::ClientHello(ch.clone())).unwrap();
+    hs.flush().unwrap();
+    let sh: ServerHello = hs.read().unwrap();
+    let _: CertificateMsg = hs.read().unwrap();
+    let _: ServerHelloDone = hs.read().unwrap();
     let mut pms = [9u8; 48];
     pms[..2].copy_from_slice(&[3, 3]);
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(401);
@@ -95,7 +97,7 @@ fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
         .public_key()
         .encrypt_pkcs1v15(&mut rng, &pms)
         .unwrap();
-    c.send(HandshakeMessage::ClientKeyExchange(ClientKeyExchange {
+    hs.send(HandshakeMessage::ClientKeyExchange(ClientKeyExchange {
         encrypted_pre_master,
     }))
     .unwrap();
@@ -104,15 +106,15 @@ fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
     let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
     let ours = RecordProtection::new(info, &kb.client_write()).unwrap();
     let theirs = RecordProtection::new(info, &kb.server_write()).unwrap();
-    c.rec.prepare(theirs, ours);
-    c.send_change_cipher_spec().unwrap();
-    let verify_data = keys::verify_data(&ms, FinishedLabel::Client, &c.transcript_hash());
-    c.send(HandshakeMessage::Finished(Finished { verify_data }))
+    hs.conn.rec.prepare(theirs, ours);
+    hs.send_change_cipher_spec().unwrap();
+    let verify_data = keys::verify_data(&ms, Side::Client, &hs.transcript_hash());
+    hs.send(HandshakeMessage::Finished(Finished { verify_data }))
         .unwrap();
-    c.flush().unwrap();
-    c.read_change_cipher_spec().unwrap();
-    let expected = keys::verify_data(&ms, FinishedLabel::Server, &c.transcript_hash());
-    let f: Finished = c.read_message().unwrap();
+    hs.flush().unwrap();
+    hs.read_change_cipher_spec().unwrap();
+    let expected = keys::verify_data(&ms, Side::Server, &hs.transcript_hash());
+    let f: Finished = hs.read().unwrap();
     assert_eq!(f.verify_data, expected);
     c.write_app_data(b"ping").unwrap();
     let mut buf = [0u8; 4];
@@ -125,8 +127,9 @@ fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
 /// alert record that crossed the wire.
 fn refused_by_server(ch: ClientHello) -> (Error, Vec<u8>) {
     let (mut c, st) = our_server();
-    c.send(HandshakeMessage::ClientHello(ch)).unwrap();
-    c.flush().unwrap();
+    let mut hs = Handshake::new(&mut c);
+    hs.send(HandshakeMessage::ClientHello(ch)).unwrap();
+    hs.flush().unwrap();
     let e = st.join().unwrap().unwrap_err();
     (e, read_alert_record(&mut c.io))
 }
@@ -359,8 +362,9 @@ fn client_facing(exts: Option<Vec<Extension>>) -> (ClientHello, Result<(), (Erro
     let ct = thread::spawn(move || {
         TlsStream::connect(c, Arc::new(client_config(404)), "localhost", 443).map(|_| ())
     });
-    let mut srv = Conn::new(s, Tracer::new(Side::Server, None));
-    let ch: ClientHello = srv.read_message().unwrap();
+    let mut srv = Conn::new(s, Side::Server, None);
+    let mut hs = Handshake::new(&mut srv);
+    let ch: ClientHello = hs.read().unwrap();
     for m in [
         HandshakeMessage::ServerHello(ServerHello {
             server_version: ProtocolVersion::TLS12,
@@ -375,9 +379,9 @@ fn client_facing(exts: Option<Vec<Extension>>) -> (ClientHello, Result<(), (Erro
         }),
         HandshakeMessage::ServerHelloDone(ServerHelloDone),
     ] {
-        srv.send(m).unwrap();
+        hs.send(m).unwrap();
     }
-    srv.flush().unwrap();
+    hs.flush().unwrap();
     // The client's next record: its ClientKeyExchange if it accepted the ServerHello, else its
     // alert.
     let next = read_record(&mut srv.io).expect("a record from the client");

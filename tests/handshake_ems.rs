@@ -10,15 +10,16 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use toytls::Side;
 use toytls::config::{ClientConfig, EmsMode, ServerConfig};
 use toytls::conn::Conn;
 use toytls::crypto::prf::prf_sha256;
 use toytls::error::Error;
-use toytls::handshake::keys::{self, FinishedLabel, MasterSecret};
+use toytls::handshake::common::Handshake;
+use toytls::handshake::keys::{self, MasterSecret};
 use toytls::keylog::KeyLog;
 use toytls::record::suite::{self, RecordProtection};
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, Tracer};
 use toytls::wire::alert::AlertDescription as A;
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, Extension};
@@ -349,14 +350,15 @@ fn a_non_empty_ems_extension_is_decode_error_on_both_sides() {
         let (c, s) = pipe();
         let sc = server_with(25, mode);
         let st = thread::spawn(move || TlsStream::accept(s, Arc::new(sc)).map(|_| ()));
-        let mut cli = Conn::new(c, Tracer::new(Side::Client, None));
+        let mut cli = Conn::new(c, Side::Client, None);
+        let mut hs = Handshake::new(&mut cli);
         let mut ch = hello(true);
         ch.extensions = Some(vec![Extension {
             typ: EXTENDED_MASTER_SECRET,
             data: vec![0, 0],
         }]);
-        cli.send(HandshakeMessage::ClientHello(ch)).unwrap();
-        cli.flush().unwrap();
+        hs.send(HandshakeMessage::ClientHello(ch)).unwrap();
+        hs.flush().unwrap();
         let e = st.join().unwrap().unwrap_err();
         assert!(matches!(e, Error::Decode { .. }), "{mode:?}: {e}");
         assert_eq!(read_alert_record(&mut cli.io), [21, 3, 3, 0, 2, 2, 50]);
@@ -383,23 +385,24 @@ fn scripted_master_secret(ems: bool) -> ([u8; 48], [u8; 48], [u8; 48]) {
     sc.keylog = Some(log.clone());
     let (c, s) = pipe();
     let st = thread::spawn(move || TlsStream::accept(s, Arc::new(sc)).map(|s| seen(&s)));
-    let mut cli = Conn::new(c, Tracer::new(Side::Client, None));
+    let mut cli = Conn::new(c, Side::Client, None);
+    let mut hs = Handshake::new(&mut cli);
     let mut transcript = Sha256::new();
 
     let ch = hello(ems);
     let msg = HandshakeMessage::ClientHello(ch.clone());
     transcript.update(msg.to_bytes().unwrap());
-    cli.send(msg).unwrap();
-    cli.flush().unwrap();
-    let sh: ServerHello = cli.read_message().unwrap();
+    hs.send(msg).unwrap();
+    hs.flush().unwrap();
+    let sh: ServerHello = hs.read().unwrap();
     let echoed = sh
         .extensions
         .iter()
         .flatten()
         .any(|e| e.typ == EXTENDED_MASTER_SECRET && e.data.is_empty());
     assert_eq!(echoed, ems, "the server echoes EMS exactly when offered");
-    let cert: CertificateMsg = cli.read_message().unwrap();
-    let done: ServerHelloDone = cli.read_message().unwrap();
+    let cert: CertificateMsg = hs.read().unwrap();
+    let done: ServerHelloDone = hs.read().unwrap();
     for m in [
         HandshakeMessage::ServerHello(sh.clone()),
         HandshakeMessage::Certificate(cert),
@@ -418,7 +421,7 @@ fn scripted_master_secret(ems: bool) -> ([u8; 48], [u8; 48], [u8; 48]) {
             .unwrap(),
     });
     transcript.update(cke.to_bytes().unwrap());
-    cli.send(cke).unwrap();
+    hs.send(cke).unwrap();
     // RFC 7627 4: the session hash ends with ClientKeyExchange.
     let session_hash: [u8; 32] = transcript.finalize().into();
     let mut extended = [0u8; 48];
@@ -439,15 +442,15 @@ fn scripted_master_secret(ems: bool) -> ([u8; 48], [u8; 48], [u8; 48]) {
     let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
     let mine = RecordProtection::new(info, &kb.client_write());
     let theirs = RecordProtection::new(info, &kb.server_write());
-    cli.rec.prepare(theirs.unwrap(), mine.unwrap());
-    cli.send_change_cipher_spec().unwrap();
-    let vd = keys::verify_data(&ms, FinishedLabel::Client, &cli.transcript_hash());
-    cli.send(HandshakeMessage::Finished(Finished { verify_data: vd }))
+    hs.conn.rec.prepare(theirs.unwrap(), mine.unwrap());
+    hs.send_change_cipher_spec().unwrap();
+    let vd = keys::verify_data(&ms, Side::Client, &hs.transcript_hash());
+    hs.send(HandshakeMessage::Finished(Finished { verify_data: vd }))
         .unwrap();
-    cli.flush().unwrap();
-    cli.read_change_cipher_spec().unwrap();
-    let expected = keys::verify_data(&ms, FinishedLabel::Server, &cli.transcript_hash());
-    let f: Finished = cli.read_message().unwrap();
+    hs.flush().unwrap();
+    hs.read_change_cipher_spec().unwrap();
+    let expected = keys::verify_data(&ms, Side::Server, &hs.transcript_hash());
+    let f: Finished = hs.read().unwrap();
     assert_eq!(f.verify_data, expected);
     let s = st.join().unwrap().unwrap();
     assert_eq!(s.ems, ems);

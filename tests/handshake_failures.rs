@@ -9,12 +9,13 @@ use common::*;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::thread;
+use toytls::Side;
 use toytls::conn::Conn;
 use toytls::error::Error;
-use toytls::handshake::keys::{self, FinishedLabel, PreMasterSecret};
+use toytls::handshake::common::Handshake;
+use toytls::handshake::keys::{self, PreMasterSecret};
 use toytls::record::suite::{self, RecordProtection};
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, Tracer};
 use toytls::wire::alert::AlertDescription as A;
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::hello::COMPRESSION_NULL;
@@ -252,7 +253,7 @@ fn hello(random: u8) -> ClientHello {
 fn against_server() -> (Conn<End>, thread::JoinHandle<Result<(), Error>>) {
     let (c, s) = pipe();
     let st = thread::spawn(move || TlsStream::accept(s, Arc::new(server_config(104))).map(|_| ()));
-    (Conn::new(c, Tracer::new(Side::Client, None)), st)
+    (Conn::new(c, Side::Client, None), st)
 }
 
 #[test]
@@ -276,8 +277,9 @@ fn server_refuses_each_unexpected_first_message() {
         ),
     ] {
         let (mut c, st) = against_server();
-        c.send(msg).unwrap();
-        c.flush().unwrap();
+        let mut hs = Handshake::new(&mut c);
+        hs.send(msg).unwrap();
+        hs.flush().unwrap();
         let e = st.join().unwrap().unwrap_err();
         assert!(matches!(e, Error::UnexpectedMessage { .. }), "{name}: {e}");
         let alert = read_alert_record(&mut c.io);
@@ -300,10 +302,11 @@ fn server_refuses_application_data_or_ccs_during_the_handshake() {
 fn old_versions_oversized_records_and_missing_null_compression_are_refused() {
     // TLS 1.1 client: protocol_version.
     let (mut c, st) = against_server();
+    let mut hs = Handshake::new(&mut c);
     let mut h = hello(1);
     h.client_version = ProtocolVersion(0x0302);
-    c.send(HandshakeMessage::ClientHello(h)).unwrap();
-    c.flush().unwrap();
+    hs.send(HandshakeMessage::ClientHello(h)).unwrap();
+    hs.flush().unwrap();
     assert!(matches!(
         st.join().unwrap(),
         Err(Error::ProtocolVersion { offered: 0x0302 })
@@ -312,10 +315,11 @@ fn old_versions_oversized_records_and_missing_null_compression_are_refused() {
 
     // No null compression: illegal_parameter.
     let (mut c, st) = against_server();
+    let mut hs = Handshake::new(&mut c);
     let mut h = hello(1);
     h.compression_methods = vec![1];
-    c.send(HandshakeMessage::ClientHello(h)).unwrap();
-    c.flush().unwrap();
+    hs.send(HandshakeMessage::ClientHello(h)).unwrap();
+    hs.flush().unwrap();
     assert!(matches!(
         st.join().unwrap(),
         Err(Error::IllegalParameter(_))
@@ -361,19 +365,20 @@ impl Script {
     /// scripted client received.
     fn run(self) -> (Error, Vec<u8>) {
         let (mut c, st) = against_server();
+        let mut hs = Handshake::new(&mut c);
         let ch = hello(9);
-        c.send(HandshakeMessage::ClientHello(ch.clone())).unwrap();
-        c.flush().unwrap();
-        let sh: ServerHello = c.read_message().unwrap();
-        let _: CertificateMsg = c.read_message().unwrap();
-        let _: ServerHelloDone = c.read_message().unwrap();
+        hs.send(HandshakeMessage::ClientHello(ch.clone())).unwrap();
+        hs.flush().unwrap();
+        let sh: ServerHello = hs.read().unwrap();
+        let _: CertificateMsg = hs.read().unwrap();
+        let _: ServerHelloDone = hs.read().unwrap();
         let key = pki().server_key.public_key();
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5);
         let ct = self
             .raw_cke
             .clone()
             .unwrap_or_else(|| key.encrypt_pkcs1v15(&mut rng, &self.pms).unwrap());
-        c.send(HandshakeMessage::ClientKeyExchange(ClientKeyExchange {
+        hs.send(HandshakeMessage::ClientKeyExchange(ClientKeyExchange {
             encrypted_pre_master: ct,
         }))
         .unwrap();
@@ -382,19 +387,19 @@ impl Script {
         let kb = keys::key_block(&ms, info, &ch.random.0, &sh.random.0);
         let ours = RecordProtection::new(info, &kb.client_write()).unwrap();
         let theirs = RecordProtection::new(info, &kb.server_write()).unwrap();
-        c.rec.prepare(theirs, ours);
+        hs.conn.rec.prepare(theirs, ours);
         if self.skip_ccs {
-            c.flush().unwrap();
+            hs.flush().unwrap();
         } else {
-            c.send_change_cipher_spec().unwrap();
+            hs.send_change_cipher_spec().unwrap();
         }
-        let mut vd = keys::verify_data(&ms, FinishedLabel::Client, &c.transcript_hash());
+        let mut vd = keys::verify_data(&ms, Side::Client, &hs.transcript_hash());
         if self.wrong_finished {
             vd[0] ^= 1;
         }
-        c.send(HandshakeMessage::Finished(Finished { verify_data: vd }))
+        hs.send(HandshakeMessage::Finished(Finished { verify_data: vd }))
             .unwrap();
-        c.flush().unwrap();
+        hs.flush().unwrap();
         let e = st.join().unwrap().unwrap_err();
         (e, read_alert_record(&mut c.io))
     }
@@ -404,10 +409,11 @@ impl Script {
 fn the_scripted_client_succeeds_when_nothing_is_broken() {
     // Sanity check of the script itself: the server accepts it and answers with its Finished.
     let (mut c, st) = against_server();
+    let mut hs = Handshake::new(&mut c);
     let ch = hello(9);
-    c.send(HandshakeMessage::ClientHello(ch)).unwrap();
-    c.flush().unwrap();
-    let _: ServerHello = c.read_message().unwrap();
+    hs.send(HandshakeMessage::ClientHello(ch)).unwrap();
+    hs.flush().unwrap();
+    let _: ServerHello = hs.read().unwrap();
     drop(c);
     // Closing mid-handshake is a truncation on the server side, with no alert to send.
     assert!(matches!(st.join().unwrap(), Err(Error::Truncated)));

@@ -168,3 +168,68 @@ fn a_tampered_gcm_record_is_bad_record_mac_on_both_sides() {
     let (c, _) = run(&client, &server, data(10), None);
     assert!(!c.unwrap().2);
 }
+
+/// RFC 5246 7.4.1.3: a resumed ServerHello carries the session's own cipher suite. A session made
+/// under one suite, offered again by a client that now also offers the other, resumes under its
+/// own suite even when the server prefers the other, in both orders (a master secret is never
+/// reused under another suite).
+#[test]
+fn a_session_resumes_under_its_own_suite_whatever_the_server_prefers() {
+    let (toy, gcm) = (
+        TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+        TLS_RSA_WITH_AES_128_GCM_SHA256,
+    );
+    for (seed, made_under, preferred) in [(20, gcm, toy), (22, toy, gcm)] {
+        let mut cc = client_config(seed);
+        cc.suites = vec![made_under];
+        let mut client = Arc::new(cc);
+        let mut sc = server_config(seed + 1);
+        sc.suites = vec![preferred, made_under];
+        let server = Arc::new(sc);
+        let (c, s) = run(&client, &server, data(5), None);
+        let (_, suite, resumed) = c.unwrap();
+        assert_eq!(suite, made_under);
+        assert!(!resumed && !s.unwrap());
+
+        Arc::get_mut(&mut client).unwrap().suites = vec![preferred, made_under];
+        let (c, s) = run(&client, &server, data(5), None);
+        let (got, suite, resumed) = c.unwrap();
+        assert!(resumed && s.unwrap(), "{made_under:?}: resumed");
+        assert_eq!(suite, made_under, "resumed under the session's suite");
+        assert_eq!(got, data(5));
+    }
+}
+
+/// A session is resumed only under a suite both sides still have: when the client no longer
+/// offers it, or the server no longer speaks it, the hello gets a full handshake (and a new
+/// session, which then resumes).
+#[test]
+fn a_session_whose_suite_is_no_longer_on_offer_gets_a_full_handshake() {
+    let (toy, gcm) = (
+        TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+        TLS_RSA_WITH_AES_128_GCM_SHA256,
+    );
+    // The client drops the session's suite.
+    let mut client = Arc::new(gcm_client(24));
+    let server = Arc::new(server_config(25));
+    assert_eq!(run(&client, &server, data(5), None).0.unwrap().1, gcm);
+    Arc::get_mut(&mut client).unwrap().suites = vec![toy];
+    let (c, s) = run(&client, &server, data(5), None);
+    let (_, suite, resumed) = c.unwrap();
+    assert!(!resumed && !s.unwrap());
+    assert_eq!(suite, toy);
+    assert!(run(&client, &server, data(5), None).0.unwrap().2);
+
+    // The server drops it (its cache still holds the session).
+    let mut cc = client_config(26);
+    cc.suites = vec![gcm, toy];
+    let client = Arc::new(cc);
+    let mut server = Arc::new(server_config(27));
+    Arc::get_mut(&mut server).unwrap().suites = vec![gcm];
+    assert_eq!(run(&client, &server, data(5), None).0.unwrap().1, gcm);
+    Arc::get_mut(&mut server).unwrap().suites = vec![toy];
+    let (c, s) = run(&client, &server, data(5), None);
+    let (_, suite, resumed) = c.unwrap();
+    assert!(!resumed && !s.unwrap());
+    assert_eq!(suite, toy);
+}

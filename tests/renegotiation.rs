@@ -18,12 +18,14 @@ use common::*;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use toytls::conn::{Conn, MAX_HANDSHAKE_MESSAGE, MAX_REFUSED_RENEGOTIATIONS};
+use toytls::Side;
+use toytls::conn::{Conn, MAX_REFUSED_RENEGOTIATIONS};
 use toytls::error::Error;
+use toytls::handshake::joiner::MAX_HANDSHAKE_MESSAGE;
 use toytls::handshake::{client, server};
 use toytls::record::ContentType;
 use toytls::stream::TlsStream;
-use toytls::trace::{Dir, Side, TraceEvent, TraceLog, Tracer};
+use toytls::trace::{Dir, TraceEvent, TraceLog};
 use toytls::wire::alert::{AlertDescription as A, AlertLevel};
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{Extension, RENEGOTIATION_INFO};
@@ -129,7 +131,7 @@ fn against_our_server() -> (Peer, OurSide, Arc<TraceLog>) {
         s.close()?;
         Ok(all)
     });
-    let mut c = Conn::new(c_io, Tracer::new(Side::Client, None));
+    let mut c = Conn::new(c_io, Side::Client, None);
     client::handshake(&mut c, &client_config(301), "localhost", 443).unwrap();
     (Peer(c), st, log)
 }
@@ -288,7 +290,7 @@ fn against_our_client() -> (Peer, OurSide, Arc<TraceLog>) {
         c.close()?;
         Ok(all)
     });
-    let mut s = Conn::new(s_io, Tracer::new(Side::Server, None));
+    let mut s = Conn::new(s_io, Side::Server, None);
     server::handshake(&mut s, &server_config(303)).unwrap();
     (Peer(s), ct, log)
 }
@@ -364,7 +366,7 @@ fn after_our_close_notify_a_hello_request_gets_no_answer() {
             all.extend_from_slice(&buf[..n]);
         }
     });
-    let mut s = Conn::new(s_io, Tracer::new(Side::Server, None));
+    let mut s = Conn::new(s_io, Side::Server, None);
     server::handshake(&mut s, &server_config(305)).unwrap();
     let mut p = Peer(s);
     p.expect_alert(CLOSE_NOTIFY);

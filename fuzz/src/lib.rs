@@ -25,16 +25,18 @@
 use std::io::{Read, Write};
 use std::sync::{Arc, OnceLock};
 
+use toytls::Side;
 use toytls::clock::{FixedClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
 use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
+use toytls::handshake::common::Handshake;
 use toytls::handshake::keys::MasterSecret;
 use toytls::handshake::session::Session;
 use toytls::record::suite::{DirectionKeys, RecordProtection, lookup};
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, TraceLog, Tracer};
+use toytls::trace::{TraceLog, Tracer};
 use toytls::wire::codec::Reader as TlsReader;
 use toytls::wire::messages::SessionId;
 use toytls::wire::messages::{
@@ -204,7 +206,7 @@ pub fn record(data: &[u8]) -> usize {
     records
 }
 
-/// The record layer under a connection's handshake reassembler ([`Conn::read_message`]), fed in
+/// The record layer under a connection's handshake reassembler ([`Handshake::read`]), fed in
 /// the same arbitrary chunks: the messages a server reads (ClientHello, ClientKeyExchange,
 /// ChangeCipherSpec, Finished under the fixed keys), then application data until the first error.
 /// Handshake messages may span records and share them (RFC 5246 6.2.1); the reassembler must
@@ -219,21 +221,22 @@ pub fn record_conn(data: &[u8]) -> usize {
         sizes: [data[1], data[2], data[3], data[4]],
         turn: 0,
     };
-    let mut conn = Conn::new(io, Tracer::new(Side::Server, None));
+    let mut conn = Conn::new(io, Side::Server, None);
     if data[0] & RECORD_FIX_VERSION != 0 {
         conn.rec.fix_version();
     }
     let mut steps = 0;
     let handshake = |conn: &mut Conn<Chunked>, steps: &mut usize| -> toytls::error::Result<()> {
-        conn.read_message::<ClientHello>()?;
+        let mut hs = Handshake::new(conn);
+        hs.read::<ClientHello>()?;
         *steps += 1;
-        conn.read_message::<ClientKeyExchange>()?;
+        hs.read::<ClientKeyExchange>()?;
         *steps += 1;
         let p = || record_protection_for(data[0]);
-        conn.rec.prepare(p(), p());
-        conn.read_change_cipher_spec()?;
+        hs.conn.rec.prepare(p(), p());
+        hs.read_change_cipher_spec()?;
         *steps += 1;
-        conn.read_message::<Finished>()?;
+        hs.read::<Finished>()?;
         *steps += 1;
         Ok(())
     };

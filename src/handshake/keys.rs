@@ -35,9 +35,11 @@
 //!
 //! Every secret here is wiped from memory when dropped.
 
+use crate::Side;
 use crate::crypto::prf::prf_sha256;
 use crate::record::suite::{DirectionKeys, SuiteInfo};
-use crate::trace::Side;
+use crate::wire::messages::ProtocolVersion;
+use rand::Rng;
 use zeroize::Zeroize;
 
 /// RFC 5246 8.1.1: 48 bytes, the first two the version the client offered.
@@ -46,6 +48,17 @@ pub struct PreMasterSecret(pub [u8; 48]);
 /// RFC 5246 8.1: the 48-byte secret a session is made of; resumption reuses it.
 #[derive(Clone)]
 pub struct MasterSecret(pub [u8; 48]);
+
+impl PreMasterSecret {
+    /// RFC 5246 7.4.7.1: the client's choice, `client_version` (the version its ClientHello
+    /// offered, not the negotiated one, so that a version rollback shows) then 46 random bytes.
+    pub fn generate(client_version: ProtocolVersion, rng: &mut impl Rng) -> Self {
+        let mut pms = PreMasterSecret([0u8; 48]);
+        pms.0[..2].copy_from_slice(&client_version.to_bytes());
+        rng.fill_bytes(&mut pms.0[2..]);
+        pms
+    }
+}
 
 impl Drop for PreMasterSecret {
     fn drop(&mut self) {
@@ -168,20 +181,16 @@ pub fn key_block(
     }
 }
 
-/// Whose Finished: the label differs so one side's Finished cannot be reflected back as the other's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FinishedLabel {
-    Client,
-    Server,
-}
-
 /// RFC 5246 7.4.9: `verify_data = PRF(master_secret, finished_label,
 /// Hash(handshake_messages))[0..11]`, where the hash is SHA-256 of every handshake message so far
 /// (headers included; records, ChangeCipherSpec and alerts excluded).
-pub fn verify_data(ms: &MasterSecret, who: FinishedLabel, handshake_hash: &[u8; 32]) -> [u8; 12] {
+///
+/// `who` is whose Finished it is: the labels differ so that one side's Finished cannot be
+/// reflected back as the other's.
+pub fn verify_data(ms: &MasterSecret, who: Side, handshake_hash: &[u8; 32]) -> [u8; 12] {
     let label: &[u8] = match who {
-        FinishedLabel::Client => b"client finished",
-        FinishedLabel::Server => b"server finished",
+        Side::Client => b"client finished",
+        Side::Server => b"server finished",
     };
     let mut out = [0u8; 12];
     prf_sha256(&ms.0, label, handshake_hash, &mut out);
@@ -285,8 +294,8 @@ mod tests {
         let h: [u8; 32] = unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
             .try_into()
             .unwrap();
-        let c = verify_data(&ms, FinishedLabel::Client, &h);
+        let c = verify_data(&ms, Side::Client, &h);
         assert_eq!(c.to_vec(), unhex("f5cb0609307552e515baba75"));
-        assert_ne!(verify_data(&ms, FinishedLabel::Server, &h), c);
+        assert_ne!(verify_data(&ms, Side::Server, &h), c);
     }
 }

@@ -1,6 +1,36 @@
-//! The two handshakes (RFC 5246 7.3), the key schedule and the session caches.
+//! The handshake (RFC 5246 7.3, 7.4): how two peers agree on keys and prove it.
+//!
+//! - [`client`] and [`server`]: the two stories, each a straight line of steps in RFC 5246 7.3
+//!   order, with the abbreviated (resumed) handshake as a named path of its own. Neither imports
+//!   the other.
+//! - [`common`]: what both do the same way, written once: reading the next message, the flight
+//!   and the transcript, the randoms, the master secret and each side's keys, ChangeCipherSpec
+//!   and Finished.
+//! - [`joiner`]: handshake messages out of records, with toytls's size limits.
+//! - [`keys`]: the key schedule, pre-master secret to master secret to key block to Finished.
+//! - [`session`]: what resumption keeps, and the caches that keep it.
 
 pub mod client;
+pub mod common;
+pub mod joiner;
 pub mod keys;
 pub mod server;
 pub mod session;
+
+use crate::wire::messages::{CipherSuite, SessionId};
+
+/// What a finished handshake agreed on.
+#[derive(Clone, Debug)]
+pub struct Negotiated {
+    pub suite: CipherSuite,
+    pub session_id: SessionId,
+    /// True if this was an abbreviated handshake resuming an earlier session.
+    pub resumed: bool,
+    /// The server's certificate chain (DER, leaf first); empty on the server side.
+    pub peer_chain: Vec<Vec<u8>>,
+    /// The host name the client asked for (and the server received, if sent).
+    pub server_name: Option<String>,
+    /// True if the session's master secret is the extended one (RFC 7627), bound to the handshake
+    /// that made it.
+    pub extended_master_secret: bool,
+}

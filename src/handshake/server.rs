@@ -25,19 +25,19 @@
 //! needs a renegotiation after it, which toytls never performs. OpenSSL and BoringSSL make the
 //! same choice. Under [`EmsMode::Required`] the row never arises (the hello is refused first).
 
+use super::Negotiated;
+use super::common::{self, Handshake};
+use super::keys::{MasterSecret, PreMasterSecret};
+use super::session::Session;
 use crate::config::{EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
-use crate::crypto::ct::ct_eq;
 use crate::error::{Error, Result};
-use crate::handshake::client::{Negotiated, derive_keys, derive_master_secret, log_master_secret};
-use crate::handshake::keys::{self, FinishedLabel, MasterSecret, PreMasterSecret};
-use crate::handshake::session::Session;
 use crate::record::suite::{self, SuiteInfo};
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
-    CertificateMsg, ClientHello, ClientKeyExchange, Finished, HandshakeMessage, ProtocolVersion,
-    Random, ServerHello, ServerHelloDone, SessionId, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    CertificateMsg, ClientHello, ClientKeyExchange, HandshakeMessage, ProtocolVersion, ServerHello,
+    ServerHelloDone, SessionId, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -45,85 +45,38 @@ use std::io::{Read, Write};
 
 /// Runs a server handshake over `conn`.
 pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> Result<Negotiated> {
-    let mut rng = connection_rng(&config.rng);
-    let client_hello = read_client_hello(conn)?;
-    let suite = choose_suite(config, &client_hello)?;
+    let mut s = Server {
+        hs: Handshake::new(conn),
+        config,
+        rng: connection_rng(&config.rng),
+    };
+    let client_hello = s.read_client_hello()?;
+    let suite = s.choose_suite(&client_hello)?;
     let server_name = client_hello.server_name()?;
-    let client_ems = client_offers_ems(config, &client_hello)?;
+    let client_ems = s.client_offers_ems(&client_hello)?;
     // RFC 7627 5.2: we echo the extension, and use the extended master secret, when the client
     // offers it and we have not switched it off.
     let ems = client_ems && config.extended_master_secret != EmsMode::Off;
-
-    if let Some(session) = find_session(conn, config, &client_hello, client_ems, ems)? {
-        conn.tracer.note(|| {
-            format!(
-                "resuming session {}: skipping Certificate, ServerHelloDone and ClientKeyExchange",
-                crate::wire::messages::hex(session.id.as_slice())
-            )
-        });
-        // RFC 7627 5.3: a resumed session keeps the master secret it was made with, and the
-        // ServerHello says which kind that is.
-        let ems = session.extended_master_secret;
-        let server_hello = send_server_hello(
-            conn,
-            config,
-            &mut rng,
-            &client_hello,
-            suite,
-            session.id,
-            ems,
-        )?;
-        let master = session.master_secret.clone();
-        log_master_secret(&config.keylog, &client_hello, &master);
-        derive_keys(conn, &master, suite, &client_hello, &server_hello)?;
-        conn.send_change_cipher_spec()?;
-        send_finished(conn, &master)?;
-        conn.read_change_cipher_spec()?;
-        read_finished(conn, &master)?;
-        return Ok(Negotiated {
-            suite: suite.suite,
-            session_id: session.id,
-            resumed: true,
-            peer_chain: vec![],
-            server_name,
-            extended_master_secret: ems,
-        });
+    if let Some((session, suite)) = s.find_session(&client_hello, client_ems, ems)? {
+        return s.abbreviated(&client_hello, session, suite, server_name);
     }
 
-    let session_id = new_session_id(config, &mut rng);
-    let server_hello = send_server_hello(
-        conn,
-        config,
-        &mut rng,
-        &client_hello,
-        suite,
-        session_id,
-        ems,
-    )?;
-    send_certificate(conn, config)?;
-    send_server_hello_done(conn)?;
-    let pre_master = read_client_key_exchange(conn, config, &mut rng, &client_hello)?;
+    let session_id = s.new_session_id();
+    let server_hello = s.send_server_hello(&client_hello, suite, session_id, ems)?;
+    s.send_certificate()?;
+    s.send_server_hello_done()?;
+    let pre_master = s.read_client_key_exchange(&client_hello)?;
     // ClientKeyExchange is in the transcript now: its hash is the RFC 7627 session hash.
-    let master = derive_master_secret(conn, &pre_master, &client_hello, &server_hello, ems);
+    let master =
+        s.hs.master_secret(&pre_master, &client_hello, &server_hello, ems);
     drop(pre_master);
-    log_master_secret(&config.keylog, &client_hello, &master);
-    derive_keys(conn, &master, suite, &client_hello, &server_hello)?;
-    conn.read_change_cipher_spec()?;
-    read_finished(conn, &master)?;
+    common::log_master_secret(&config.keylog, &client_hello, &master);
+    s.hs.prepare_keys(&master, suite, &client_hello, &server_hello)?;
+    s.hs.read_change_cipher_spec_and_finished(&master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
-    if !session_id.is_empty() {
-        config.sessions.insert(Session {
-            id: session_id,
-            suite: suite.suite,
-            master_secret: master.clone(),
-            peer_chain: vec![],
-            created: config.clock.now(),
-            extended_master_secret: ems,
-        });
-    }
-    conn.send_change_cipher_spec()?;
-    send_finished(conn, &master)?;
+    s.remember_session(session_id, suite, &master, ems);
+    s.hs.send_change_cipher_spec_and_finished(&master)?;
 
     Ok(Negotiated {
         suite: suite.suite,
@@ -135,132 +88,219 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     })
 }
 
-/// RFC 5246 7.4.1.2 and Appendix E.1: the client's hello. A client whose highest version is
-/// below TLS 1.2 gets `protocol_version`; one that speaks something newer gets TLS 1.2. The
-/// compression methods must include null (RFC 5246 7.4.1.2: "MUST contain").
-fn read_client_hello<T: Read + Write>(conn: &mut Conn<T>) -> Result<ClientHello> {
-    let ch: ClientHello = conn.read_message()?;
-    if ch.client_version.0 < ProtocolVersion::TLS12.0 {
-        return Err(Error::ProtocolVersion {
-            offered: ch.client_version.0,
-        });
-    }
-    conn.rec.fix_version();
-    if !ch.compression_methods.contains(&COMPRESSION_NULL) {
-        return Err(Error::IllegalParameter(
-            "the client does not offer null compression".into(),
-        ));
-    }
-    Ok(ch)
+/// The state a server handshake carries from step to step.
+struct Server<'a, T> {
+    hs: Handshake<'a, T>,
+    config: &'a ServerConfig,
+    rng: StdRng,
 }
 
-/// RFC 5246 7.4.1.3: the first suite in the server's order of preference that the client offers.
-fn choose_suite(config: &ServerConfig, ch: &ClientHello) -> Result<&'static SuiteInfo> {
-    config
-        .suites
-        .iter()
-        .filter(|s| ch.cipher_suites.contains(s))
-        .find_map(|s| suite::lookup(*s))
-        .ok_or_else(|| Error::NoCommonCipherSuite {
-            offered: ch.cipher_suites.iter().map(|s| s.0).collect(),
+impl<T: Read + Write> Server<'_, T> {
+    /// RFC 5246 7.4.1.2 and Appendix E.1: the client's hello. A client whose highest version is
+    /// below TLS 1.2 gets `protocol_version`; one that speaks something newer gets TLS 1.2. The
+    /// compression methods must include null (RFC 5246 7.4.1.2: "MUST contain").
+    fn read_client_hello(&mut self) -> Result<ClientHello> {
+        let ch: ClientHello = self.hs.read()?;
+        if ch.client_version.0 < ProtocolVersion::TLS12.0 {
+            return Err(Error::ProtocolVersion {
+                offered: ch.client_version.0,
+            });
+        }
+        self.hs.conn.rec.fix_version();
+        if !ch.compression_methods.contains(&COMPRESSION_NULL) {
+            return Err(Error::IllegalParameter(
+                "the client does not offer null compression".into(),
+            ));
+        }
+        Ok(ch)
+    }
+
+    /// RFC 5246 7.4.1.3: the first suite in the server's order of preference that the client offers
+    /// (for a new session: a resumed one keeps its own, see [`Self::find_session`]).
+    fn choose_suite(&self, ch: &ClientHello) -> Result<&'static SuiteInfo> {
+        self.config
+            .suites
+            .iter()
+            .filter(|s| ch.cipher_suites.contains(s))
+            .find_map(|s| suite::lookup(*s))
+            .ok_or_else(|| Error::NoCommonCipherSuite {
+                offered: ch.cipher_suites.iter().map(|s| s.0).collect(),
+            })
+    }
+
+    /// Whether the client offers the extended master secret (a malformed extension is
+    /// `decode_error`, whatever our mode). RFC 7627 5.2: under [`EmsMode::Required`] a client that
+    /// does not is refused with `handshake_failure`.
+    fn client_offers_ems(&self, ch: &ClientHello) -> Result<bool> {
+        let offered = extensions::has_extended_master_secret(&ch.extensions, "ClientHello")?;
+        if !offered && self.config.extended_master_secret == EmsMode::Required {
+            return Err(Error::Handshake(
+                "the client does not offer the extended master secret, which we require (RFC 7627 5.2)"
+                    .into(),
+            ));
+        }
+        Ok(offered)
+    }
+
+    /// RFC 5246 7.4.1.2: resume if the offered session is cached and not expired, its suite is
+    /// among the client's offers (7.4.1.2: "MUST include at least the cipher_suite from that
+    /// session") and still one of ours, and RFC 7627 5.3 allows it (the table in the module doc);
+    /// otherwise run a full handshake. The session comes back with its suite: RFC 5246 7.4.1.3, a
+    /// resumed ServerHello carries the session's suite, whatever we would choose for a new one.
+    /// `client_ems`: the hello carries extended_master_secret; `ems`: a full handshake would use it.
+    fn find_session(
+        &self,
+        ch: &ClientHello,
+        client_ems: bool,
+        ems: bool,
+    ) -> Result<Option<(Session, &'static SuiteInfo)>> {
+        if ch.session_id.is_empty() {
+            return Ok(None);
+        }
+        let config = self.config;
+        let Some(s) = config.sessions.get(&ch.session_id, config.clock.now()) else {
+            return Ok(None);
+        };
+        let Some(suite) = suite::lookup(s.suite)
+            .filter(|_| ch.cipher_suites.contains(&s.suite) && config.suites.contains(&s.suite))
+        else {
+            return Ok(None);
+        };
+        if s.extended_master_secret && !client_ems {
+            // MUST abort: resuming would drop the protection the session was made with, which is
+            // what an attacker replaying the session from another connection would want.
+            return Err(Error::Handshake(
+                "the client offers a session made with the extended master secret without offering \
+                 the extension (RFC 7627 5.3)"
+                    .into(),
+            ));
+        }
+        if !s.extended_master_secret && ems {
+            // MUST NOT resume: the client expects a master secret bound to its handshake, the
+            // session has none. A full handshake gives it one.
+            self.hs.tracer().note(|| {
+                "not resuming: the session was made without the extended master secret and the \
+                 client now offers it; running a full handshake instead (RFC 7627 5.3)"
+                    .into()
+            });
+            return Ok(None);
+        }
+        Ok(Some((s, suite)))
+    }
+
+    /// RFC 5246 7.3, the abbreviated handshake: we hold the session the client offers. No
+    /// certificate and no RSA: fresh keys from the cached master secret and the new randoms. We
+    /// send ChangeCipherSpec and Finished first, then check the client's.
+    fn abbreviated(
+        mut self,
+        ch: &ClientHello,
+        session: Session,
+        suite: &'static SuiteInfo,
+        server_name: Option<String>,
+    ) -> Result<Negotiated> {
+        self.hs.tracer().note(|| {
+            format!(
+                "resuming session {}: skipping Certificate, ServerHelloDone and ClientKeyExchange",
+                crate::wire::messages::hex(session.id.as_slice())
+            )
+        });
+        // RFC 7627 5.3: a resumed session keeps the master secret it was made with, and the
+        // ServerHello says which kind that is.
+        let ems = session.extended_master_secret;
+        let server_hello = self.send_server_hello(ch, suite, session.id, ems)?;
+        let master = &session.master_secret;
+        common::log_master_secret(&self.config.keylog, ch, master);
+        self.hs.prepare_keys(master, suite, ch, &server_hello)?;
+        self.hs.send_change_cipher_spec_and_finished(master)?;
+        self.hs.read_change_cipher_spec_and_finished(master)?;
+        Ok(Negotiated {
+            suite: session.suite,
+            session_id: session.id,
+            resumed: true,
+            peer_chain: vec![],
+            server_name,
+            extended_master_secret: ems,
         })
-}
+    }
 
-/// Whether the client offers the extended master secret (a malformed extension is
-/// `decode_error`, whatever our mode). RFC 7627 5.2: under [`EmsMode::Required`] a client that
-/// does not is refused with `handshake_failure`.
-fn client_offers_ems(config: &ServerConfig, ch: &ClientHello) -> Result<bool> {
-    let offered = extensions::has_extended_master_secret(&ch.extensions, "ClientHello")?;
-    if !offered && config.extended_master_secret == EmsMode::Required {
-        return Err(Error::Handshake(
-            "the client does not offer the extended master secret, which we require (RFC 7627 5.2)"
-                .into(),
-        ));
+    /// A fresh 32-byte session ID, or none if the server caches no sessions.
+    fn new_session_id(&mut self) -> SessionId {
+        if !self.config.sessions.enabled() {
+            return SessionId::EMPTY;
+        }
+        let mut id = [0u8; 32];
+        self.rng.fill_bytes(&mut id);
+        SessionId::new(&id).unwrap_or(SessionId::EMPTY)
     }
-    Ok(offered)
-}
 
-/// RFC 5246 7.4.1.2: resume if the offered session is cached, not expired, and its suite is among
-/// the client's offers, and RFC 7627 5.3 allows it (the table in the module doc); otherwise run a
-/// full handshake. `client_ems`: the hello carries extended_master_secret; `ems`: a full
-/// handshake would use it.
-fn find_session<T>(
-    conn: &Conn<T>,
-    config: &ServerConfig,
-    ch: &ClientHello,
-    client_ems: bool,
-    ems: bool,
-) -> Result<Option<Session>> {
-    if ch.session_id.is_empty() {
-        return Ok(None);
+    /// RFC 5246 7.4.1.3: our choices and our random, and the extensions we answer: an empty
+    /// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6), and an empty
+    /// extended_master_secret if `ems` (RFC 7627 5.2, 5.3). The other
+    /// extensions real clients send (signature_algorithms, supported_groups, ec_point_formats, an
+    /// empty session_ticket, ...) do not apply to RSA key transport without tickets: ignored
+    /// (RFC 5246 7.4.1.4). An empty server_name answer is optional (RFC 6066 3); we send none.
+    fn send_server_hello(
+        &mut self,
+        ch: &ClientHello,
+        suite: &SuiteInfo,
+        session_id: SessionId,
+        ems: bool,
+    ) -> Result<ServerHello> {
+        let sh = ServerHello {
+            server_version: ProtocolVersion::TLS12,
+            random: common::random(self.config.clock.now(), &mut self.rng),
+            session_id,
+            cipher_suite: suite.suite,
+            compression_method: COMPRESSION_NULL,
+            extensions: server_extensions(ch, ems)?,
+        };
+        self.hs.send(HandshakeMessage::ServerHello(sh.clone()))?;
+        Ok(sh)
     }
-    let Some(s) = config.sessions.get(&ch.session_id, config.clock.now()) else {
-        return Ok(None);
-    };
-    if !ch.cipher_suites.contains(&s.suite) {
-        return Ok(None);
+
+    /// RFC 5246 7.4.2: our chain, leaf first.
+    fn send_certificate(&mut self) -> Result<()> {
+        self.hs.send(HandshakeMessage::Certificate(CertificateMsg {
+            chain: self.config.chain.clone(),
+        }))
     }
-    if s.extended_master_secret && !client_ems {
-        // MUST abort: resuming would drop the protection the session was made with, which is
-        // what an attacker replaying the session from another connection would want.
-        return Err(Error::Handshake(
-            "the client offers a session made with the extended master secret without offering \
-             the extension (RFC 7627 5.3)"
-                .into(),
-        ));
+
+    /// RFC 5246 7.4.5: our flight is complete; it goes out now, in as few records as possible.
+    fn send_server_hello_done(&mut self) -> Result<()> {
+        self.hs
+            .send(HandshakeMessage::ServerHelloDone(ServerHelloDone))?;
+        self.hs.flush()
     }
-    if !s.extended_master_secret && ems {
-        // MUST NOT resume: the client expects a master secret bound to its handshake, the
-        // session has none. A full handshake gives it one.
-        conn.tracer.note(|| {
-            "not resuming: the session was made without the extended master secret and the \
-             client now offers it; running a full handshake instead (RFC 7627 5.3)"
-                .into()
+
+    /// RFC 5246 7.4.7.1: decrypt the pre-master secret. Whatever is wrong with it (RSA padding,
+    /// length, version bytes), we continue with 48 random bytes and let the Finished check fail:
+    /// telling the client which check failed would hand it a decryption oracle (Bleichenbacher).
+    fn read_client_key_exchange(&mut self, ch: &ClientHello) -> Result<PreMasterSecret> {
+        let cke: ClientKeyExchange = self.hs.read()?;
+        let pms = self.config.private_key.decrypt_pre_master_secret(
+            &mut self.rng,
+            &cke.encrypted_pre_master,
+            ch.client_version.to_bytes(),
+        );
+        let pms = PreMasterSecret(pms);
+        self.hs.tracer().secret("pre-master secret", &pms.0);
+        Ok(pms)
+    }
+
+    /// Caches the new session for resumption, if we gave it an ID.
+    fn remember_session(&self, id: SessionId, suite: &SuiteInfo, master: &MasterSecret, ems: bool) {
+        if id.is_empty() {
+            return;
+        }
+        self.config.sessions.insert(Session {
+            id,
+            suite: suite.suite,
+            master_secret: master.clone(),
+            peer_chain: vec![],
+            created: self.config.clock.now(),
+            extended_master_secret: ems,
         });
-        return Ok(None);
     }
-    Ok(Some(s))
-}
-
-/// A fresh 32-byte session ID, or none if the server caches no sessions.
-fn new_session_id(config: &ServerConfig, rng: &mut StdRng) -> SessionId {
-    if !config.sessions.enabled() {
-        return SessionId::EMPTY;
-    }
-    let mut id = [0u8; 32];
-    rng.fill_bytes(&mut id);
-    SessionId::new(&id).unwrap_or(SessionId::EMPTY)
-}
-
-/// RFC 5246 7.4.1.3: our choices and our random, and the extensions we answer: an empty
-/// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6), and an empty
-/// extended_master_secret if `ems` (RFC 7627 5.2, 5.3). The other
-/// extensions real clients send (signature_algorithms, supported_groups, ec_point_formats, an
-/// empty session_ticket, ...) do not apply to RSA key transport without tickets: ignored
-/// (RFC 5246 7.4.1.4). An empty server_name answer is optional (RFC 6066 3); we send none.
-fn send_server_hello<T: Read + Write>(
-    conn: &mut Conn<T>,
-    config: &ServerConfig,
-    rng: &mut StdRng,
-    ch: &ClientHello,
-    suite: &SuiteInfo,
-    session_id: SessionId,
-    ems: bool,
-) -> Result<ServerHello> {
-    let mut random = [0u8; 32];
-    let now = config.clock.now().0 as u32;
-    random[..4].copy_from_slice(&now.to_be_bytes());
-    rng.fill_bytes(&mut random[4..]);
-    let sh = ServerHello {
-        server_version: ProtocolVersion::TLS12,
-        random: Random(random),
-        session_id,
-        cipher_suite: suite.suite,
-        compression_method: COMPRESSION_NULL,
-        extensions: server_extensions(ch, ems)?,
-    };
-    conn.send(HandshakeMessage::ServerHello(sh.clone()))?;
-    Ok(sh)
 }
 
 /// The extensions of our ServerHello (see [`send_server_hello`]).
@@ -277,7 +317,9 @@ fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension
                 .into(),
         ));
     }
-    let scsv = ch.cipher_suites.contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    let scsv = ch
+        .cipher_suites
+        .contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     if ext.is_some() || scsv {
         exts.push(Extension::empty_renegotiation_info());
     }
@@ -285,59 +327,4 @@ fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension
         exts.push(Extension::extended_master_secret());
     }
     Ok((!exts.is_empty()).then_some(exts))
-}
-
-/// RFC 5246 7.4.2: our chain, leaf first.
-fn send_certificate<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> Result<()> {
-    conn.send(HandshakeMessage::Certificate(CertificateMsg {
-        chain: config.chain.clone(),
-    }))
-}
-
-/// RFC 5246 7.4.5: our flight is complete; it goes out now, in as few records as possible.
-fn send_server_hello_done<T: Read + Write>(conn: &mut Conn<T>) -> Result<()> {
-    conn.send(HandshakeMessage::ServerHelloDone(ServerHelloDone))?;
-    conn.flush()
-}
-
-/// RFC 5246 7.4.7.1: decrypt the pre-master secret. Whatever is wrong with it (RSA padding,
-/// length, version bytes), we continue with 48 random bytes and let the Finished check fail:
-/// telling the client which check failed would hand it a decryption oracle (Bleichenbacher).
-fn read_client_key_exchange<T: Read + Write>(
-    conn: &mut Conn<T>,
-    config: &ServerConfig,
-    rng: &mut StdRng,
-    ch: &ClientHello,
-) -> Result<PreMasterSecret> {
-    let cke: ClientKeyExchange = conn.read_message()?;
-    let pms = config.private_key.decrypt_pre_master_secret(
-        rng,
-        &cke.encrypted_pre_master,
-        ch.client_version.to_bytes(),
-    );
-    let pms = PreMasterSecret(pms);
-    conn.tracer.secret("pre-master secret", &pms.0);
-    Ok(pms)
-}
-
-/// RFC 5246 7.4.9: the client's Finished, checked in constant time; a mismatch is
-/// `decrypt_error` (and is also how a bad pre-master secret surfaces).
-fn read_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
-    let expected = keys::verify_data(ms, FinishedLabel::Client, &conn.transcript_hash());
-    let f: Finished = conn.read_message()?;
-    if !ct_eq(&f.verify_data, &expected) {
-        return Err(Error::BadFinished);
-    }
-    conn.tracer
-        .note(|| "client Finished verified: the client holds the same keys".into());
-    Ok(())
-}
-
-/// RFC 5246 7.4.9: our Finished, covering everything including the client's Finished (in a full
-/// handshake).
-fn send_finished<T: Read + Write>(conn: &mut Conn<T>, ms: &MasterSecret) -> Result<()> {
-    let verify_data = keys::verify_data(ms, FinishedLabel::Server, &conn.transcript_hash());
-    conn.tracer.secret("server verify_data", &verify_data);
-    conn.send(HandshakeMessage::Finished(Finished { verify_data }))?;
-    conn.flush()
 }

@@ -312,8 +312,8 @@ fn read_full(io: &mut impl Read, buf: &mut [u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Side;
     use crate::record::suite::{DirectionKeys, lookup};
-    use crate::trace::Side;
     use crate::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 
     fn layer() -> RecordLayer {

@@ -8,13 +8,14 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, OnceLock};
+use toytls::Side;
 use toytls::clock::{Clock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
 use toytls::conn::Conn;
 use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::error::Error;
+use toytls::handshake::common::Handshake;
 use toytls::stream::TlsStream;
-use toytls::trace::{Side, Tracer};
 use toytls::wire::messages::{ClientHello, HandshakeMessage};
 use toytls::x509::Certificate;
 use toytls::x509::builder::{ca_with_key, server_cert_with_key};
@@ -299,12 +300,13 @@ pub fn scripted_server_against(
     let ct = std::thread::spawn(move || {
         TlsStream::connect(c, Arc::new(client), "localhost", 443).map(|_| ())
     });
-    let mut srv = Conn::new(s, Tracer::new(Side::Server, None));
-    let _: ClientHello = srv.read_message().unwrap();
+    let mut srv = Conn::new(s, Side::Server, None);
+    let mut hs = Handshake::new(&mut srv);
+    let _: ClientHello = hs.read().unwrap();
     for m in flight {
-        srv.send(m).unwrap();
+        hs.send(m).unwrap();
     }
-    srv.flush().unwrap();
+    hs.flush().unwrap();
     let e = ct.join().unwrap().unwrap_err();
     (e, read_alert_record(&mut srv.io))
 }

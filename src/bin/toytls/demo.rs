@@ -10,10 +10,11 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use toytls::Side;
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::stream::TlsStream;
-use toytls::trace::{Dir, Side, TraceEvent, TraceSink};
+use toytls::trace::{Dir, TraceEvent, TraceSink};
 use toytls::wire::messages::hex;
 use toytls::x509::builder::{generate_ca, issue_server_cert};
 

@@ -1,0 +1,317 @@
+//! What both handshakes do the same way, written once: the flight and the transcript, reading the
+//! next message, the randoms, the master secret and the keys of each side, and ChangeCipherSpec
+//! with Finished.
+//!
+//! [`Handshake`] is one handshake in progress on a [`Conn`]: the messages sent and received so far
+//! (the transcript Finished covers, RFC 5246 7.4.9) and the flight being written. Its
+//! [`Handshake::read`] is the one place that reads the next handshake message: it checks the
+//! message's type against what the handshake expects and answers anything else with
+//! `unexpected_message` (RFC 5246 7.3: the order of the flows is fixed).
+//!
+//! The two sides differ only in which keys they write with and which Finished label is theirs;
+//! both follow from the connection's [`Side`].
+
+use crate::Side;
+use crate::clock::UnixTime;
+use crate::conn::Conn;
+use crate::crypto::ct::ct_eq;
+use crate::error::{Error, Result};
+use crate::handshake::keys::{self, MasterSecret, PreMasterSecret};
+use crate::keylog::KeyLog;
+use crate::record::ContentType;
+use crate::record::suite::{RecordProtection, SuiteInfo};
+use crate::trace::{Dir, TraceEvent, Tracer};
+use crate::wire::codec::Reader;
+use crate::wire::messages::{
+    CertificateMsg, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
+    HandshakeType, Random, ServerHello, ServerHelloDone,
+};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+/// A handshake message type [`Handshake::read`] can be asked for.
+pub trait Expected: Sized {
+    const TYPE: HandshakeType;
+    fn from_message(m: HandshakeMessage) -> Option<Self>;
+}
+
+macro_rules! expected {
+    ($t:ty, $variant:ident) => {
+        impl Expected for $t {
+            const TYPE: HandshakeType = HandshakeType::$variant;
+            fn from_message(m: HandshakeMessage) -> Option<Self> {
+                match m {
+                    HandshakeMessage::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+expected!(ClientHello, ClientHello);
+expected!(ServerHello, ServerHello);
+expected!(ServerHelloDone, ServerHelloDone);
+expected!(ClientKeyExchange, ClientKeyExchange);
+expected!(Finished, Finished);
+expected!(CertificateMsg, Certificate);
+
+/// One handshake in progress on a connection.
+pub struct Handshake<'c, T> {
+    /// The connection the handshake runs on.
+    pub conn: &'c mut Conn<T>,
+    /// SHA-256 over every handshake message sent and received, for Finished (RFC 5246 7.4.9)
+    /// and the extended master secret's session hash (RFC 7627 3).
+    transcript: Sha256,
+    /// Our handshake messages not yet sent: one flight goes out together, coalesced into as few
+    /// records as possible.
+    flight: Vec<u8>,
+}
+
+impl<'c, T: Read + Write> Handshake<'c, T> {
+    /// A handshake about to start on `conn`.
+    pub fn new(conn: &'c mut Conn<T>) -> Self {
+        Handshake {
+            conn,
+            transcript: Sha256::new(),
+            flight: Vec::new(),
+        }
+    }
+
+    /// Our side of the connection.
+    pub fn side(&self) -> Side {
+        self.conn.side()
+    }
+
+    /// Where this connection's trace events go.
+    pub fn tracer(&self) -> &Tracer {
+        &self.conn.tracer
+    }
+
+    /// SHA-256 of the handshake messages so far (the transcript goes on).
+    pub fn transcript_hash(&self) -> [u8; 32] {
+        self.transcript.clone().finalize().into()
+    }
+
+    /// Queues a handshake message of our current flight and adds it to the transcript.
+    pub fn send(&mut self, msg: HandshakeMessage) -> Result<()> {
+        let bytes = msg.to_bytes()?;
+        self.transcript.update(&bytes);
+        self.conn.tracer.emit(|side| TraceEvent::Handshake {
+            side,
+            dir: Dir::Sent,
+            name: msg.name().to_string(),
+            fields: msg.fields(),
+            raw: bytes.clone(),
+        });
+        self.flight.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// Sends the queued flight.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.flight.is_empty() {
+            let c = &mut *self.conn;
+            c.rec
+                .write_records(&mut c.io, ContentType::Handshake, &self.flight)?;
+            self.flight.clear();
+        }
+        Ok(())
+    }
+
+    /// Reads the next handshake message, which must be of type `M` (else `unexpected_message`,
+    /// once it is whole and before it is decoded), and adds it to the transcript. A client skips
+    /// HelloRequests on the way (RFC 5246 7.4.1.1).
+    pub fn read<M: Expected>(&mut self) -> Result<M> {
+        let expected = M::TYPE.name();
+        let header = loop {
+            let c = &mut *self.conn;
+            if c.side() == Side::Client {
+                c.joiner.skip_hello_requests(&c.tracer)?;
+            }
+            if let Some(h) = c.joiner.header()
+                && c.joiner.holds(h.within_limit()?)
+            {
+                break h;
+            }
+            let (typ, range) = c.rec.read_record(&mut c.io)?;
+            match typ {
+                ContentType::Handshake => c.joiner.push(c.rec.plaintext(range))?,
+                other => return Err(c.unexpected_record(expected, other, range)),
+            }
+        };
+        if header.typ != M::TYPE.code() {
+            return Err(Error::UnexpectedMessage {
+                expected,
+                got: HandshakeType::name_of(header.typ),
+            });
+        }
+        let c = &mut *self.conn;
+        let transcript = &mut self.transcript;
+        let msg = c.joiner.take(header, &c.tracer, |b| transcript.update(b))?;
+        M::from_message(msg).ok_or_else(|| Error::Internal("message type mismatch".into()))
+    }
+
+    /// RFC 5246 7.1: sends ChangeCipherSpec (after the flight before it), and our records are
+    /// protected from the next one on: the pending write state becomes current.
+    pub fn send_change_cipher_spec(&mut self) -> Result<()> {
+        self.flush()?;
+        let c = &mut *self.conn;
+        c.rec.write_records(
+            &mut c.io,
+            ContentType::ChangeCipherSpec,
+            &ChangeCipherSpec::BYTES,
+        )?;
+        c.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
+            side,
+            dir: Dir::Sent,
+        });
+        c.rec.change_write_state()
+    }
+
+    /// RFC 5246 7.1: waits for the peer's ChangeCipherSpec; its records are protected from the
+    /// next one on. A handshake message may not straddle the key change, and a client still
+    /// skips HelloRequests (RFC 5246 7.4.1.1); anything else is out of place.
+    pub fn read_change_cipher_spec(&mut self) -> Result<()> {
+        let c = &mut *self.conn;
+        loop {
+            if !c.joiner.is_empty() {
+                return Err(Error::UnexpectedMessage {
+                    expected: "ChangeCipherSpec",
+                    got: "a handshake message before it".into(),
+                });
+            }
+            let (typ, range) = c.rec.read_record(&mut c.io)?;
+            match typ {
+                ContentType::ChangeCipherSpec => {
+                    ChangeCipherSpec::decode(&mut Reader::new(c.rec.plaintext(range)))?;
+                    c.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
+                        side,
+                        dir: Dir::Received,
+                    });
+                    return c.rec.change_read_state();
+                }
+                // A HelloRequest cut across records, or anything after it, stays in the joiner
+                // and is refused above.
+                ContentType::Handshake if c.side() == Side::Client => {
+                    c.joiner.push(c.rec.plaintext(range))?;
+                    c.joiner.skip_hello_requests(&c.tracer)?;
+                }
+                other => return Err(c.unexpected_record("ChangeCipherSpec", other, range)),
+            }
+        }
+    }
+
+    /// RFC 5246 7.1 and 7.4.9: our ChangeCipherSpec, then our Finished, the first message under
+    /// the new keys: `verify_data` over every handshake message so far, with our label.
+    pub fn send_change_cipher_spec_and_finished(&mut self, ms: &MasterSecret) -> Result<()> {
+        self.send_change_cipher_spec()?;
+        let me = self.side();
+        let verify_data = keys::verify_data(ms, me, &self.transcript_hash());
+        let label = match me {
+            Side::Client => "client verify_data",
+            Side::Server => "server verify_data",
+        };
+        self.tracer().secret(label, &verify_data);
+        self.send(HandshakeMessage::Finished(Finished { verify_data }))?;
+        self.flush()
+    }
+
+    /// RFC 5246 7.1 and 7.4.9: the peer's ChangeCipherSpec, then its Finished, which must equal
+    /// what we compute over the same transcript with its label (compared in constant time).
+    /// Otherwise someone changed a message, or the peer does not hold the keys: `decrypt_error`.
+    /// (A server that could not decrypt the pre-master secret fails earlier, at the Finished
+    /// record's MAC: `bad_record_mac`.)
+    pub fn read_change_cipher_spec_and_finished(&mut self, ms: &MasterSecret) -> Result<()> {
+        self.read_change_cipher_spec()?;
+        let peer = self.side().peer();
+        let expected = keys::verify_data(ms, peer, &self.transcript_hash());
+        let f: Finished = self.read()?;
+        if !ct_eq(&f.verify_data, &expected) {
+            return Err(Error::BadFinished);
+        }
+        self.tracer().note(|| {
+            match peer {
+                Side::Server => "server Finished verified: both sides hold the same keys",
+                Side::Client => "client Finished verified: the client holds the same keys",
+            }
+            .into()
+        });
+        Ok(())
+    }
+
+    /// The master secret of a full handshake. With the extended master secret (`extended`: both
+    /// hellos carried the extension), RFC 7627 4: from the pre-master secret and the session
+    /// hash, the transcript hash right after ClientKeyExchange, so call this before anything else
+    /// enters the transcript. Otherwise RFC 5246 8.1: from the pre-master secret and both randoms.
+    pub fn master_secret(
+        &self,
+        pre_master: &PreMasterSecret,
+        ch: &ClientHello,
+        sh: &ServerHello,
+        extended: bool,
+    ) -> MasterSecret {
+        let t = self.tracer();
+        let ms = if extended {
+            let session_hash = self.transcript_hash();
+            t.secret("session hash", &session_hash);
+            t.note(|| {
+                "extended master secret (RFC 7627): the master secret is computed over the hash of \
+                 every handshake message so far, so it belongs to this handshake alone"
+                    .into()
+            });
+            keys::extended_master_secret(pre_master, &session_hash)
+        } else {
+            keys::master_secret(pre_master, &ch.random.0, &sh.random.0)
+        };
+        t.secret("master secret", &ms.0);
+        ms
+    }
+
+    /// RFC 5246 6.3: the key block for `suite`, cut into each direction's keys, which become the
+    /// record layer's pending states (RFC 5246 6.1): we will write with our side's keys and read
+    /// with the peer's, each from its ChangeCipherSpec on.
+    pub fn prepare_keys(
+        &mut self,
+        ms: &MasterSecret,
+        suite: &'static SuiteInfo,
+        ch: &ClientHello,
+        sh: &ServerHello,
+    ) -> Result<()> {
+        let kb = keys::key_block(ms, suite, &ch.random.0, &sh.random.0);
+        let t = self.tracer();
+        let (c, s) = (kb.client_write(), kb.server_write());
+        t.secret("key block", kb.as_bytes());
+        t.secret("client write MAC key", c.mac_key);
+        t.secret("server write MAC key", s.mac_key);
+        t.secret("client write key", c.enc_key);
+        t.secret("server write key", s.enc_key);
+        t.secret("client write IV", c.iv);
+        t.secret("server write IV", s.iv);
+        let (read, write) = kb.for_side(self.side());
+        let (read, write) = (
+            RecordProtection::new(suite, &read)?,
+            RecordProtection::new(suite, &write)?,
+        );
+        self.conn.rec.prepare(read, write);
+        Ok(())
+    }
+}
+
+/// RFC 5246 7.4.1.2: a hello's `Random`, `gmt_unix_time` (4 bytes) then 28 random bytes.
+pub fn random(now: UnixTime, rng: &mut impl Rng) -> Random {
+    let mut random = [0u8; 32];
+    random[..4].copy_from_slice(&(now.0 as u32).to_be_bytes());
+    rng.fill_bytes(&mut random[4..]);
+    Random(random)
+}
+
+/// Hands the connection's master secret to the configured key log (`SSLKEYLOGFILE`, see
+/// [`crate::keylog`]), named by the client random; resumed connections are logged too, since each
+/// has its own randoms.
+pub fn log_master_secret(keylog: &Option<Arc<dyn KeyLog>>, ch: &ClientHello, ms: &MasterSecret) {
+    if let Some(k) = keylog {
+        k.log(&ch.random.0, &ms.0);
+    }
+}
