@@ -1,9 +1,10 @@
 //! Name constraints (RFC 5280 4.2.1.10) on chains made by the `openssl` command line and by
 //! toytls' own builder: permitted and excluded DNS and IP subtrees, on a trust anchor and on an
 //! intermediate (critical and not), both at once, the common name of a certificate without
-//! subjectAltName, wildcards, and the name forms toytls does not implement. Each case checks our
-//! verdict, its message and alert, and that `openssl verify` reaches the same verdict (the two
-//! places where toytls is deliberately stricter say so and are not compared).
+//! subjectAltName, wildcards, directory names (the subjects of the leaf and of intermediates), and
+//! the name forms toytls does not implement. Each case checks our verdict, its message and alert,
+//! and that `openssl verify` reaches the same verdict (the two places where toytls is
+//! deliberately stricter say so, and check that OpenSSL indeed decides otherwise).
 
 mod x509_support;
 
@@ -194,15 +195,56 @@ fn pems() -> &'static HashMap<String, String> {
             &san("DNS:bank.com"),
         );
 
-        // Forms toytls does not implement.
-        let dir = "nameConstraints = critical, permitted;dirName:dir_sect\n[dir_sect]\nO = Corp\n";
+        // Directory names: permitted O=Corp, excluded O=Corp, OU=Secret.
+        let dir = "nameConstraints = critical, permitted;dirName:dir_sect, \
+                   excluded;dirName:secret_sect\n\
+                   [dir_sect]\nO = Corp\n[secret_sect]\nO = Corp\nOU = Secret\n";
         root_with("dir-root", "Corp Directory Root", dir);
+        let by = ("dir-root", "root");
+        let www = san("DNS:www.corp.example");
+        leaf("n-dir", "/O=Corp/CN=www.corp.example", by, &www);
         leaf(
-            "u-dir",
-            "/O=Corp/CN=www.corp.example",
-            ("dir-root", "root"),
-            &san("DNS:www.corp.example"),
+            "n-dir-case",
+            "/O=CORP /OU=Web/CN=www.corp.example",
+            by,
+            &www,
         );
+        leaf("n-dir-out", "/O=Other/CN=www.corp.example", by, &www);
+        leaf(
+            "n-dir-secret",
+            "/O=Corp/OU=Secret/CN=www.corp.example",
+            by,
+            &www,
+        );
+        // An intermediate is a certificate below the root too: its subject counts.
+        pki.simple(
+            "n-dir-int",
+            "/O=Corp/CN=Corp Intermediate",
+            "int",
+            Some(("dir-root", "root")),
+            INTERMEDIATE_EXT,
+        );
+        leaf(
+            "n-dir-int-leaf",
+            "/O=Corp/CN=www.corp.example",
+            ("n-dir-int", "int"),
+            &www,
+        );
+        pki.simple(
+            "n-stray-int",
+            "/CN=Stray Intermediate",
+            "int",
+            Some(("dir-root", "root")),
+            INTERMEDIATE_EXT,
+        );
+        leaf(
+            "n-stray-leaf",
+            "/O=Corp/CN=www.corp.example",
+            ("n-stray-int", "int"),
+            &www,
+        );
+
+        // Forms toytls does not implement.
         root_with(
             "mail-root",
             "Corp Mail Root",
@@ -532,23 +574,68 @@ fn anchor_and_intermediate_both_apply() {
 }
 
 #[test]
-fn name_forms_toytls_does_not_implement() {
-    let unsupported = AlertDescription::UnsupportedCertificate;
-    // Critical, on directoryName: every certificate with a subject has such a name, so the
-    // chain is refused. OpenSSL implements directoryName and accepts (the subject is under
-    // O=Corp).
+fn directory_name_subtrees() {
+    let root = "CN=Corp Directory Root";
+    expect(&["n-dir"], "dir-root", "www.corp.example", Ok(()), Agrees);
+    // Compared as names are: case and spacing aside.
     expect(
-        &["u-dir"],
+        &["n-dir-case"],
         "dir-root",
         "www.corp.example",
-        Err((
-            "CA 'CN=Corp Directory Root' has critical nameConstraints on directoryName names, \
-             which toytls does not implement, and certificate 'CN=www.corp.example, O=Corp' has \
-             such a name",
-            unsupported,
-        )),
-        Differs,
+        Ok(()),
+        Agrees,
     );
+    let text = not_permitted(
+        root,
+        "DirName:CN=www.corp.example, O=Other",
+        "CN=www.corp.example, O=Other",
+        "DirName:O=Corp",
+    );
+    expect(
+        &["n-dir-out"],
+        "dir-root",
+        "www.corp.example",
+        Err((&text, UNKNOWN)),
+        Agrees,
+    );
+    let text = excluded(
+        root,
+        "DirName:CN=www.corp.example, OU=Secret, O=Corp",
+        "CN=www.corp.example, OU=Secret, O=Corp",
+        "DirName:OU=Secret, O=Corp",
+    );
+    expect(
+        &["n-dir-secret"],
+        "dir-root",
+        "www.corp.example",
+        Err((&text, UNKNOWN)),
+        Agrees,
+    );
+    expect(
+        &["n-dir-int-leaf", "n-dir-int"],
+        "dir-root",
+        "www.corp.example",
+        Ok(()),
+        Agrees,
+    );
+    let text = not_permitted(
+        root,
+        "DirName:CN=Stray Intermediate",
+        "CN=Stray Intermediate",
+        "DirName:O=Corp",
+    );
+    expect(
+        &["n-stray-leaf", "n-stray-int"],
+        "dir-root",
+        "www.corp.example",
+        Err((&text, UNKNOWN)),
+        Agrees,
+    );
+}
+
+#[test]
+fn name_forms_toytls_does_not_implement() {
+    let unsupported = AlertDescription::UnsupportedCertificate;
     // Critical, on rfc822Name: a certificate without email names is not concerned.
     expect(
         &["u-mail-none"],
@@ -581,7 +668,7 @@ fn name_forms_toytls_does_not_implement() {
         )),
         Agrees,
     );
-    // Not critical: the directoryName subtree is ignored, the DNS one still holds.
+    // Not critical: enforced all the same, the directoryName subtree as the DNS one.
     expect(
         &["u-softdir", "softdir-int"],
         "plain-root",

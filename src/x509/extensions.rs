@@ -15,6 +15,7 @@
 
 use super::der::{DerError, Reader, tag};
 use super::error::CertError;
+use super::name::Name;
 use super::name_constraints::NameConstraints;
 use super::oid;
 use std::collections::HashSet;
@@ -86,14 +87,17 @@ impl KeyUsage {
     }
 }
 
-/// One name from subjectAltName (RFC 5280 4.2.1.6). toytls checks dNSName and iPAddress; the other
-/// forms are kept only as their tag so they can be shown.
+/// One name from subjectAltName (RFC 5280 4.2.1.6). toytls matches host names against dNSName
+/// and iPAddress, and name constraints against those and directoryName; the other forms are kept
+/// only as their tag so they can be shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GeneralName {
     /// `dNSName [2] IA5String`, e.g. `www.example.com` or `*.example.com`.
     Dns(String),
     /// `iPAddress [7] OCTET STRING`: 4 bytes for IPv4, 16 for IPv6.
     Ip(IpAddr),
+    /// `directoryName [4] Name` (EXPLICIT, since Name is a CHOICE).
+    Directory(Name),
     /// Any other kind (rfc822Name, URI, ...), by its context tag number.
     Other(u8),
 }
@@ -103,6 +107,7 @@ impl std::fmt::Display for GeneralName {
         match self {
             GeneralName::Dns(name) => write!(f, "DNS:{name}"),
             GeneralName::Ip(ip) => write!(f, "IP:{ip}"),
+            GeneralName::Directory(name) => write!(f, "DirName:{name}"),
             GeneralName::Other(t) => write!(f, "other name type [{t}]"),
         }
     }
@@ -276,6 +281,12 @@ fn read_subject_alt_names(r: &mut Reader<'_>) -> Result<Vec<GeneralName>, DerErr
                 }
                 _ => return Err(DerError::BadString),
             },
+            t if t == tag::explicit(4) => {
+                let mut inner = Reader::new(tlv.value);
+                let name = Name::read(&mut inner)?;
+                inner.finish()?;
+                GeneralName::Directory(name)
+            }
             t if t & tag::CONTEXT != 0 => GeneralName::Other(t & 0x1f),
             found => {
                 return Err(DerError::UnexpectedTag {

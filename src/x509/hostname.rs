@@ -79,7 +79,7 @@ pub fn check_host(cert: &Certificate, host: &str) -> Result<(), CertError> {
             .filter_map(|n| match n {
                 GeneralName::Dns(d) => Some(d.clone()),
                 GeneralName::Ip(ip) => Some(ip.to_string()),
-                GeneralName::Other(_) => None,
+                GeneralName::Directory(_) | GeneralName::Other(_) => None,
             })
             .collect(),
         // Legacy: no subjectAltName, so the common name stands in as a DNS name.

@@ -43,7 +43,8 @@ pub struct Attribute {
 pub struct Name {
     rdns: Vec<Vec<Attribute>>,
     der: Vec<u8>,
-    canonical: Vec<u8>,
+    /// Each RDN's canonical form, in order.
+    canonical: Vec<Vec<u8>>,
 }
 
 impl Name {
@@ -72,7 +73,7 @@ impl Name {
             }
             rdns.push(rdn);
         }
-        let canonical = canonical_form(&rdns);
+        let canonical = rdns.iter().map(|rdn| canonical_rdn(rdn)).collect();
         Ok(Name {
             rdns,
             der,
@@ -84,6 +85,12 @@ impl Name {
     /// issuer field must be to name a subject.
     pub fn matches(&self, other: &Name) -> bool {
         self.canonical == other.canonical
+    }
+
+    /// Is this name in the directory subtree `base` (RFC 5280 4.2.1.10): do its first RDNs match,
+    /// by [`Name::matches`]' rules, all those of `base`? (`O=Corp, CN=www` is within `O=Corp`.)
+    pub fn is_within(&self, base: &Name) -> bool {
+        self.canonical.starts_with(&base.canonical)
     }
 
     /// A name with a single common name, e.g. `CN=localhost`.
@@ -147,30 +154,27 @@ fn fold(text: &str) -> String {
     out
 }
 
-/// The form names are compared by: per RDN, its attributes sorted, each as its OID and its folded
-/// text (or, for a value that is not a string, its encoding), every part length-prefixed so that
-/// no two different names share a form.
-fn canonical_form(rdns: &[Vec<Attribute>]) -> Vec<u8> {
+/// The form one RDN is compared by: its attributes sorted, each as its OID and its folded text
+/// (or, for a value that is not a string, its encoding), every part length-prefixed so that no
+/// two different RDNs share a form.
+fn canonical_rdn(rdn: &[Attribute]) -> Vec<u8> {
     fn put(out: &mut Vec<u8>, bytes: &[u8]) {
         out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
         out.extend_from_slice(bytes);
     }
+    let mut attrs: Vec<(&[u8], u8, Vec<u8>)> = rdn
+        .iter()
+        .map(|a| match &a.text {
+            Some(text) => (a.oid.as_slice(), 0, fold(text).into_bytes()),
+            None => (a.oid.as_slice(), 1, a.raw_value.clone()),
+        })
+        .collect();
+    attrs.sort();
     let mut out = Vec::new();
-    for rdn in rdns {
-        let mut attrs: Vec<(&[u8], u8, Vec<u8>)> = rdn
-            .iter()
-            .map(|a| match &a.text {
-                Some(text) => (a.oid.as_slice(), 0, fold(text).into_bytes()),
-                None => (a.oid.as_slice(), 1, a.raw_value.clone()),
-            })
-            .collect();
-        attrs.sort();
-        out.extend_from_slice(&(attrs.len() as u32).to_be_bytes());
-        for (oid, kind, value) in attrs {
-            put(&mut out, oid);
-            out.push(kind);
-            put(&mut out, &value);
-        }
+    for (oid, kind, value) in attrs {
+        put(&mut out, oid);
+        out.push(kind);
+        put(&mut out, &value);
     }
     out
 }
@@ -375,6 +379,18 @@ mod tests {
         assert!(octets("A").matches(&octets("A")));
         assert!(!octets("A").matches(&octets("a")));
         assert!(!octets("A").matches(&cn(utf8, "A")));
+        // Subtrees: the first RDNs.
+        let (co, cn_) = (
+            (oid::ORGANIZATION, utf8, "Corp"),
+            (oid::COMMON_NAME, utf8, "www"),
+        );
+        let corp = encoded(&[&[co]]);
+        assert!(encoded(&[&[co], &[cn_]]).is_within(&corp));
+        assert!(encoded(&[&[(oid::ORGANIZATION, printable, "CORP ")], &[cn_]]).is_within(&corp));
+        assert!(corp.is_within(&corp));
+        assert!(!encoded(&[&[cn_], &[co]]).is_within(&corp));
+        assert!(!encoded(&[&[(oid::ORGANIZATION, utf8, "Corporate")]]).is_within(&corp));
+        assert!(!corp.is_within(&encoded(&[&[co], &[cn_]])));
         // The empty name matches only itself.
         let empty = Name::read(&mut Reader::new(&[0x30, 0x00])).unwrap();
         assert!(empty.matches(&empty.clone()));

@@ -19,9 +19,10 @@
 //!   the certificate must lie in one of them; names of a form it lists nothing for are free;
 //! - **excluded**: no name may lie in any excluded subtree (exclusion wins over permission).
 //!
-//! The names checked: the subjectAltName dNSName and iPAddress entries, and, in the server's own
-//! certificate when it has no subjectAltName (so that its common name is what the host name is
-//! matched against, [`super::hostname`]), the common name if it is a DNS name.
+//! The names checked: the subjectAltName dNSName, iPAddress and directoryName entries, the
+//! subject (a directoryName, unless empty), and, in the server's own certificate when it has no
+//! subjectAltName (so that its common name is what the host name is matched against,
+//! [`super::hostname`]), the common name if it is a DNS name.
 //!
 //! A DNS subtree `corp.example` holds `corp.example` and every name made by adding labels on
 //! the left (`www.corp.example`, not `evilcorp.example`); `.corp.example`, with a leading dot,
@@ -31,19 +32,20 @@
 //! `bad.corp.example`, so an excluded `bad.corp.example` refuses it (OpenSSL and Go compare it
 //! as a plain string and let it through). An iPAddress subtree is an address and a mask (RFC
 //! 5280: 8 bytes for IPv4, 32 for IPv6); an address lies in it if it is of the same family and
-//! equal under the mask.
+//! equal under the mask. A directoryName subtree `O=Corp` holds the names whose first RDNs are
+//! its RDNs (`O=Corp, CN=www`), compared as [`super::name::Name::matches`] compares names.
 //!
-//! The other name forms (rfc822Name, uniformResourceIdentifier, directoryName, otherName,
-//! x400Address, ediPartyName, registeredID) are not implemented. RFC 5280 4.2.1.10: when a
-//! critical name constraints extension constrains a name form and a certificate below has a name
-//! of that form, the application "MUST either process the constraint or reject the
-//! certificate". So toytls rejects exactly then: a critical extension with subtrees of a form it
-//! does not implement refuses a chain in which a certificate below has a name of that form (for
-//! directoryName: any non-empty subject; for rfc822Name: an email subjectAltName or an
-//! emailAddress in the subject). Go's crypto/x509 is stricter, refusing such a critical
-//! extension whatever names follow; OpenSSL implements those forms. In a non-critical extension
-//! (which RFC 5280 forbids CAs to issue) such subtrees are ignored, as Go ignores them; the DNS
-//! and IP subtrees are enforced whether the extension is critical or not, as everyone does.
+//! The other name forms (rfc822Name, uniformResourceIdentifier, otherName, x400Address,
+//! ediPartyName, registeredID) are not implemented. RFC 5280 4.2.1.10: when a critical name
+//! constraints extension constrains a name form and a certificate below has a name of that form,
+//! the application "MUST either process the constraint or reject the certificate". So toytls
+//! rejects exactly then: a critical extension with subtrees of a form it does not implement
+//! refuses a chain in which a certificate below has a name of that form (for rfc822Name: an
+//! email subjectAltName or an emailAddress in the subject). Go's crypto/x509 is stricter,
+//! refusing such a critical extension whatever names follow; OpenSSL implements those forms. In
+//! a non-critical extension (which RFC 5280 forbids CAs to issue) such subtrees are ignored, as
+//! Go ignores them; the DNS, IP and directory subtrees are enforced whether the extension is
+//! critical or not, as OpenSSL does.
 //!
 //! Work is bounded: one verification compares at most [`MAX_NAME_CHECKS`] (name, subtree) pairs,
 //! so a certificate with thousands of names under a CA with thousands of subtrees cannot cost
@@ -53,6 +55,7 @@ use super::cert::Certificate;
 use super::der::{DerError, Reader, tag};
 use super::error::CertError;
 use super::extensions::GeneralName;
+use super::name::Name;
 use super::oid;
 use std::net::IpAddr;
 
@@ -69,6 +72,8 @@ pub enum Subtree {
     Dns(String),
     /// An iPAddress subtree: address and mask, both 4 or both 16 bytes.
     Ip { addr: Vec<u8>, mask: Vec<u8> },
+    /// A directoryName subtree: the names whose first RDNs are these.
+    Directory(Name),
 }
 
 impl std::fmt::Display for Subtree {
@@ -83,6 +88,7 @@ impl std::fmt::Display for Subtree {
                     ip_from_bytes(addr).map_or(String::new(), |ip| ip.to_string())
                 )
             }
+            Subtree::Directory(name) => write!(f, "DirName:{}", shorten(&name.to_string())),
         }
     }
 }
@@ -182,6 +188,13 @@ fn read_subtrees(r: &mut Reader<'_>, unsupported: &mut Vec<u8>) -> Result<Vec<Su
                     addr: addr.to_vec(),
                     mask: mask.to_vec(),
                 });
+            }
+            t if t == tag::explicit(4) => {
+                // [4] EXPLICIT, since Name is a CHOICE: a whole Name inside.
+                let mut inner = Reader::new(base.value);
+                let name = Name::read(&mut inner)?;
+                inner.finish()?;
+                out.push(Subtree::Directory(name));
             }
             t => {
                 let form = t & 0x1f;
@@ -291,6 +304,7 @@ fn ip_in(ip: &IpAddr, addr: &[u8], mask: &[u8]) -> bool {
 enum Named<'a> {
     Dns(&'a str),
     Ip(IpAddr),
+    Directory(&'a Name),
 }
 
 impl std::fmt::Display for Named<'_> {
@@ -298,6 +312,7 @@ impl std::fmt::Display for Named<'_> {
         match self {
             Named::Dns(d) => write!(f, "DNS:{}", shorten(d)),
             Named::Ip(ip) => write!(f, "IP:{ip}"),
+            Named::Directory(name) => write!(f, "DirName:{}", shorten(&name.to_string())),
         }
     }
 }
@@ -326,7 +341,6 @@ fn has_name_of_form(cert: &Certificate, form: u8) -> bool {
         .iter()
         .any(|n| matches!(n, GeneralName::Other(t) if *t == form));
     let in_subject = match form {
-        4 => !cert.subject().rdns().is_empty(),
         1 => cert
             .subject()
             .rdns()
@@ -393,6 +407,7 @@ impl NameConstraints {
                     match n {
                         GeneralName::Dns(d) => names.push(Named::Dns(d)),
                         GeneralName::Ip(ip) => names.push(Named::Ip(*ip)),
+                        GeneralName::Directory(name) => names.push(Named::Directory(name)),
                         GeneralName::Other(_) => {}
                     }
                 }
@@ -406,11 +421,16 @@ impl NameConstraints {
             }
             None => {}
         }
+        // The subject is a directoryName too, unless empty (RFC 5280 4.2.1.10).
+        if !cert.subject().rdns().is_empty() {
+            names.push(Named::Directory(cert.subject()));
+        }
         for name in &names {
             budget.spend(self.permitted.len() + self.excluded.len())?;
             if let Some(sub) = self.excluded.iter().find(|s| match (s, name) {
                 (Subtree::Dns(base), Named::Dns(d)) => dns_overlaps(d, base),
                 (Subtree::Ip { addr, mask }, Named::Ip(ip)) => ip_in(ip, addr, mask),
+                (Subtree::Directory(base), Named::Directory(n)) => n.is_within(base),
                 _ => false,
             }) {
                 return Err(CertError::NameExcluded {
@@ -426,7 +446,9 @@ impl NameConstraints {
                 .filter(|s| {
                     matches!(
                         (s, name),
-                        (Subtree::Dns(_), Named::Dns(_)) | (Subtree::Ip { .. }, Named::Ip(_))
+                        (Subtree::Dns(_), Named::Dns(_))
+                            | (Subtree::Ip { .. }, Named::Ip(_))
+                            | (Subtree::Directory(_), Named::Directory(_))
                     )
                 })
                 .collect();
@@ -436,6 +458,7 @@ impl NameConstraints {
             let within = same_form.iter().any(|s| match (s, name) {
                 (Subtree::Dns(base), Named::Dns(d)) => dns_within(d, base),
                 (Subtree::Ip { addr, mask }, Named::Ip(ip)) => ip_in(ip, addr, mask),
+                (Subtree::Directory(base), Named::Directory(n)) => n.is_within(base),
                 _ => false,
             });
             if !within {
@@ -544,7 +567,7 @@ mod tests {
 
     #[test]
     fn parsing() {
-        // permitted: DNS corp.example, IP 10.0.0.0/8; excluded: directoryName (empty Name).
+        // permitted: DNS corp.example, IP 10.0.0.0/8; excluded: varies.
         let permitted = [
             0xa0, 0x1c, 0x30, 0x0e, 0x82, 0x0c, b'c', b'o', b'r', b'p', b'.', b'e', b'x', b'a',
             b'm', b'p', b'l', b'e', 0x30, 0x0a, 0x87, 0x08, 10, 0, 0, 0, 255, 0, 0, 0,
@@ -557,8 +580,8 @@ mod tests {
         };
         // An empty excluded list: SIZE (1..MAX).
         assert!(read(&with(&[0xa1, 0x00])).is_err());
-        // excluded: one directoryName (an empty Name).
-        let der = with(&[0xa1, 0x06, 0x30, 0x04, 0xa4, 0x02, 0x30, 0x00]);
+        // excluded: one URI subtree, a form toytls does not implement.
+        let der = with(&[0xa1, 0x06, 0x30, 0x04, 0x86, 0x02, b'a', b'b']);
         let nc = read(&der).unwrap();
         assert_eq!(
             nc.permitted,
@@ -572,8 +595,20 @@ mod tests {
         );
         assert_eq!(nc.permitted[1].to_string(), "IP:10.0.0.0/8");
         assert!(nc.excluded.is_empty());
-        assert_eq!(nc.unsupported_forms, [4]);
+        assert_eq!(nc.unsupported_forms, [6]);
         assert!(nc.critical);
+        // excluded: a directoryName (an empty Name, [4] EXPLICIT around its SEQUENCE).
+        let nc = read(&with(&[0xa1, 0x06, 0x30, 0x04, 0xa4, 0x02, 0x30, 0x00])).unwrap();
+        assert_eq!(nc.excluded.len(), 1);
+        assert!(matches!(&nc.excluded[0], Subtree::Directory(n) if n.rdns().is_empty()));
+        assert!(nc.unsupported_forms.is_empty());
+        // A directoryName whose Name has trailing bytes.
+        assert!(
+            read(&with(&[
+                0xa1, 0x07, 0x30, 0x05, 0xa4, 0x03, 0x30, 0x00, 0x00
+            ]))
+            .is_err()
+        );
         // Neither field: refused.
         assert_eq!(read(&[0x30, 0x00]), Err(DerError::Truncated));
         // A subtree with a maximum.

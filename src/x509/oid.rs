@@ -63,7 +63,7 @@ oids! {
     SUBJECT_ALT_NAME = [0x55, 0x1d, 0x11], "2.5.29.17", "subjectAltName";
     /// RFC 5280 4.2.1.9.
     BASIC_CONSTRAINTS = [0x55, 0x1d, 0x13], "2.5.29.19", "basicConstraints";
-    /// RFC 5280 4.2.1.10 (DNS and IP subtrees enforced, see `name_constraints`).
+    /// RFC 5280 4.2.1.10 (DNS, IP and directory subtrees enforced, see `name_constraints`).
     NAME_CONSTRAINTS = [0x55, 0x1d, 0x1e], "2.5.29.30", "nameConstraints";
     /// RFC 5280 4.2.1.1.
     AUTHORITY_KEY_IDENTIFIER = [0x55, 0x1d, 0x23], "2.5.29.35", "authorityKeyIdentifier";

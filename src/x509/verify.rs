@@ -29,8 +29,8 @@
 //! 5. **Check the name**: the leaf covers the host name ([`super::hostname`]).
 //!
 //! Not done, and said here so nobody assumes it: revocation (CRL, OCSP), name constraints on
-//! forms other than DNS names and IP addresses (see [`super::name_constraints`] for what happens
-//! to them), policies, and RSA-PSS or ECDSA signatures.
+//! forms other than DNS names, IP addresses and directory names (see [`super::name_constraints`]
+//! for what happens to them), policies, and RSA-PSS or ECDSA signatures.
 
 use super::cert::{Certificate, SignatureAlgorithm};
 use super::error::CertError;

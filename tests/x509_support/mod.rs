@@ -95,6 +95,7 @@ preserve = yes
 [policy_any]
 countryName = optional
 organizationName = optional
+organizationalUnitName = optional
 commonName = optional
 ";
 
