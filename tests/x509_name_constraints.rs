@@ -10,7 +10,6 @@ mod x509_support;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use toytls::clock::UnixTime;
 use toytls::crypto::rsa::RsaPrivateKey;
@@ -19,7 +18,7 @@ use toytls::x509::builder::{
     CaProfile, ca_with_profile, intermediate_with_key, server_cert_with_key,
 };
 use toytls::x509::name_constraints::MAX_NAME_CHECKS;
-use toytls::x509::pem::{encode_certificate, parse_certificates};
+use toytls::x509::pem::encode_certificate;
 use toytls::x509::verify::verify_server_chain;
 use toytls::x509::{CertError, Certificate};
 use x509_support::*;
@@ -27,9 +26,9 @@ use x509_support::*;
 const CORP: &str =
     "nameConstraints = critical, permitted;DNS:corp.example, excluded;DNS:secret.corp.example\n";
 
-/// The OpenSSL-made certificates, by name, in memory.
-fn pems() -> &'static HashMap<String, String> {
-    static PEMS: OnceLock<HashMap<String, String>> = OnceLock::new();
+/// The OpenSSL-made certificates and keys, by file name, in memory.
+fn pems() -> &'static Files {
+    static PEMS: OnceLock<Files> = OnceLock::new();
     PEMS.get_or_init(|| {
         let pki = Pki::new("nc");
         for key in ["root", "int", "leaf"] {
@@ -295,26 +294,12 @@ fn pems() -> &'static HashMap<String, String> {
             &san("DNS:bank.com"),
         );
 
-        let mut pems = HashMap::new();
-        for entry in std::fs::read_dir(pki.dir.path()).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            if let Some(stem) = name.strip_suffix(".pem") {
-                pems.insert(stem.to_string(), pki.read(&name));
-            }
-        }
-        pems
+        pki.files()
     })
 }
 
-fn pem(name: &str) -> &'static str {
-    pems().get(name).unwrap_or_else(|| panic!("no {name}.pem"))
-}
-
 fn certs(names: &[&str]) -> Vec<Certificate> {
-    names
-        .iter()
-        .flat_map(|n| parse_certificates(pem(n)).unwrap())
-        .collect()
+    pems().certs(names)
 }
 
 /// What OpenSSL says: the same, or (where toytls is stricter on purpose) the opposite.
@@ -343,9 +328,7 @@ fn expect(
         _ => panic!("{chain:?} for {host}: got {got:?}, want {want:?}"),
     }
     if openssl_available() {
-        let untrusted: Vec<&str> = chain[1..].iter().map(|n| pem(n)).collect();
-        let (accepts, text) =
-            openssl_verify(pem(chain[0]), &untrusted, &[pem(anchor)], NOW, host, &[]);
+        let (accepts, text) = pems().openssl_verify(chain, &[anchor], NOW, host, &[]);
         // Where toytls differs on purpose, the difference itself is checked: the comment at
         // the case says why.
         assert_eq!(

@@ -11,7 +11,6 @@ mod x509_support;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use toytls::clock::UnixTime;
 use toytls::crypto::rsa::RsaPrivateKey;
@@ -22,9 +21,9 @@ use toytls::x509::verify::{MAX_SIGNATURE_CHECKS, verify_server_chain, verify_ser
 use toytls::x509::{CertError, Certificate};
 use x509_support::*;
 
-/// The PEM files of the OpenSSL-made PKI, by name, kept in memory.
-fn pems() -> &'static HashMap<String, String> {
-    static PEMS: OnceLock<HashMap<String, String>> = OnceLock::new();
+/// The files of the OpenSSL-made PKI, by file name, kept in memory.
+fn pems() -> &'static Files {
+    static PEMS: OnceLock<Files> = OnceLock::new();
     PEMS.get_or_init(|| {
         let pki = Pki::new("paths");
         for key in ["old", "new", "other", "int", "leaf", "ra", "rb", "cross"] {
@@ -87,26 +86,12 @@ fn pems() -> &'static HashMap<String, String> {
             Some(("cross-b", "cross")),
             &lh,
         );
-        let mut pems = HashMap::new();
-        for entry in std::fs::read_dir(pki.dir.path()).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            if let Some(stem) = name.strip_suffix(".pem") {
-                pems.insert(stem.to_string(), pki.read(&name));
-            }
-        }
-        pems
+        pki.files()
     })
 }
 
-fn pem(name: &str) -> &'static str {
-    pems().get(name).unwrap_or_else(|| panic!("no {name}.pem"))
-}
-
 fn certs(names: &[&str]) -> Vec<Certificate> {
-    names
-        .iter()
-        .flat_map(|n| parse_certificates(pem(n)).unwrap())
-        .collect()
+    pems().certs(names)
 }
 
 /// Our verdict on `chain` (leaf first) against `anchors` for localhost at [`NOW`], checked
@@ -118,16 +103,7 @@ fn verdict(chain: &[&str], anchors: &[&str]) -> Result<Vec<String>, CertError> {
             .map(|path| path.iter().map(|c| c.label()).collect::<Vec<_>>())
     };
     if openssl_available() {
-        let untrusted: Vec<&str> = chain[1..].iter().map(|n| pem(n)).collect();
-        let anchor_pems: Vec<&str> = anchors.iter().map(|n| pem(n)).collect();
-        let (accepts, text) = openssl_verify(
-            pem(chain[0]),
-            &untrusted,
-            &anchor_pems,
-            NOW,
-            "localhost",
-            &[],
-        );
+        let (accepts, text) = pems().openssl_verify(chain, anchors, NOW, "localhost", &[]);
         assert_eq!(
             accepts,
             ours.is_ok(),
@@ -282,22 +258,11 @@ fn the_search_is_bounded() {
 #[test]
 fn issuer_names_match_ignoring_case_white_space_and_string_type() {
     use toytls::clock::{Clock, SystemClock};
-    let dir = TempDir::new("names");
+    let pki = Pki::new("names");
+    pki.rsa_key("ca");
+    pki.rsa_key("leaf");
+    let dir = &pki.dir;
     let p = dir.path();
-    for key in ["ca", "leaf"] {
-        openssl(
-            p,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                &format!("{key}.key"),
-            ],
-        );
-    }
     for (mask, file) in [("default", "printable.cnf"), ("utf8only", "utf8.cnf")] {
         dir.write(
             file,

@@ -7,6 +7,7 @@
 #![cfg(unix)]
 
 mod stacks;
+mod x509_support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
@@ -18,9 +19,23 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn toytls(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(stacks::TOYTLS);
-    cmd.args(args).current_dir(dir).env_remove("SSLKEYLOGFILE");
-    stacks::run(cmd, b"")
+    x509_support::toytls_in(dir, args)
+}
+
+/// `cert issue` for localhost with the CA in `ca`, into `srv`, and `extra` options.
+fn issue<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "cert",
+        "issue",
+        "--ca",
+        "ca",
+        "--name",
+        "localhost",
+        "--out",
+        "srv",
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 fn ok(dir: &Path, args: &[&str]) {
@@ -82,37 +97,12 @@ fn force_replaces_a_key_file_instead_of_writing_into_it() {
     assert_eq!(listing(&dir.join("ca")), ["ca.key", "ca.pem"]);
 
     // cert issue --force, the same.
-    ok(
-        &dir,
-        &[
-            "cert",
-            "issue",
-            "--ca",
-            "ca",
-            "--name",
-            "localhost",
-            "--out",
-            "srv",
-        ],
-    );
+    ok(&dir, &issue(&[]));
     let srv_key = dir.join("srv/key.pem");
     assert_eq!(mode(&srv_key), 0o600);
     std::fs::set_permissions(&srv_key, std::fs::Permissions::from_mode(0o666)).unwrap();
     let before = std::fs::metadata(&srv_key).unwrap().ino();
-    ok(
-        &dir,
-        &[
-            "cert",
-            "issue",
-            "--ca",
-            "ca",
-            "--name",
-            "localhost",
-            "--out",
-            "srv",
-            "--force",
-        ],
-    );
+    ok(&dir, &issue(&["--force"]));
     assert_eq!(mode(&srv_key), 0o600);
     assert_ne!(std::fs::metadata(&srv_key).unwrap().ino(), before);
     assert!(key_matches(&srv_key, &dir.join("srv/cert.pem")));
@@ -153,34 +143,9 @@ fn symlinks_are_replaced_not_followed() {
     std::fs::create_dir(dir.join("srv")).unwrap();
     symlink("../victim", dir.join("srv/key.pem")).unwrap();
     symlink("../victim", dir.join("srv/cert.pem")).unwrap();
-    let err = refused(
-        &dir,
-        &[
-            "cert",
-            "issue",
-            "--ca",
-            "ca",
-            "--name",
-            "localhost",
-            "--out",
-            "srv",
-        ],
-    );
+    let err = refused(&dir, &issue(&[]));
     assert!(err.contains("exists; use --force"), "{err}");
-    ok(
-        &dir,
-        &[
-            "cert",
-            "issue",
-            "--ca",
-            "ca",
-            "--name",
-            "localhost",
-            "--out",
-            "srv",
-            "--force",
-        ],
-    );
+    ok(&dir, &issue(&["--force"]));
     for f in ["srv/key.pem", "srv/cert.pem"] {
         let meta = std::fs::symlink_metadata(dir.join(f)).unwrap();
         assert!(meta.file_type().is_file(), "{f} is still a symlink");

@@ -228,40 +228,10 @@ fn verify(chain: &[&str], anchors: &[&str], host: &str) -> Result<(), CertError>
 
 /// What `openssl verify` says about the same question: true if it accepts.
 fn openssl_accepts(chain: &[&str], anchor: &str, host: &str) -> bool {
-    let dir = TempDir::new("verify-openssl");
-    let untrusted: String = chain[1..]
-        .iter()
-        .map(|n| pki().read(&format!("{n}.pem")))
-        .collect();
-    let untrusted_file = "untrusted.pem";
-    dir.write(untrusted_file, untrusted);
-    let leaf = format!("{}.pem", chain[0]);
-    let anchor = format!("{anchor}.pem");
-    dir.write(&leaf, pki().read(&leaf));
-    dir.write(&anchor, pki().read(&anchor));
-    let now = NOW.to_string();
-    let host_flag = if host.parse::<std::net::IpAddr>().is_ok() {
-        "-verify_ip"
-    } else {
-        "-verify_hostname"
-    };
-    let mut args = vec![
-        "verify",
-        "-partial_chain",
-        "-CAfile",
-        &anchor,
-        "-attime",
-        &now,
-        "-purpose",
-        "sslserver",
-        host_flag,
-        host,
-    ];
-    if chain.len() > 1 {
-        args.extend(["-untrusted", untrusted_file]);
-    }
-    args.push(&leaf);
-    openssl_output(dir.path(), &args).status.success()
+    let pem = |n: &str| pki().read(&format!("{n}.pem"));
+    let untrusted: Vec<String> = chain[1..].iter().map(|n| pem(n)).collect();
+    let untrusted: Vec<&str> = untrusted.iter().map(String::as_str).collect();
+    openssl_verify(&pem(chain[0]), &untrusted, &[&pem(anchor)], NOW, host, &[]).0
 }
 
 /// Checks our verdict, the error text and alert, and that OpenSSL agrees on accept/reject.

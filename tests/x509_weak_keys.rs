@@ -9,22 +9,21 @@
 mod stacks;
 mod x509_support;
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::sync::OnceLock;
 use toytls::clock::UnixTime;
 use toytls::config::ServerConfig;
 use toytls::wire::alert::AlertDescription;
-use toytls::x509::pem::{parse_certificates, parse_private_key};
+use toytls::x509::pem::parse_private_key;
 use toytls::x509::verify::{MIN_RSA_BITS, Policy, verify_server_chain, verify_with_policy};
 use toytls::x509::{CertError, Certificate};
 use x509_support::{
-    INTERMEDIATE_EXT, NOW, Pki, ROOT_EXT, leaf_ext, openssl, openssl_available, openssl_verify,
+    Files, INTERMEDIATE_EXT, NOW, Pki, ROOT_EXT, leaf_ext, openssl, openssl_available,
 };
 
 /// The files of the OpenSSL-made PKI (certificates and keys), by file name, in memory.
-fn files() -> &'static HashMap<String, String> {
-    static FILES: OnceLock<HashMap<String, String>> = OnceLock::new();
+fn files() -> &'static Files {
+    static FILES: OnceLock<Files> = OnceLock::new();
     FILES.get_or_init(|| {
         let pki = Pki::new("weak");
         pki.rsa_key("root");
@@ -81,23 +80,16 @@ fn files() -> &'static HashMap<String, String> {
             Some(("root", "root")),
             &lh,
         );
-        let mut files = HashMap::new();
-        for entry in std::fs::read_dir(pki.dir.path()).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            if name.ends_with(".pem") || name.ends_with(".key") {
-                files.insert(name.clone(), pki.read(&name));
-            }
-        }
-        files
+        pki.files()
     })
 }
 
 fn file(name: &str) -> &'static str {
-    files().get(name).unwrap_or_else(|| panic!("no {name}"))
+    files().file(name)
 }
 
 fn cert(name: &str) -> Vec<Certificate> {
-    parse_certificates(file(&format!("{name}.pem"))).unwrap()
+    files().certs(&[name])
 }
 
 /// Our verdict with `policy` on `chain` (leaf first) trusting `anchor`, and OpenSSL's at the
@@ -112,18 +104,8 @@ fn verdict(chain: &[&str], anchor: &str, policy: &Policy) -> Result<(), CertErro
         } else {
             "1"
         };
-        let untrusted: Vec<&str> = chain[1..]
-            .iter()
-            .map(|n| file(&format!("{n}.pem")))
-            .collect();
-        let (accepts, text) = openssl_verify(
-            file(&format!("{}.pem", chain[0])),
-            &untrusted,
-            &[file(&format!("{anchor}.pem"))],
-            NOW,
-            "localhost",
-            &["-auth_level", level],
-        );
+        let (accepts, text) =
+            files().openssl_verify(chain, &[anchor], NOW, "localhost", &["-auth_level", level]);
         assert_eq!(
             accepts,
             ours.is_ok(),
@@ -244,11 +226,7 @@ fn toytls_cert_verify_and_issue_refuse_small_keys() {
         &dir,
         &["root.pem", "weak-leaf.pem", "weak-root.pem", "weak-ca.key"],
     );
-    let toytls = |args: &[&str]| {
-        let mut cmd = Command::new(stacks::TOYTLS);
-        cmd.args(args).current_dir(&*dir);
-        stacks::run(cmd, b"")
-    };
+    let toytls = |args: &[&str]| x509_support::toytls_in(&dir, args);
     let out = toytls(&[
         "cert",
         "verify",

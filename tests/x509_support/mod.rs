@@ -8,9 +8,12 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use toytls::x509::Certificate;
+use toytls::x509::pem::parse_certificates;
 
 /// A directory under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);
@@ -123,6 +126,20 @@ impl Pki {
 
     pub fn read(&self, name: &str) -> String {
         self.dir.read(name)
+    }
+
+    /// Every certificate (`.pem`) and key (`.key`) file made so far, so that a test can keep
+    /// them in memory (in a static) and let the directory go.
+    pub fn files(&self) -> Files {
+        let mut files = HashMap::new();
+        for entry in std::fs::read_dir(self.dir.path()).expect("read the PKI directory") {
+            let name = entry.expect("a directory entry").file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".pem") || name.ends_with(".key") {
+                files.insert(name.to_string(), self.read(&name));
+            }
+        }
+        Files(files)
     }
 
     /// A 2048-bit RSA key in `NAME.key` (PKCS #8, OpenSSL 3's default).
@@ -247,6 +264,17 @@ pub fn leaf_ext(san: &str) -> String {
     )
 }
 
+/// Runs the `toytls` binary with `args` in `dir` (without SSLKEYLOGFILE from the environment)
+/// and returns its output.
+pub fn toytls_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_toytls"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SSLKEYLOGFILE")
+        .output()
+        .expect("run toytls")
+}
+
 /// True if the `openssl` command line runs. When it does not, says loudly that the check is
 /// skipped, unless `TOYTLS_REQUIRE_STACKS=1` (CI, which installs it), where that is a failure:
 /// the same rule as `tests/stacks`.
@@ -315,4 +343,43 @@ pub fn openssl_verify(
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// A PKI's files in memory, by file name (`root.pem`, `root.key`).
+pub struct Files(pub HashMap<String, String>);
+
+impl Files {
+    /// The file `name` (with its extension).
+    pub fn file(&self, name: &str) -> &str {
+        self.0
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in the PKI"))
+    }
+
+    /// The certificate file of `name` (`name.pem`).
+    pub fn pem(&self, name: &str) -> &str {
+        self.file(&format!("{name}.pem"))
+    }
+
+    /// The certificates of `names`, parsed, in order.
+    pub fn certs(&self, names: &[&str]) -> Vec<Certificate> {
+        names
+            .iter()
+            .flat_map(|n| parse_certificates(self.pem(n)).expect("a certificate the PKI made"))
+            .collect()
+    }
+
+    /// [`openssl_verify`] on certificates of this PKI by name: `chain` leaf first.
+    pub fn openssl_verify(
+        &self,
+        chain: &[&str],
+        anchors: &[&str],
+        at: i64,
+        host: &str,
+        extra: &[&str],
+    ) -> (bool, String) {
+        let untrusted: Vec<&str> = chain[1..].iter().map(|n| self.pem(n)).collect();
+        let anchors: Vec<&str> = anchors.iter().map(|n| self.pem(n)).collect();
+        openssl_verify(self.pem(chain[0]), &untrusted, &anchors, at, host, extra)
+    }
 }
