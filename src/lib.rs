@@ -29,7 +29,9 @@
 //! - [`trace`]: structured events for the demo, `--trace` and tests; the library never prints.
 //! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
 //! - [`x509`]: certificates: DER and PEM, parsing, building, and verifying a server's chain.
+//! - [`capture`]: a connection recorded as a pcapng capture Wireshark decrypts.
 
+pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod conn;

@@ -130,6 +130,27 @@ where
     H: Fn(&mut TlsStream<TimedStream>) -> Result<()> + Send + Sync + 'static,
     L: Fn(String) + Send + Sync + 'static,
 {
+    serve_with(listener, config, limits, Ok, handler, log)
+}
+
+/// [`serve`], with each connection's transport made by `wrap` from its [`TimedStream`] before the
+/// handshake: a wrapper that records the connection (`toytls server --pcap`,
+/// [`crate::capture::Recorded`]), say.
+pub fn serve_with<W, T, H, L>(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    limits: ServerLimits,
+    wrap: W,
+    handler: H,
+    log: L,
+) -> std::io::Result<()>
+where
+    W: Fn(TimedStream) -> std::io::Result<T> + Send + Sync + 'static,
+    T: Read + Write + AsMut<TimedStream>,
+    H: Fn(&mut TlsStream<T>) -> Result<()> + Send + Sync + 'static,
+    L: Fn(String) + Send + Sync + 'static,
+{
+    let wrap = Arc::new(wrap);
     let slots = Arc::new(Slots {
         used: Mutex::new(0),
         freed: Condvar::new(),
@@ -162,7 +183,8 @@ where
             ));
             continue;
         };
-        let (config, handler, log2) = (config.clone(), handler.clone(), log.clone());
+        let (config, wrap, handler, log2) =
+            (config.clone(), wrap.clone(), handler.clone(), log.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("toytls {peer}"))
             .spawn(move || {
@@ -170,7 +192,7 @@ where
                 // A panic (in the handler, or a bug of ours) ends this connection only: it is
                 // caught here so that it is logged like any other failure; unwinding has already
                 // dropped the connection, and `_slot` is freed when this closure returns.
-                let run = AssertUnwindSafe(|| connection(tcp, config, limits, &*handler));
+                let run = AssertUnwindSafe(|| connection(tcp, config, limits, &*wrap, &*handler));
                 match std::panic::catch_unwind(run) {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => log2(format!("{peer}: {e}")),
@@ -233,21 +255,24 @@ fn is_transient(e: &std::io::Error) -> bool {
 }
 
 /// One connection: the handshake under the deadline, then the handler under the I/O timeouts.
-fn connection<H>(
+fn connection<W, T, H>(
     tcp: TcpStream,
     config: Arc<ServerConfig>,
     limits: ServerLimits,
+    wrap: &W,
     handler: &H,
 ) -> std::result::Result<(), ConnectionError>
 where
-    H: Fn(&mut TlsStream<TimedStream>) -> Result<()>,
+    W: Fn(TimedStream) -> std::io::Result<T>,
+    T: Read + Write + AsMut<TimedStream>,
+    H: Fn(&mut TlsStream<T>) -> Result<()>,
 {
     let _ = tcp.set_nodelay(true);
     // A second handle on the socket outlives the TLS stream, for the orderly close however the
     // connection ended: its last record (close_notify or a fatal alert) must not be destroyed
     // by a reset.
     let last = tcp.try_clone().ok();
-    let result = run_connection(tcp, config, limits, handler);
+    let result = run_connection(tcp, config, limits, wrap, handler);
     if let Some(tcp) = last {
         crate::net::timed::orderly_close(tcp);
     }
@@ -255,20 +280,25 @@ where
 }
 
 /// The handshake and the handler; the TLS stream and its transport are dropped on return.
-fn run_connection<H>(
+fn run_connection<W, T, H>(
     tcp: TcpStream,
     config: Arc<ServerConfig>,
     limits: ServerLimits,
+    wrap: &W,
     handler: &H,
 ) -> std::result::Result<(), ConnectionError>
 where
-    H: Fn(&mut TlsStream<TimedStream>) -> Result<()>,
+    W: Fn(TimedStream) -> std::io::Result<T>,
+    T: Read + Write + AsMut<TimedStream>,
+    H: Fn(&mut TlsStream<T>) -> Result<()>,
 {
     let deadline = Instant::now() + limits.handshake_timeout;
     let io = TimedStream::new(tcp, limits.io_timeout, Some(deadline))
+        .and_then(wrap)
         .map_err(|e| ConnectionError::Handshake(Error::Io(e)))?;
     let mut tls = TlsStream::accept(io, config).map_err(ConnectionError::Handshake)?;
     tls.get_mut()
+        .as_mut()
         .clear_deadline()
         .map_err(|e| ConnectionError::After(Error::Io(e)))?;
     handler(&mut tls).map_err(ConnectionError::After)

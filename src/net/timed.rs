@@ -138,6 +138,14 @@ impl TimedStream {
     }
 }
 
+/// A `TimedStream` is the timed stream under itself, so code that lifts the deadline takes it or
+/// a wrapper around it alike (a recorder, [`crate::capture::Recorded`]).
+impl AsMut<TimedStream> for TimedStream {
+    fn as_mut(&mut self) -> &mut TimedStream {
+        self
+    }
+}
+
 impl Read for TimedStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if let Some(t) = self.time_left()? {
@@ -170,8 +178,7 @@ impl TlsStream<TimedStream> {
         server_name: &str,
         port: u16,
     ) -> Result<Self> {
-        let deadline = Instant::now() + config.handshake_timeout;
-        connect_until(tcp, config, server_name, port, deadline)
+        TlsStream::connect_timed_with(tcp, Ok, config, server_name, port)
     }
 
     /// Connects over TCP to `addr` and runs the client handshake for `server_name`. The TCP
@@ -186,21 +193,37 @@ impl TlsStream<TimedStream> {
         let deadline = Instant::now() + config.handshake_timeout;
         let tcp = tcp_connect_until(addr, deadline)?;
         let port = tcp.peer_addr()?.port();
-        connect_until(tcp, config, server_name, port, deadline)
+        connect_until(tcp, Ok, config, server_name, port, deadline)
     }
 }
 
-fn connect_until(
+impl<T: Read + Write + AsMut<TimedStream>> TlsStream<T> {
+    /// [`TlsStream::connect_timed`] over `wrap(timed stream)`: a transport around the timed one,
+    /// made before the handshake (a recorder, `toytls client --pcap`).
+    pub fn connect_timed_with(
+        tcp: TcpStream,
+        wrap: impl FnOnce(TimedStream) -> std::io::Result<T>,
+        config: Arc<ClientConfig>,
+        server_name: &str,
+        port: u16,
+    ) -> Result<Self> {
+        let deadline = Instant::now() + config.handshake_timeout;
+        connect_until(tcp, wrap, config, server_name, port, deadline)
+    }
+}
+
+fn connect_until<T: Read + Write + AsMut<TimedStream>>(
     tcp: TcpStream,
+    wrap: impl FnOnce(TimedStream) -> std::io::Result<T>,
     config: Arc<ClientConfig>,
     server_name: &str,
     port: u16,
     deadline: Instant,
-) -> Result<TlsStream<TimedStream>> {
+) -> Result<TlsStream<T>> {
     let _ = tcp.set_nodelay(true);
-    let io = TimedStream::new(tcp, config.io_timeout, Some(deadline))?;
+    let io = wrap(TimedStream::new(tcp, config.io_timeout, Some(deadline))?)?;
     let mut tls = TlsStream::connect(io, config, server_name, port)?;
-    tls.get_mut().clear_deadline()?;
+    tls.get_mut().as_mut().clear_deadline()?;
     Ok(tls)
 }
 

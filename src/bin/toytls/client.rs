@@ -6,6 +6,7 @@
 //! or write for `--io-timeout` seconds after it.
 //! `--reconnect N` then connects N more times, resuming the session, and reports each time.
 
+use crate::pcap::Transport;
 use crate::render::StderrTrace;
 use clap::Args;
 use std::io::{ErrorKind, Read, Write};
@@ -15,8 +16,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Duration;
+use toytls::capture::{Opener, Recorded};
 use toytls::config::ClientConfig;
-use toytls::net::timed::TimedStream;
 use toytls::stream::TlsStream;
 
 #[derive(Args)]
@@ -58,6 +59,8 @@ pub struct ClientArgs {
     /// Seconds any read or write may wait after the handshake.
     #[arg(long, default_value_t = 30.0, value_parser = crate::server::positive_seconds)]
     io_timeout: f64,
+    #[command(flatten)]
+    pcap: crate::pcap::PcapArg,
 }
 
 pub fn run(args: ClientArgs) -> ExitCode {
@@ -84,6 +87,7 @@ fn client(args: ClientArgs) -> Result<(), String> {
     config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     config.io_timeout = Duration::from_secs_f64(args.io_timeout);
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
+    let pcap = args.pcap.open(&mut config.keylog)?;
     let config = Arc::new(config);
     let host = args
         .addr
@@ -92,12 +96,12 @@ fn client(args: ClientArgs) -> Result<(), String> {
         .unwrap_or_else(|| args.addr.clone());
     let name = args.server_name.clone().unwrap_or(host);
 
-    let mut tls = connect(&args.addr, &config, &name)?;
+    let mut tls = connect(&args.addr, &config, &name, pcap.as_ref())?;
     let stdin = spawn_stdin_reader();
     pump(&mut tls, stdin).map_err(|e| e.to_string())?;
 
     for i in 1..=args.reconnect {
-        let mut tls = connect(&args.addr, &config, &name)?;
+        let mut tls = connect(&args.addr, &config, &name, pcap.as_ref())?;
         eprintln!(
             "reconnect {i}: {}, extended master secret: {}",
             if tls.resumed() {
@@ -111,14 +115,15 @@ fn client(args: ClientArgs) -> Result<(), String> {
         let mut sink = Vec::new();
         tls.read_to_end(&mut sink).map_err(|e| e.to_string())?;
     }
-    Ok(())
+    crate::pcap::check(pcap.as_ref())
 }
 
 fn connect(
     addr: &str,
     config: &Arc<ClientConfig>,
     name: &str,
-) -> Result<TlsStream<TimedStream>, String> {
+    pcap: Option<&toytls::capture::Capture>,
+) -> Result<TlsStream<Transport>, String> {
     let sock = addr
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {addr}: {e}"))?
@@ -126,7 +131,8 @@ fn connect(
         .ok_or_else(|| format!("{addr} resolves to no address"))?;
     let tcp = TcpStream::connect_timeout(&sock, config.handshake_timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    TlsStream::connect_timed(tcp, config.clone(), name, sock.port())
+    let record = |io| Recorded::maybe(pcap, io, Opener::Us);
+    TlsStream::connect_timed_with(tcp, record, config.clone(), name, sock.port())
         .map_err(|e| format!("handshake with {addr} failed: {e}"))
 }
 
@@ -155,7 +161,7 @@ fn spawn_stdin_reader() -> Receiver<Option<Vec<u8>>> {
 
 /// Moves stdin to the connection and the connection to stdout until the server's close_notify.
 /// std has no `select`, so it polls the socket for readability between stdin chunks.
-fn pump(tls: &mut TlsStream<TimedStream>, stdin: Receiver<Option<Vec<u8>>>) -> std::io::Result<()> {
+fn pump(tls: &mut TlsStream<Transport>, stdin: Receiver<Option<Vec<u8>>>) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     let mut stdin_open = true;
     let mut buf = vec![0u8; 1 << 14];

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use toytls::Side;
+use toytls::capture::{Opener, Recorded};
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::stream::TlsStream;
@@ -23,10 +24,12 @@ pub struct DemoArgs {
     /// Print only the summary.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    pcap: crate::pcap::PcapArg,
 }
 
 pub fn run(args: DemoArgs) -> ExitCode {
-    match demo(args.quiet) {
+    match demo(args.quiet, &args.pcap) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("toytls demo failed: {e}");
@@ -37,7 +40,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
 
 const MESSAGE: &[u8] = b"Hello, server! Only you can read this.";
 
-fn demo(quiet: bool) -> Result<(), String> {
+fn demo(quiet: bool, pcap_arg: &crate::pcap::PcapArg) -> Result<(), String> {
     let started = Instant::now();
     let say = |s: &str| {
         if !quiet {
@@ -62,6 +65,7 @@ fn demo(quiet: bool) -> Result<(), String> {
     let mut server_config = ServerConfig::from_certificates(std::slice::from_ref(&cert), key)
         .map_err(|e| e.to_string())?;
     server_config.trace = Some(story.clone());
+    let pcap = pcap_arg.open(&mut server_config.keylog)?;
     let mut client_config = ClientConfig::new(vec![ca]);
     client_config.trace = Some(story.clone());
     let (server_config, client_config) = (Arc::new(server_config), Arc::new(client_config));
@@ -72,9 +76,12 @@ fn demo(quiet: bool) -> Result<(), String> {
     // narration prints every handshake line of both sides before the application data: the two
     // threads run at the same time and would otherwise interleave their lines by chance.
     let (handshake_done, server_finished_handshake) = std::sync::mpsc::channel::<()>();
+    let recorder = pcap.clone();
     let server = std::thread::spawn(move || -> Result<(), String> {
         for _ in 0..2 {
             let (tcp, _) = listener.accept().map_err(|e| e.to_string())?;
+            let tcp =
+                Recorded::maybe(recorder.as_ref(), tcp, Opener::Peer).map_err(|e| e.to_string())?;
             let mut tls =
                 TlsStream::accept(tcp, server_config.clone()).map_err(|e| e.to_string())?;
             let _ = handshake_done.send(());
@@ -161,6 +168,10 @@ fn demo(quiet: bool) -> Result<(), String> {
     println!(
         "  to decrypt a capture in Wireshark: run `toytls server`/`client` with --suites gcm and --keylog FILE (or SSLKEYLOGFILE=FILE)"
     );
+    crate::pcap::check(pcap.as_ref())?;
+    if let Some(path) = &pcap_arg.pcap {
+        println!("  both connections, keys included: {}", path.display());
+    }
     Ok(())
 }
 

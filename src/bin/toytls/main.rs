@@ -7,6 +7,7 @@ mod cert;
 mod client;
 mod cpu;
 mod demo;
+mod pcap;
 mod render;
 mod server;
 

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use toytls::capture::{Opener, Recorded};
 use toytls::config::ServerConfig;
 use toytls::net::serve::{ServerLimits, WhenFull};
 use toytls::stream::TlsStream;
@@ -69,6 +70,8 @@ pub struct ServerArgs {
     /// Seconds any read or write may wait after the handshake.
     #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
     io_timeout: f64,
+    #[command(flatten)]
+    pcap: crate::pcap::PcapArg,
 }
 
 pub fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -107,6 +110,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     config.suites = crate::render::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
+    let pcap = args.pcap.open(&mut config.keylog)?;
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -123,7 +127,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         io_timeout: Duration::from_secs_f64(args.io_timeout),
     };
     let http = args.http;
-    let handler = move |tls: &mut TlsStream<toytls::net::serve::TimedStream>| {
+    let handler = move |tls: &mut TlsStream<crate::pcap::Transport>| {
         if http {
             http::serve(tls)
         } else {
@@ -131,7 +135,8 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         }
     };
     // One line per failed connection; the server goes on.
-    toytls::net::serve::serve(listener, config, limits, handler, |line| {
+    let record = move |io| Recorded::maybe(pcap.as_ref(), io, Opener::Peer);
+    toytls::net::serve::serve_with(listener, config, limits, record, handler, |line| {
         eprintln!("{line}")
     })
     .map_err(|e| format!("accepting connections failed: {e}"))
