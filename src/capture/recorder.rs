@@ -19,6 +19,10 @@
 //!   FIN, which we ACK. (We cannot see the peer's FIN after we stop reading; a capture would show
 //!   it, so we write it.)
 //!
+//! A recording sees what its side read and wrote, so bytes the peer sent that this side never
+//! read (a close_notify arriving after the server stopped reading, say) are not in it; a
+//! sniffer on the wire would have them.
+//!
 //! The TCP segments are what a capture would show, not what the kernel did: which bytes travelled
 //! in which segment, window updates and delayed ACKs are the kernel's business and invisible from
 //! here. What the decryptor and Wireshark need (every byte, in order, in correctly numbered and

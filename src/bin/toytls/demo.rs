@@ -62,6 +62,7 @@ fn demo(quiet: bool, pcap_arg: &crate::pcap::PcapArg) -> Result<(), String> {
     ));
 
     let story = Arc::new(Story::new(quiet));
+    let decrypt_hint = crate::pcap::demo_key(pcap_arg, &key)?;
     let mut server_config = ServerConfig::from_certificates(std::slice::from_ref(&cert), key)
         .map_err(|e| e.to_string())?;
     server_config.trace = Some(story.clone());
@@ -172,6 +173,7 @@ fn demo(quiet: bool, pcap_arg: &crate::pcap::PcapArg) -> Result<(), String> {
     if let Some(path) = &pcap_arg.pcap {
         println!("  both connections, keys included: {}", path.display());
     }
+    println!("{decrypt_hint}");
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod cert;
 mod client;
 mod cpu;
+mod decrypt;
 mod demo;
 mod pcap;
 mod render;
@@ -32,6 +33,9 @@ enum Command {
     /// Load a `toytls server --echo` with concurrent connections; report handshakes per second,
     /// latency percentiles and throughput.
     BenchClient(bench::BenchArgs),
+    /// Decrypt a recorded capture with the server's private key: what RSA key transport's lack
+    /// of forward secrecy means.
+    Decrypt(decrypt::DecryptArgs),
     /// Print which backend each primitive uses on this build and CPU (AES-NI, VAES, portable ...).
     Cpu,
     /// Certificate authority: `toytls ca init --out DIR`.
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
+        Command::Decrypt(args) => decrypt::run(args),
         Command::BenchClient(args) => bench::run(args),
         Command::Ca(cmd) => cert::run_ca(cmd),
         Command::Cert(cmd) => cert::run_cert(cmd),

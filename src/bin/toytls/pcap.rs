@@ -46,3 +46,25 @@ pub fn check(capture: Option<&Capture>) -> Result<(), String> {
         None => Ok(()),
     }
 }
+
+/// For `toytls demo --pcap FILE`: the demo's server key lives only in memory, so it is written
+/// beside the capture (`FILE.server-key.pem`) for `toytls decrypt FILE --key ...` to play the
+/// eavesdropper who later obtains it. Returns the summary line pointing there.
+pub fn demo_key(arg: &PcapArg, key: &toytls::crypto::rsa::RsaPrivateKey) -> Result<String, String> {
+    let Some(pcap) = &arg.pcap else {
+        return Ok(
+            "  to see what a stolen server key reveals of recorded traffic: toytls demo --pcap demo.pcapng"
+                .into(),
+        );
+    };
+    let mut path = pcap.clone().into_os_string();
+    path.push(".server-key.pem");
+    let path = PathBuf::from(path);
+    let pem = toytls::x509::pem::encode_private_key_pkcs8(key);
+    std::fs::write(&path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(format!(
+        "  read both connections with nothing but the server's key, as whoever recorded them and later stole it could:\n    toytls decrypt {} --key {}",
+        pcap.display(),
+        path.display()
+    ))
+}
