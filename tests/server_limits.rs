@@ -165,6 +165,51 @@ fn a_client_trickling_one_byte_at_a_time_is_dropped_at_the_deadline() {
     assert!(lines[0].contains("deadline"), "{lines:?}");
 }
 
+#[test]
+fn a_client_that_keeps_busy_is_closed_at_the_maximum_lifetime_and_frees_its_slot() {
+    // Echo, one byte every 50 ms: every read and write makes progress far within the I/O
+    // timeout, so only the lifetime can end the connection (before it had one, nothing did).
+    let lifetime = Duration::from_millis(800);
+    let (addr, log) = start(ServerLimits {
+        max_connections: 1,
+        io_timeout: Duration::from_secs(5),
+        max_lifetime: lifetime,
+        ..ServerLimits::default()
+    });
+    let cfg = Arc::new(client_config(4));
+    let started = Instant::now();
+    let mut tls = TlsStream::connect(tcp(addr), cfg, "localhost", addr.port()).unwrap();
+    let end = loop {
+        let mut got = [0u8; 1];
+        if let Err(e) = tls.write_all(b"x").and_then(|()| tls.read_exact(&mut got)) {
+            break e;
+        }
+        assert!(
+            started.elapsed() < lifetime + Duration::from_secs(5),
+            "still served after {:?}: no maximum lifetime",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let held = started.elapsed();
+    assert!(
+        held >= lifetime - Duration::from_millis(100),
+        "closed after {held:?}"
+    );
+    // The server sends nothing at its deadline (no alert for a timeout): the client sees the
+    // transport end without close_notify.
+    let tls_error = end.get_ref().and_then(|e| e.downcast_ref::<Error>());
+    assert!(matches!(tls_error, Some(Error::Truncated)), "{end:?}");
+    let lines = wait_for_lines(&log, 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("the connection's maximum lifetime passed"),
+        "{lines:?}"
+    );
+    // The only slot is free again.
+    good_client(addr, 5);
+}
+
 /// Garbage, a half-open client, a client that hangs up mid-record and a silent one, all at once;
 /// then a good client.
 fn hostile_clients(addr: SocketAddr) -> Vec<TcpStream> {

@@ -17,6 +17,10 @@
 //!   trickling bytes does not buy more time.
 //! - **Read and write timeouts**: after the handshake every read and write must make progress
 //!   within [`ServerLimits::io_timeout`].
+//! - **Maximum lifetime**: no connection lasts longer than [`ServerLimits::max_lifetime`] from
+//!   its accept, however much it sends: past it every read and write fails at once (no alert,
+//!   like any timeout) and the slot is freed. Without it a client that keeps each read and write
+//!   within the timeouts would hold its slot for ever.
 //!
 //! Every connection, served or failed, ends with [`crate::net::timed::orderly_close`]: our write side
 //! is shut down after the last record and what the client still sends is read (bounded) before
@@ -51,16 +55,21 @@ pub struct ServerLimits {
     pub handshake_timeout: Duration,
     /// Longest wait for one read or write after the handshake.
     pub io_timeout: Duration,
+    /// Time from accept to the end of the connection, however busy it is: past it every read
+    /// and write fails and the connection is closed.
+    pub max_lifetime: Duration,
 }
 
 impl Default for ServerLimits {
-    /// 64 connections (more wait), a 10 s handshake deadline, 30 s read and write timeouts.
+    /// 64 connections (more wait), a 10 s handshake deadline, 30 s read and write timeouts, at
+    /// most an hour per connection.
     fn default() -> Self {
         ServerLimits {
             max_connections: 64,
             when_full: WhenFull::Wait,
             handshake_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
+            max_lifetime: Duration::from_secs(3600),
         }
     }
 }
@@ -292,14 +301,19 @@ where
     T: Read + Write + AsMut<TimedStream>,
     H: Fn(&mut TlsStream<T>) -> Result<()>,
 {
-    let deadline = Instant::now() + limits.handshake_timeout;
+    let accepted = Instant::now();
+    let deadline = accepted + limits.handshake_timeout.min(limits.max_lifetime);
     let io = TimedStream::new(tcp, limits.io_timeout, Some(deadline))
         .and_then(wrap)
         .map_err(|e| ConnectionError::Handshake(Error::Io(e)))?;
     let mut tls = TlsStream::accept(io, config).map_err(ConnectionError::Handshake)?;
     tls.get_mut()
         .as_mut()
-        .clear_deadline()
+        .set_deadline(
+            accepted,
+            limits.max_lifetime,
+            "the connection's maximum lifetime",
+        )
         .map_err(|e| ConnectionError::After(Error::Io(e)))?;
     handler(&mut tls).map_err(ConnectionError::After)
 }

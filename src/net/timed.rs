@@ -63,31 +63,50 @@ pub fn orderly_close(tcp: TcpStream) {
     }
 }
 
-/// A `TcpStream` whose reads and writes time out, and that during the handshake also stops at a
-/// deadline: each call gets the smaller of the I/O timeout and the time left.
+/// A `TcpStream` whose reads and writes time out, and that may also stop at a deadline (the
+/// handshake's, or the connection's maximum lifetime): each call gets the smaller of the I/O
+/// timeout and the time left.
 pub struct TimedStream {
     tcp: TcpStream,
     io_timeout: Duration,
-    /// The handshake deadline and how long the handshake was given (for the error message).
-    deadline: Option<(Instant, Duration)>,
+    deadline: Option<Deadline>,
+}
+
+/// A point in time no read or write may pass, and what it is, for the error message.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    /// How long was allowed.
+    allowed: Duration,
+    /// "the handshake deadline", "the connection's maximum lifetime".
+    what: &'static str,
 }
 
 impl TimedStream {
-    /// Wraps `tcp` with `io_timeout` for every read and write, and, if given, a `deadline` no
-    /// call may pass.
+    /// Wraps `tcp` with `io_timeout` for every read and write, and, if given, a handshake
+    /// `deadline` no call may pass.
     pub fn new(
         tcp: TcpStream,
         io_timeout: Duration,
         deadline: Option<Instant>,
     ) -> std::io::Result<Self> {
-        tcp.set_read_timeout(Some(io_timeout))?;
-        tcp.set_write_timeout(Some(io_timeout))?;
-        let now = Instant::now();
-        Ok(TimedStream {
+        let mut t = TimedStream {
             tcp,
             io_timeout,
-            deadline: deadline.map(|d| (d, d.saturating_duration_since(now))),
-        })
+            deadline: None,
+        };
+        match deadline {
+            Some(at) => {
+                let now = Instant::now();
+                t.set_deadline(
+                    now,
+                    at.saturating_duration_since(now),
+                    "the handshake deadline",
+                )?
+            }
+            None => t.clear_deadline()?,
+        }
+        Ok(t)
     }
 
     /// Lifts the deadline (the handshake is over); the I/O timeout stays.
@@ -97,39 +116,58 @@ impl TimedStream {
         self.tcp.set_write_timeout(Some(self.io_timeout))
     }
 
+    /// From now on no read or write may pass `from + allowed`; a call that would fails with a
+    /// `TimedOut` error saying that `what` passed (e.g. "the connection's maximum lifetime").
+    pub fn set_deadline(
+        &mut self,
+        from: Instant,
+        allowed: Duration,
+        what: &'static str,
+    ) -> std::io::Result<()> {
+        self.clear_deadline()?;
+        self.deadline = Some(Deadline {
+            at: from + allowed,
+            allowed,
+            what,
+        });
+        Ok(())
+    }
+
     /// The socket underneath.
     pub fn tcp(&self) -> &TcpStream {
         &self.tcp
     }
 
-    fn deadline_passed(&self) -> std::io::Error {
-        let allowed = self.deadline.map(|(_, a)| a).unwrap_or_default();
+    fn deadline_passed(&self, d: Deadline) -> std::io::Error {
         std::io::Error::new(
             ErrorKind::TimedOut,
-            format!("the handshake deadline passed ({allowed:?} allowed)"),
+            format!("{} passed ({:?} allowed)", d.what, d.allowed),
         )
     }
 
-    /// The timeout for the next call: the time left before the deadline, at most the I/O timeout.
+    /// The timeout for the next call if it must be shorter than the I/O timeout: the time left
+    /// before the deadline. `None` while more than the I/O timeout is left, when the socket's
+    /// timeouts are still the I/O timeout (set by `clear_deadline`; the time left only shrinks),
+    /// so a long connection does not pay two system calls per record.
     fn time_left(&self) -> std::io::Result<Option<Duration>> {
-        let Some((deadline, _)) = self.deadline else {
+        let Some(d) = self.deadline else {
             return Ok(None);
         };
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = d.at.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(self.deadline_passed());
+            return Err(self.deadline_passed(d));
         }
-        Ok(Some(left.min(self.io_timeout)))
+        Ok((left < self.io_timeout).then_some(left))
     }
 
-    /// Names a timeout for what it was: the handshake deadline or the I/O timeout (the socket
-    /// only says "would block").
+    /// Names a timeout for what it was: the deadline or the I/O timeout (the socket only says
+    /// "would block").
     fn explain(&self, e: std::io::Error) -> std::io::Error {
         if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
             return e;
         }
         match self.deadline {
-            Some((d, _)) if Instant::now() >= d => self.deadline_passed(),
+            Some(d) if Instant::now() >= d.at => self.deadline_passed(d),
             _ => std::io::Error::new(
                 ErrorKind::TimedOut,
                 format!("no progress for {:?} (I/O timeout)", self.io_timeout),

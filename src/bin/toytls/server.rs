@@ -1,11 +1,12 @@
 //! `toytls server`: serves TLS on a TCP address until stopped.
 //!
-//! Connections are served by [`toytls::net::serve`]: one thread each, at most `--max-connections` at
-//! once (more wait to be accepted, or with `--when-full refuse` get a fatal alert), a handshake
-//! deadline and read/write timeouts, so an idle or trickling peer holds one slot until its
-//! deadline and no more. Each failed or refused connection is one line on stderr; the server
-//! keeps serving. `--echo` (the default) echoes application data; `--http` answers one HTTP/1.x
-//! request with a page describing the connection, or with N bytes for `GET /bytes/N` ([`http`]).
+//! Connections are served by [`toytls::net::serve`]: one thread each, at most
+//! `--max-connections` at once (more wait to be accepted, or with `--when-full refuse` get a
+//! fatal alert), a handshake deadline, read/write timeouts and a maximum lifetime, so an idle or
+//! trickling peer holds one slot until its deadline and no more. Each failed or refused
+//! connection is one line on stderr; the server keeps serving. `--echo` (the default) echoes
+//! application data; `--http` answers one HTTP/1.x request with a page describing the
+//! connection, or with N bytes for `GET /bytes/N` ([`http`]).
 
 mod http;
 
@@ -70,6 +71,9 @@ pub struct ServerArgs {
     /// Seconds any read or write may wait after the handshake.
     #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
     io_timeout: f64,
+    /// Seconds a connection may last from its accept, however busy: then it is closed.
+    #[arg(long, default_value_t = 3600.0, value_parser = positive_seconds)]
+    max_lifetime: f64,
     #[command(flatten)]
     pcap: crate::pcap::PcapArg,
 }
@@ -125,6 +129,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         },
         handshake_timeout: Duration::from_secs_f64(args.handshake_timeout),
         io_timeout: Duration::from_secs_f64(args.io_timeout),
+        max_lifetime: Duration::from_secs_f64(args.max_lifetime),
     };
     let http = args.http;
     let handler = move |tls: &mut TlsStream<crate::pcap::Transport>| {
