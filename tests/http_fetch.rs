@@ -15,12 +15,11 @@
 mod stacks;
 
 use sha2::{Digest, Sha256};
+use stacks::http::*;
 use stacks::*;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use toytls::config::ClientConfig;
+use std::process::Command;
+use std::time::Instant;
+use toytls::net::timed::TimedStream;
 use toytls::stream::TlsStream;
 
 /// 64 MiB: the size the issue that added these tests fetched.
@@ -32,159 +31,6 @@ const ROUNDS: usize = 5;
 /// `/bytes/` body: its code, its thread stacks and one connection's record buffers are a few
 /// MiB; a body held in memory would be 4 GiB.
 const PEAK_RSS_BOUND: u64 = 16 << 20;
-
-/// SHA-256 of the first `n` bytes of the `/bytes/` pattern (the alphabet over and over),
-/// computed one block at a time.
-fn pattern_sha256(n: u64) -> [u8; 32] {
-    let block: Vec<u8> = (0..26 * 2048).map(|i| b'a' + (i % 26) as u8).collect();
-    let mut h = Sha256::new();
-    let mut left = n;
-    while left > 0 {
-        let take = left.min(block.len() as u64) as usize;
-        h.update(&block[..take]);
-        left -= take as u64;
-    }
-    h.finalize().into()
-}
-
-/// What a client printed: the HTTP head, the body's length and hash (never kept whole), and
-/// what came before the head and after the body.
-struct Fetched {
-    /// `s_client` prints its session report first.
-    before: String,
-    head: String,
-    /// Body bytes, up to the head's Content-Length.
-    body_len: u64,
-    body_sha256: [u8; 32],
-    /// Whatever followed the Content-Length bytes (the first 4 KiB of it).
-    after: Vec<u8>,
-}
-
-/// Reads `out` to its end: up to and including the empty line of the first `HTTP/1.1 ` head is
-/// text; then Content-Length bytes are hashed as the body; the rest is kept as `after`.
-fn read_http(mut out: impl Read) -> Fetched {
-    let mut text = Vec::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut h = Sha256::new();
-    let mut body_len = 0u64;
-    let mut after = Vec::new();
-    // Once the head is in: where it starts and ends in `text`, and the body's declared length.
-    let mut head: Option<(usize, usize, u64)> = None;
-    loop {
-        let n = out.read(&mut buf).expect("read the client's output");
-        if n == 0 {
-            break;
-        }
-        let mut chunk = &buf[..n];
-        let (_, _, content_length) = match head {
-            Some(h) => h,
-            None => {
-                let from = text.len().saturating_sub(3);
-                text.extend_from_slice(chunk);
-                let Some(start) = find(&text, b"HTTP/1.1 ") else {
-                    continue;
-                };
-                let Some(end) = find(&text[from.max(start)..], b"\r\n\r\n") else {
-                    continue;
-                };
-                let end = from.max(start) + end + 4;
-                let head_text = String::from_utf8_lossy(&text[start..end]).into_owned();
-                let cl = head_text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Content-Length: "))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or_else(|| panic!("no Content-Length in {head_text:?}"));
-                chunk = &chunk[chunk.len() - (text.len() - end)..];
-                text.truncate(end);
-                head = Some((start, end, cl));
-                (start, end, cl)
-            }
-        };
-        let body_part = (content_length - body_len).min(chunk.len() as u64) as usize;
-        h.update(&chunk[..body_part]);
-        body_len += body_part as u64;
-        let rest = &chunk[body_part..];
-        after.extend_from_slice(&rest[..rest.len().min(4096 - after.len().min(4096))]);
-    }
-    let (start, end, _) = head.unwrap_or_else(|| {
-        panic!(
-            "no HTTP head in the output: {:?}",
-            String::from_utf8_lossy(&text[..text.len().min(2000)])
-        )
-    });
-    Fetched {
-        before: String::from_utf8_lossy(&text[..start]).into_owned(),
-        head: String::from_utf8_lossy(&text[start..end]).into_owned(),
-        body_len,
-        body_sha256: h.finalize().into(),
-        after,
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Runs `cmd` with `input` on stdin and its stdout hashed as it streams; returns what it
-/// fetched, its stderr, and how long it took. Panics if it fails or runs past 120 s.
-fn fetch(mut cmd: Command, input: &[u8]) -> (Fetched, String, Duration) {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    let mut guard = Guard(child);
-    let input = input.to_vec();
-    // stdin ends right after the request, as with `printf ... | client`: our client then sends
-    // its close_notify at once, before the answer; s_client (-ign_eof) and curl wait for it.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let reader = std::thread::spawn(move || read_http(stdout));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(s) = guard.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "{cmd:?} ran past 120 s");
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let _ = writer.join();
-    let err = String::from_utf8_lossy(&stderr.wait_all()).into_owned();
-    assert!(status.success(), "{cmd:?} failed: {status}\n{err}");
-    let fetched = reader.join().unwrap_or_else(|_| panic!("{cmd:?}: {err}"));
-    (fetched, err, start.elapsed())
-}
-
-/// Checks that `f` is a 200 with `n` bytes of the pattern, followed by `after` and nothing else.
-fn check_fetch(f: &Fetched, n: u64, after: &[u8], what: &str) {
-    assert!(
-        f.head.starts_with("HTTP/1.1 200 OK\r\n"),
-        "{what}: {}",
-        f.head
-    );
-    assert!(
-        f.head.contains(&format!("\r\nContent-Length: {n}\r\n")),
-        "{what}: {}",
-        f.head
-    );
-    assert_eq!(f.body_len, n, "{what}: body length");
-    assert_eq!(f.body_sha256, pattern_sha256(n), "{what}: body hash");
-    assert_eq!(
-        String::from_utf8_lossy(&f.after),
-        String::from_utf8_lossy(after),
-        "{what}: after the body"
-    );
-}
-
-fn request(n: u64) -> String {
-    format!("GET /bytes/{n} HTTP/1.1\r\nHost: localhost\r\n\r\n")
-}
 
 /// The issue that added this file: `printf 'GET /bytes/N ...' | toytls client` failed every time
 /// with "connection reset by peer" part-way through the body, because the server closed its
@@ -271,18 +117,8 @@ fn openssl_s_client_fetches_64_mib_from_toytls_server_five_times() {
     }
 }
 
-fn library_client(p: &Pki, port: u16) -> TlsStream<toytls::net::timed::TimedStream> {
-    let pem = std::fs::read_to_string(p.ca()).unwrap();
-    let anchors = toytls::x509::pem::parse_certificates(&pem).unwrap();
-    let config = Arc::new(ClientConfig::new(anchors));
-    TlsStream::connect_tcp(("127.0.0.1", port), config, "localhost").unwrap()
-}
-
 /// Reads until close_notify; returns each read's length (each read returns at most one record).
-fn read_records(
-    tls: &mut TlsStream<toytls::net::timed::TimedStream>,
-    out: &mut Vec<u8>,
-) -> Vec<usize> {
+fn read_records(tls: &mut TlsStream<TimedStream>, out: &mut Vec<u8>) -> Vec<usize> {
     let mut sizes = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -304,7 +140,7 @@ fn a_short_page_is_one_record_and_bare_lf_ends_the_request() {
         "GET / HTTP/1.0\r\n\r\n",
         "GET / HTTP/1.0\r\n\n",
     ] {
-        let mut tls = library_client(&p, server.port);
+        let mut tls = library_client(&client_config(&p), server.port);
         tls.write_data(req.as_bytes()).unwrap();
         let mut answer = Vec::new();
         let sizes = read_records(&mut tls, &mut answer);
@@ -321,7 +157,7 @@ fn a_long_body_goes_out_in_full_records_the_head_sharing_the_first() {
     let p = Pki::new();
     let server = toytls_server(&p, &["--http"]);
     let n = 1_000_000u64;
-    let mut tls = library_client(&p, server.port);
+    let mut tls = library_client(&client_config(&p), server.port);
     tls.write_data(request(n).as_bytes()).unwrap();
     let mut answer = Vec::new();
     let sizes = read_records(&mut tls, &mut answer);
@@ -343,12 +179,12 @@ fn a_client_that_closes_before_a_request_gets_close_notify_only() {
     let p = Pki::new();
     let server = toytls_server(&p, &["--http"]);
     // Nothing at all, then close_notify.
-    let mut tls = library_client(&p, server.port);
+    let mut tls = library_client(&client_config(&p), server.port);
     tls.close().unwrap();
     let mut answer = Vec::new();
     assert_eq!(read_records(&mut tls, &mut answer), Vec::<usize>::new());
     // Half a request head, then close_notify: still no request.
-    let mut tls = library_client(&p, server.port);
+    let mut tls = library_client(&client_config(&p), server.port);
     tls.write_data(b"GET / HTTP/1.0\r\n").unwrap();
     tls.close().unwrap();
     assert_eq!(read_records(&mut tls, &mut answer), Vec::<usize>::new());
@@ -359,7 +195,7 @@ fn a_client_that_closes_before_a_request_gets_close_notify_only() {
 fn a_request_head_over_the_limit_gets_431_and_bad_byte_counts_400() {
     let p = Pki::new();
     let server = toytls_server(&p, &["--http"]);
-    let mut tls = library_client(&p, server.port);
+    let mut tls = library_client(&client_config(&p), server.port);
     // 32 KiB of one header line that never ends, one byte per record for the first 2 KiB.
     for _ in 0..2048 {
         tls.write_data(b"x").unwrap();
@@ -370,7 +206,7 @@ fn a_request_head_over_the_limit_gets_431_and_bad_byte_counts_400() {
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
     for bad in ["/bytes/x", "/bytes/-1", "/bytes/1099511627777"] {
-        let mut tls = library_client(&p, server.port);
+        let mut tls = library_client(&client_config(&p), server.port);
         tls.write_data(format!("GET {bad} HTTP/1.0\n\n").as_bytes())
             .unwrap();
         let mut answer = Vec::new();
@@ -407,11 +243,11 @@ fn serving_4_gib_keeps_the_server_peak_memory_under_the_bound() {
     let p = Pki::new();
     let server = toytls_server(&p, &["--http"]);
     let n: u64 = 4 << 30;
-    let mut tls = library_client(&p, server.port);
+    let mut tls = library_client(&client_config(&p), server.port);
     tls.write_data(request(n).as_bytes()).unwrap();
     // Check every byte against the pattern without keeping or hashing 4 GiB: each record is
     // compared with the pattern at its phase.
-    let pattern: Vec<u8> = (0..(1 << 14) + 26).map(|i| b'a' + (i % 26) as u8).collect();
+    let pattern = pattern((1 << 14) + 26);
     let mut buf = vec![0u8; 1 << 16];
     let mut head = Vec::new();
     let mut body = 0u64;

@@ -28,6 +28,8 @@ impl Drop for Guard {
     }
 }
 
+pub mod http;
+
 #[path = "../common/tempdir.rs"]
 mod tempdir;
 #[allow(unused_imports)]
@@ -372,4 +374,21 @@ pub fn assert_in_order_after(text: &str, after: &str, needles: &[&str]) {
 /// Lines of `text`, for readable assertion failures.
 pub fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
+}
+
+/// A client configuration trusting `p`'s CA, with its own session store.
+pub fn client_config(p: &Pki) -> std::sync::Arc<toytls::config::ClientConfig> {
+    let pem = std::fs::read_to_string(p.ca()).unwrap();
+    let anchors = toytls::x509::pem::parse_certificates(&pem).unwrap();
+    Arc::new(toytls::config::ClientConfig::new(anchors))
+}
+
+/// Our library's client connected to 127.0.0.1:`port` for `localhost` (resuming if `config`
+/// holds a session for it).
+pub fn library_client(
+    config: &Arc<toytls::config::ClientConfig>,
+    port: u16,
+) -> toytls::stream::TlsStream<toytls::net::timed::TimedStream> {
+    toytls::stream::TlsStream::connect_tcp(("127.0.0.1", port), config.clone(), "localhost")
+        .unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e}"))
 }
