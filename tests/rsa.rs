@@ -9,13 +9,16 @@
 //!   structure of the key, round trips, and negative tests.
 //! - The RFC 5246 7.4.7.1 helper: the real secret for a good ciphertext, a fresh random one for bad
 //!   padding, wrong length and wrong version.
+//! - Every backend: the Wycheproof cases, the round trips and property tests against
+//!   `num-bigint` run on each backend this CPU has (`RsaBackend`), forcing the portable one even
+//!   where a faster one would be picked, so the portable code is tested on every machine.
 
 use std::sync::OnceLock;
 
 use num_bigint::BigUint;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use toytls::crypto::rsa::{RsaError, RsaPrivateKey, RsaPublicKey};
+use toytls::crypto::rsa::{RsaBackend, RsaError, RsaPrivateKey, RsaPublicKey};
 
 #[path = "common/vectors.rs"]
 mod vectors;
@@ -24,6 +27,26 @@ use vectors::{hex, load};
 
 fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
+}
+
+/// `key` on every backend that can run it here (at least the portable one).
+fn on_every_backend(key: &RsaPrivateKey) -> Vec<RsaPrivateKey> {
+    let keys: Vec<_> = RsaBackend::ALL
+        .iter()
+        .filter_map(|&b| key.with_backend(b))
+        .collect();
+    assert!(keys.iter().any(|k| k.backend() == RsaBackend::Portable));
+    keys
+}
+
+/// The same for a public key.
+fn on_every_public_backend(key: &RsaPublicKey) -> Vec<RsaPublicKey> {
+    let keys: Vec<_> = RsaBackend::ALL
+        .iter()
+        .filter_map(|&b| key.with_backend(b))
+        .collect();
+    assert!(keys.iter().any(|k| k.backend() == RsaBackend::Portable));
+    keys
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -53,20 +76,28 @@ fn wycheproof_pkcs1_decryption_all_cases() {
         assert_eq!(c.dq, trim(hex(&k["exponent2"])), "dq");
         assert_eq!(c.qinv, trim(hex(&k["coefficient"])), "qinv");
 
+        let keys = on_every_backend(&key);
         for t in group["tests"].as_array().unwrap() {
             let id = &t["tcId"];
             let ct = hex(&t["ct"]);
-            let got = key.decrypt_pkcs1v15(&mut rng, &ct);
-            match t["result"].as_str().unwrap() {
-                "valid" => {
-                    valid += 1;
-                    assert_eq!(got.as_deref(), Ok(&hex(&t["msg"])[..]), "tcId {id}");
-                }
-                "invalid" => {
-                    invalid += 1;
-                    assert_eq!(got, Err(RsaError::Decryption), "tcId {id}");
-                }
+            let result = t["result"].as_str().unwrap();
+            match result {
+                "valid" => valid += 1,
+                "invalid" => invalid += 1,
                 other => panic!("tcId {id}: unexpected result {other}"),
+            }
+            for key in &keys {
+                let got = key.decrypt_pkcs1v15(&mut rng, &ct);
+                let backend = key.backend();
+                if result == "valid" {
+                    assert_eq!(
+                        got.as_deref(),
+                        Ok(&hex(&t["msg"])[..]),
+                        "tcId {id}, {backend}"
+                    );
+                } else {
+                    assert_eq!(got, Err(RsaError::Decryption), "tcId {id}, {backend}");
+                }
             }
         }
     }
@@ -108,23 +139,26 @@ fn wycheproof_signatures_sha256_all_cases() {
         let pk = &group["publicKey"];
         let key = RsaPublicKey::from_be_bytes(&hex(&pk["modulus"]), &hex(&pk["publicExponent"]))
             .expect("Wycheproof public key loads");
+        let keys = on_every_public_backend(&key);
         for t in group["tests"].as_array().unwrap() {
             seen += 1;
             let id = &t["tcId"];
-            let got = key.verify_pkcs1v15_sha256(&hex(&t["msg"]), &hex(&t["sig"]));
-            match t["result"].as_str().unwrap() {
-                "valid" => {
-                    valid += 1;
-                    assert_eq!(got, Ok(()), "tcId {id}");
-                }
-                "invalid" => {
-                    invalid += 1;
-                    assert_eq!(got, Err(RsaError::InvalidSignature), "tcId {id}");
-                }
-                // "acceptable" (a DigestInfo without the NULL parameter): either outcome is
-                // allowed. We reject it, because we only accept the one canonical encoding.
-                "acceptable" => assert_eq!(got, Err(RsaError::InvalidSignature), "tcId {id}"),
+            let result = t["result"].as_str().unwrap();
+            match result {
+                "valid" => valid += 1,
+                "invalid" => invalid += 1,
+                "acceptable" => {}
                 other => panic!("tcId {id}: unexpected result {other}"),
+            }
+            for key in &keys {
+                let got = key.verify_pkcs1v15_sha256(&hex(&t["msg"]), &hex(&t["sig"]));
+                let backend = key.backend();
+                match result {
+                    "valid" => assert_eq!(got, Ok(()), "tcId {id}, {backend}"),
+                    // "acceptable" (a DigestInfo without the NULL parameter): either outcome is
+                    // allowed. We reject it, because we only accept the one canonical encoding.
+                    _ => assert_eq!(got, Err(RsaError::InvalidSignature), "tcId {id}, {backend}"),
+                }
             }
         }
     }
@@ -183,12 +217,17 @@ fn check_generated_key(bits: usize) {
     let again = RsaPrivateKey::from_be_bytes(&c.n, &c.e, &c.d, &c.p, &c.q).unwrap();
     assert_eq!(again.public_key(), public);
 
-    round_trips(key);
-    round_trips(&again);
+    for key in on_every_backend(key)
+        .iter()
+        .chain(&on_every_backend(&again))
+    {
+        round_trips(key);
+    }
 }
 
 fn round_trips(key: &RsaPrivateKey) {
     let public = key.public_key();
+    assert_eq!(public.backend(), key.public_key().backend());
     let k = public.modulus_len();
     let mut rng = rng(99);
     for len in [0, 1, 48, k - 11] {
@@ -545,4 +584,71 @@ fn many_operations_span_several_blinding_refreshes_and_threads() {
             });
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backends: selection, and every backend against num-bigint.
+
+#[test]
+fn keys_pick_the_best_backend_and_can_be_forced_onto_the_portable_one() {
+    let k2048 = key(2048);
+    let best = RsaBackend::best();
+    assert!(best.is_available());
+    assert_eq!(
+        k2048.backend(),
+        best,
+        "an RSA-2048 key runs on the best backend"
+    );
+    let portable = k2048.with_backend(RsaBackend::Portable).unwrap();
+    assert_eq!(portable.backend(), RsaBackend::Portable);
+    assert_eq!(portable.public_key().backend(), RsaBackend::Portable);
+    // The dedicated backend only runs RSA-2048; other sizes stay portable.
+    assert_eq!(key(1024).backend(), RsaBackend::Portable);
+    assert_eq!(key(3072).backend(), RsaBackend::Portable);
+    assert!(key(3072).with_backend(RsaBackend::Ifma).is_none());
+    assert_eq!(
+        k2048.with_backend(RsaBackend::Ifma).is_some(),
+        RsaBackend::Ifma.is_available()
+    );
+}
+
+/// Raw RSA with num-bigint: `x^y mod n`, as exactly `k` bytes.
+fn raw(x: &[u8], y: &[u8], n: &[u8], k: usize) -> Vec<u8> {
+    let big = BigUint::from_bytes_be;
+    let r = big(x).modpow(&big(y), &big(n)).to_bytes_be();
+    let mut out = vec![0u8; k];
+    out[k - r.len()..].copy_from_slice(&r);
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(24))]
+
+    /// On every backend and key size: a signature is exactly `EM^d mod n` computed with
+    /// num-bigint (PKCS#1 v1.5 signatures are deterministic), and a ciphertext decrypts with
+    /// num-bigint's `c^d mod n` to a type-2 block that ends in the message.
+    #[test]
+    fn every_backend_agrees_with_biguint(
+        bits in proptest::sample::select(vec![1024usize, 2048, 3072]),
+        msg in proptest::collection::vec(proptest::num::u8::ANY, 0..=100),
+    ) {
+        let key = key(bits);
+        let c = key.components();
+        let k = bits / 8;
+        let mut rng = rng(msg.len() as u64);
+        for key in on_every_backend(key) {
+            let sig = key.sign_pkcs1v15_sha256(&mut rng, &msg).unwrap();
+            // EM = sig^e: the block num-bigint gets back must re-sign to the same signature.
+            let em = raw(&sig, &c.e, &c.n, k);
+            proptest::prop_assert_eq!(&raw(&em, &c.d, &c.n, k), &sig, "{}", key.backend());
+            proptest::prop_assert_eq!(key.public_key().verify_pkcs1v15_sha256(&msg, &sig), Ok(()));
+
+            let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &msg).unwrap();
+            let block = raw(&ct, &c.d, &c.n, k);
+            proptest::prop_assert_eq!(&block[..2], &[0u8, 2][..]);
+            proptest::prop_assert_eq!(&block[k - msg.len()..], &msg[..]);
+            proptest::prop_assert_eq!(block[k - msg.len() - 1], 0);
+            proptest::prop_assert_eq!(key.decrypt_pkcs1v15(&mut rng, &ct).unwrap(), msg.clone());
+        }
+    }
 }

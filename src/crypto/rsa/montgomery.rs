@@ -34,11 +34,9 @@
 //! common widths (16 limbs for each prime of RSA-2048, and 8, 24, 32, 48, 64) get their own copy
 //! of the loops with the width as a compile-time constant.
 //!
-//! On x86-64 CPUs with AVX-512 IFMA, 1024-bit moduli (the primes of RSA-2048) go to
-//! [`super::montgomery_ifma`] instead, which does eight 52-bit multiplications per instruction:
-//! a full 1024-bit exponentiation takes 225 µs there against 470 µs here and 627 µs for
-//! `BigUint::modpow` (best of 100 on this machine). The portable code is always built, is the
-//! fallback everywhere else, and is tested against the same oracle.
+//! This is the general code, for every width. The primes of RSA-2048 (16 limbs) have their own,
+//! faster paths: [`super::mont1024`] (portable, 61-bit digits, unrolled) and, on CPUs with
+//! AVX-512 IFMA, [`super::montgomery_ifma`] (both primes at once in vector lanes).
 //!
 //! Tried and dropped, because they measured slower or no faster: splitting the accumulator into
 //! two independent sums, unrolling the inner loops by four, reading one operand with a reversed
@@ -48,6 +46,7 @@ use num_bigint::BigUint;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::limbs::{adc, from_biguint, sbb};
+use super::trace::{self, Event};
 use crate::crypto::ct;
 
 /// Bits of exponent consumed per table lookup. 4 divides 64, so a window never straddles two
@@ -69,9 +68,6 @@ pub(crate) struct MontModulus {
     r2: Vec<u64>,
     /// `R mod m`, the Montgomery form of 1.
     one: Vec<u64>,
-    /// The AVX-512 IFMA backend, for 1024-bit moduli on CPUs that have it.
-    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
-    ifma: Option<super::montgomery_ifma::Ifma1024>,
 }
 
 impl Drop for MontModulus {
@@ -101,12 +97,6 @@ impl MontModulus {
         Some(MontModulus {
             m0inv: neg_inverse_mod_2_64(limbs[0]),
             m_rev: limbs.iter().rev().copied().collect(),
-            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
-            ifma: if k == 16 {
-                super::montgomery_ifma::Ifma1024::new(m)
-            } else {
-                None
-            },
             m: limbs,
             r2,
             one,
@@ -198,18 +188,7 @@ impl MontModulus {
     }
 
     /// `x^exp mod m` for a plain `x < m` (not in Montgomery form), returning a plain result.
-    /// Uses the AVX-512 IFMA backend when the CPU has it and `m` has 1024 bits or a few less,
-    /// the portable code otherwise; both are constant time in the same sense.
     pub(crate) fn pow_plain(&self, x: &[u64], exp: &[u64]) -> Zeroizing<Vec<u64>> {
-        #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
-        if let Some(ifma) = &self.ifma {
-            return ifma.pow(x, exp);
-        }
-        self.pow_plain_portable(x, exp)
-    }
-
-    /// [`Self::pow_plain`] with the portable code, whatever the CPU.
-    pub(crate) fn pow_plain_portable(&self, x: &[u64], exp: &[u64]) -> Zeroizing<Vec<u64>> {
         self.leave_mont(&self.pow(&self.enter_mont(x), exp))
     }
 
@@ -235,11 +214,13 @@ impl MontModulus {
         for &limb in exp.iter().rev() {
             for shift in (0..64).step_by(WINDOW_BITS).rev() {
                 for _ in 0..WINDOW_BITS {
+                    trace::record(Event::Sqr(k));
                     self.sqr(&acc, &mut tmp);
                     core::mem::swap(&mut acc, &mut tmp);
                 }
                 let window = (limb >> shift) & (TABLE_LEN as u64 - 1);
                 select_entry(&table, k, window, &mut entry);
+                trace::record(Event::Mul(k));
                 self.mul(&acc, &entry, &mut tmp);
                 core::mem::swap(&mut acc, &mut tmp);
             }
@@ -262,6 +243,7 @@ impl MontModulus {
 fn select_entry(table: &[u64], k: usize, index: u64, out: &mut [u64]) {
     out.fill(0);
     for (i, entry) in table.chunks_exact(k).enumerate() {
+        trace::record(Event::TableRead(i));
         let mask = ct::mask_u64_eq(i as u64, index);
         for (o, &e) in out.iter_mut().zip(entry) {
             *o |= e & mask;

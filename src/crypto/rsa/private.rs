@@ -10,8 +10,11 @@
 //! unblind   m = m' * r^-1 mod n
 //! ```
 //!
-//! Every step runs on the fixed-width limbs of [`super::montgomery`]; `num-bigint` is only used
-//! to draw `r` and invert it.
+//! Every step runs on fixed-width limbs; `num-bigint` is only used to draw `r` and invert it.
+//! The two exponentiations, nearly all of the time, run on one of three engines ([`CrtEngine`]):
+//! both at once in AVX-512 IFMA lanes (`montgomery_ifma`), one after the other on the portable
+//! code tuned for 1024-bit primes (`mont1024`), or on the general portable code for every other
+//! size (`montgomery`).
 //!
 //! Why each step:
 //! - **Blinding** (Kocher 1996; RFC 8017 section 5.1.2 note): the exponentiation works on
@@ -38,10 +41,10 @@ use std::sync::Mutex;
 use num_bigint::BigUint;
 use zeroize::Zeroizing;
 
-use super::RsaPrivateKey;
+use super::backend::RsaBackend;
 use super::limbs;
-use super::montgomery::MontModulus;
-use super::public::pow_public;
+use super::mont1024::Mont1024;
+use super::{RsaPrivateKey, RsaPublicKey};
 
 /// Uses of one blinding pair (squared in between) before a fresh one is drawn. OpenSSL's
 /// `BN_BLINDING_COUNTER` is the same.
@@ -51,7 +54,8 @@ pub(super) const REFRESH_AFTER: u32 = 32;
 /// detail.
 pub(super) struct Fault;
 
-/// A blinding pair in Montgomery form mod n: `r^e * R` and `r^-1 * R`.
+/// A blinding pair in Montgomery form mod n: `r^e * R` and `r^-1 * R`, in the Montgomery domain of
+/// the key's public engine (`PublicEngine::mont_mul`).
 struct BlindingPair {
     mask: Zeroizing<Vec<u64>>,
     unmask: Zeroizing<Vec<u64>>,
@@ -74,9 +78,7 @@ impl BlindingCache {
     fn take<R: rand::CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        n_mont: &MontModulus,
-        n: &BigUint,
-        e: u64,
+        public: &RsaPublicKey,
     ) -> (Zeroizing<Vec<u64>>, Zeroizing<Vec<u64>>) {
         // A panic while holding the lock cannot leave the pair half-updated in a way that matters
         // (at worst it is reused once more), so a poisoned lock is simply taken over.
@@ -86,16 +88,12 @@ impl BlindingCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let pair = match slot.take() {
             Some(pair) if pair.uses_left > 0 => pair,
-            _ => fresh_pair(rng, n_mont, n, e),
+            _ => fresh_pair(rng, public),
         };
-        let k = n_mont.limbs();
-        let mut next_mask = Zeroizing::new(vec![0u64; k]);
-        let mut next_unmask = Zeroizing::new(vec![0u64; k]);
-        n_mont.mul(&pair.mask, &pair.mask, &mut next_mask);
-        n_mont.mul(&pair.unmask, &pair.unmask, &mut next_unmask);
+        let square = |x: &[u64]| public.engine.mont_mul(&public.n_mont, x, x);
         *slot = Some(BlindingPair {
-            mask: next_mask,
-            unmask: next_unmask,
+            mask: square(&pair.mask),
+            unmask: square(&pair.unmask),
             uses_left: pair.uses_left - 1,
         });
         (pair.mask, pair.unmask)
@@ -105,12 +103,8 @@ impl BlindingCache {
 /// Draws `r` uniformly from `[1, n)` until it is invertible mod `n` (all but a negligible
 /// fraction are) and returns `(r^e R, r^-1 R)`. `num-bigint` sees only `r`, a fresh random value
 /// independent of the key and of any ciphertext.
-fn fresh_pair<R: rand::CryptoRng + ?Sized>(
-    rng: &mut R,
-    n_mont: &MontModulus,
-    n: &BigUint,
-    e: u64,
-) -> BlindingPair {
+fn fresh_pair<R: rand::CryptoRng + ?Sized>(rng: &mut R, public: &RsaPublicKey) -> BlindingPair {
+    let (n_mont, n) = (&public.n_mont, &public.n);
     let k = n_mont.limbs();
     let mut buf = Zeroizing::new(vec![0u8; k * 8]);
     loop {
@@ -124,15 +118,106 @@ fn fresh_pair<R: rand::CryptoRng + ?Sized>(
         };
         let r = Zeroizing::new(limbs::from_biguint(&r, k).expect("reduced mod n"));
         let r_inv = Zeroizing::new(limbs::from_biguint(&r_inv, k).expect("reduced mod n"));
+        let to_mont = |x: &[u64]| public.engine.to_mont(n_mont, x);
         return BlindingPair {
-            mask: n_mont.enter_mont(&pow_public(n_mont, &r, e)),
-            unmask: n_mont.enter_mont(&r_inv),
+            mask: to_mont(&public.raw_public_op(&r)),
+            unmask: to_mont(&r_inv),
             uses_left: REFRESH_AFTER,
         };
     }
 }
 
+/// Which code runs the two exponentiations `c^dp mod p` and `c^dq mod q`.
+#[derive(Clone)]
+pub(super) enum CrtEngine {
+    /// Any key size: the general Montgomery code of `montgomery`, on `p` and `q` themselves.
+    General,
+    /// Two 1024-bit primes, the portable code tuned for that size.
+    Portable1024(Box<(Mont1024, Mont1024)>),
+    /// Two 1024-bit primes, both exponentiations at once with AVX-512 IFMA.
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+    Ifma(Box<super::montgomery_ifma::IfmaCrt>),
+}
+
+impl CrtEngine {
+    /// The engine for primes `p` and `q` on `backend`, or `None` if that backend cannot run
+    /// them (this CPU lacks the instructions, or the primes are not 1024-bit ones).
+    pub(super) fn new(backend: RsaBackend, p: &BigUint, q: &BigUint) -> Option<CrtEngine> {
+        match backend {
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            RsaBackend::Ifma => {
+                super::montgomery_ifma::IfmaCrt::new(p, q).map(|x2| CrtEngine::Ifma(Box::new(x2)))
+            }
+            #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
+            RsaBackend::Ifma => None,
+            RsaBackend::Portable => Some(match (Mont1024::new(p), Mont1024::new(q)) {
+                (Some(fp), Some(fq)) => CrtEngine::Portable1024(Box::new((fp, fq))),
+                _ => CrtEngine::General,
+            }),
+        }
+    }
+
+    /// The fastest engine this CPU can run for `p` and `q`.
+    pub(super) fn best(p: &BigUint, q: &BigUint) -> CrtEngine {
+        RsaBackend::ALL
+            .iter()
+            .find_map(|&b| CrtEngine::new(b, p, q))
+            .expect("the portable backend runs every key")
+    }
+
+    pub(super) fn backend(&self) -> RsaBackend {
+        match self {
+            CrtEngine::General | CrtEngine::Portable1024(_) => RsaBackend::Portable,
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            CrtEngine::Ifma(_) => RsaBackend::Ifma,
+        }
+    }
+}
+
 impl RsaPrivateKey {
+    /// Which backend runs this key's private operation.
+    pub fn backend(&self) -> RsaBackend {
+        self.engine.backend()
+    }
+
+    /// A copy of this key that runs its private operation on `backend`, or `None` if that
+    /// backend cannot run this key here (for example `Ifma` on a CPU without AVX-512 IFMA, or on
+    /// a key whose primes are not 1024-bit ones). For tests and benchmarks that compare
+    /// backends; keys pick the fastest one by themselves.
+    pub fn with_backend(&self, backend: RsaBackend) -> Option<RsaPrivateKey> {
+        let p = limbs::to_biguint(self.p.modulus());
+        let q = limbs::to_biguint(self.q.modulus());
+        let engine = CrtEngine::new(backend, &p, &q)?;
+        // The public operations inside (blinding factor, fault check) follow where they can.
+        let public = self
+            .public
+            .with_backend(backend)
+            .unwrap_or_else(|| self.public.clone());
+        Some(RsaPrivateKey {
+            engine,
+            public,
+            ..self.clone()
+        })
+    }
+
+    /// `(c^dp mod p, c^dq mod q)` on this key's engine, for `c < n` as limbs as wide as `n`.
+    pub(super) fn exponentiate(&self, c: &[u64]) -> (Zeroizing<Vec<u64>>, Zeroizing<Vec<u64>>) {
+        // The IFMA engine reduces c modulo p and q itself, on its way into Montgomery form.
+        #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+        if let CrtEngine::Ifma(x2) = &self.engine {
+            return x2.pow2(c, &self.dp, &self.dq);
+        }
+        let c_p = self.p.leave_mont(&self.p.enter_mont_wide(c));
+        let c_q = self.q.leave_mont(&self.q.enter_mont_wide(c));
+        match &self.engine {
+            CrtEngine::Portable1024(pq) => (pq.0.pow(&c_p, &self.dp), pq.1.pow(&c_q, &self.dq)),
+            _ => (
+                self.p.pow_plain(&c_p, &self.dp),
+                self.q.pow_plain(&c_q, &self.dq),
+            ),
+        }
+    }
+
     /// RSADP / RSASP1 (RFC 8017 5.1.2, 5.2.1) on `c < n`, returning `c^d mod n` as exactly
     /// `modulus_len()` big-endian bytes (I2OSP), never stripped of leading zeros.
     pub(super) fn private_op<R: rand::CryptoRng + ?Sized>(
@@ -140,23 +225,17 @@ impl RsaPrivateKey {
         rng: &mut R,
         c: &BigUint,
     ) -> Result<Zeroizing<Vec<u8>>, Fault> {
-        let n_mont = &self.public.n_mont;
+        let (public, n_mont) = (&self.public, &self.public.n_mont);
         let kn = n_mont.limbs();
-        debug_assert!(c < &self.public.n);
+        debug_assert!(c < &public.n);
         let c = limbs::from_biguint(c, kn).expect("c < n");
 
         // Blind: c' = c * r^e (a Montgomery product with r^e R).
-        let (mask, unmask) = self
-            .blinding
-            .take(rng, n_mont, &self.public.n, self.public.e_word);
-        let mut c_blind = Zeroizing::new(vec![0u64; kn]);
-        n_mont.mul(&c, &mask, &mut c_blind);
+        let (mask, unmask) = self.blinding.take(rng, public);
+        let c_blind = public.engine.mont_mul(n_mont, &c, &mask);
 
-        // Two half-size exponentiations, on c' reduced mod p and mod q.
-        let c_p = self.p.leave_mont(&self.p.enter_mont_wide(&c_blind));
-        let c_q = self.q.leave_mont(&self.q.enter_mont_wide(&c_blind));
-        let m1 = self.p.pow_plain(&c_p, &self.dp);
-        let m2 = self.q.pow_plain(&c_q, &self.dq);
+        // Two half-size exponentiations, of c' modulo p and modulo q.
+        let (m1, m2) = self.exponentiate(&c_blind);
 
         // Garner: h = qinv * (m1 - m2) mod p. The Montgomery product of (m1 - m2) R with qinv
         // lands in plain form.
@@ -177,17 +256,103 @@ impl RsaPrivateKey {
 
         // Fault check: m'^e must give back c'. (Values are blinded; the comparison's result is
         // "the hardware works", not a secret.)
-        let check = pow_public(n_mont, &m_blind, self.public.e_word);
+        let check = self.public.raw_public_op(&m_blind);
         if check[..] != c_blind[..] {
             return Err(Fault);
         }
 
         // Unblind: m = m' * r^-1 (a Montgomery product with r^-1 R).
-        let mut m = Zeroizing::new(vec![0u64; kn]);
-        n_mont.mul(&m_blind, &unmask, &mut m);
+        let m = public.engine.mont_mul(n_mont, &m_blind, &unmask);
 
         let mut out = Zeroizing::new(vec![0u8; self.public.modulus_len()]);
         limbs::to_be_bytes(&m, &mut out);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::rsa::trace;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// Two different keys of each size, generated once: RSA-2048 (1024-bit primes, the
+    /// dedicated engines) and RSA-1024 (512-bit primes, the general code).
+    fn keys(bits: usize) -> &'static [RsaPrivateKey; 2] {
+        static K2048: std::sync::OnceLock<[RsaPrivateKey; 2]> = std::sync::OnceLock::new();
+        static K1024: std::sync::OnceLock<[RsaPrivateKey; 2]> = std::sync::OnceLock::new();
+        let cell = if bits == 2048 { &K2048 } else { &K1024 };
+        cell.get_or_init(|| {
+            let mut rng = StdRng::seed_from_u64(0x7ace + bits as u64);
+            [(); 2].map(|_| RsaPrivateKey::generate(&mut rng, bits).unwrap())
+        })
+    }
+
+    /// Every backend that can run keys of this size here.
+    fn backends(bits: usize) -> Vec<RsaBackend> {
+        let key = &keys(bits)[0];
+        RsaBackend::ALL
+            .into_iter()
+            .filter(|&b| key.with_backend(b).is_some())
+            .collect()
+    }
+
+    /// The constant-time claim, checked where it can be: on every backend, the private
+    /// operation performs the same sequence of multiplications, squarings and table reads for
+    /// two different keys and for different ciphertexts (and so for different blinding factors
+    /// and intermediate values). Any branch or table index that depended on the exponent, the
+    /// primes or the data would change the sequence. (The key's blinding pair is set up by the
+    /// first call, outside the comparison; its refresh every 32 uses is a public count.)
+    #[test]
+    fn private_op_trace_is_the_same_for_every_key_and_ciphertext() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for (bits, backend) in [2048, 1024]
+            .into_iter()
+            .flat_map(|bits| backends(bits).into_iter().map(move |b| (bits, b)))
+        {
+            let mut traces = Vec::new();
+            for key in keys(bits) {
+                let key = key.with_backend(backend).unwrap();
+                assert_eq!(key.backend(), backend);
+                let n = &key.public.n;
+                for c in [BigUint::from(2u32), n - 1u32, n >> 3u32] {
+                    key.private_op(&mut rng, &c).ok().unwrap(); // sets up the blinding pair
+                    let (result, events) = trace::capture(|| key.private_op(&mut rng, &c));
+                    assert!(result.is_ok());
+                    traces.push(events);
+                }
+            }
+            assert!(
+                traces[0].len() > bits,
+                "{backend}: both exponentiations are recorded"
+            );
+            assert!(
+                traces.iter().all(|t| *t == traces[0]),
+                "{bits}-bit keys, {backend}: the sequence of operations depends on the key or the data"
+            );
+        }
+    }
+
+    /// The two CRT exponentiations agree with `BigUint::modpow` on every backend, for values
+    /// of c across the whole range below n.
+    #[test]
+    fn every_engine_exponentiates_like_modpow() {
+        for key in keys(2048).iter().chain(keys(1024)) {
+            let (p, q) = (
+                limbs::to_biguint(key.p.modulus()),
+                limbs::to_biguint(key.q.modulus()),
+            );
+            let (dp, dq) = (limbs::to_biguint(&key.dp), limbs::to_biguint(&key.dq));
+            let (n, kn) = (&key.public.n, key.public.n_mont.limbs());
+            for backend in backends(key.public.bits()) {
+                let key = key.with_backend(backend).unwrap();
+                for c in [BigUint::ZERO, BigUint::ONE, p.clone(), n - 1u32, n >> 1u32] {
+                    let (m1, m2) = key.exponentiate(&limbs::from_biguint(&c, kn).unwrap());
+                    assert_eq!(limbs::to_biguint(&m1), c.modpow(&dp, &p), "{backend}");
+                    assert_eq!(limbs::to_biguint(&m2), c.modpow(&dq, &q), "{backend}");
+                }
+            }
+        }
     }
 }

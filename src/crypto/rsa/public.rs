@@ -20,9 +20,88 @@
 //! itself rather than by `x*R`. `MontMul(y*R, x) = y*x*R/R = y*x`: the result comes out already
 //! in plain form. Every odd `e` ends with a multiplication, so this always applies.
 
+use num_bigint::BigUint;
 use zeroize::Zeroizing;
 
+use super::backend::RsaBackend;
 use super::montgomery::MontModulus;
+
+/// Which code runs a public key's operation.
+#[derive(Clone)]
+pub(super) enum PublicEngine {
+    /// [`pow_public`] on the portable Montgomery code, any size.
+    Portable,
+    /// 2048-bit moduli with AVX-512 IFMA (`montgomery_ifma::Ifma2048`).
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+    Ifma(Box<super::montgomery_ifma::Ifma2048>),
+}
+
+impl PublicEngine {
+    /// The engine for modulus `n` on `backend`, or `None` if that backend cannot run it here.
+    pub(super) fn new(backend: RsaBackend, n: &BigUint) -> Option<PublicEngine> {
+        match backend {
+            RsaBackend::Portable => Some(PublicEngine::Portable),
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            RsaBackend::Ifma => {
+                super::montgomery_ifma::Ifma2048::new(n).map(|f| PublicEngine::Ifma(Box::new(f)))
+            }
+            #[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
+            RsaBackend::Ifma => {
+                let _ = n;
+                None
+            }
+        }
+    }
+
+    /// The fastest engine this CPU has for `n`.
+    pub(super) fn best(n: &BigUint) -> PublicEngine {
+        RsaBackend::ALL
+            .iter()
+            .find_map(|&b| PublicEngine::new(b, n))
+            .expect("the portable backend runs every key")
+    }
+
+    pub(super) fn backend(&self) -> RsaBackend {
+        match self {
+            PublicEngine::Portable => RsaBackend::Portable,
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            PublicEngine::Ifma(_) => RsaBackend::Ifma,
+        }
+    }
+
+    /// This engine's Montgomery multiplication, `a * b / R mod n` for `a, b < n`, fully reduced.
+    /// (`R` depends on the engine, so values in Montgomery form must stay with the engine that
+    /// made them; the private key uses this for its blinding factors.)
+    pub(super) fn mont_mul(&self, n: &MontModulus, a: &[u64], b: &[u64]) -> Zeroizing<Vec<u64>> {
+        match self {
+            PublicEngine::Portable => {
+                let mut out = Zeroizing::new(vec![0u64; n.limbs()]);
+                n.mul(a, b, &mut out);
+                out
+            }
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            PublicEngine::Ifma(f) => f.mul(a, b),
+        }
+    }
+
+    /// `x R mod n` for `x < n`, the Montgomery form that [`Self::mont_mul`] works in.
+    pub(super) fn to_mont(&self, n: &MontModulus, x: &[u64]) -> Zeroizing<Vec<u64>> {
+        match self {
+            PublicEngine::Portable => n.enter_mont(x),
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            PublicEngine::Ifma(f) => f.to_mont(x),
+        }
+    }
+
+    /// `x^e mod n` for `x < n`, plain in and plain out.
+    pub(super) fn pow(&self, n: &MontModulus, x: &[u64], e: u64) -> Zeroizing<Vec<u64>> {
+        match self {
+            PublicEngine::Portable => pow_public(n, x, e),
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+            PublicEngine::Ifma(f) => f.pow_public(x, e),
+        }
+    }
+}
 
 /// `x^e mod n` for `x < n` (limbs, as wide as `n`), plain in and plain out, for an odd `e`.
 /// Branches on the bits of `e` only.
