@@ -1,34 +1,42 @@
-//! RSA-2048: the private operation (what a TLS server does once per full handshake) against a
-//! `num-bigint` baseline measured in the same run, the public operation, and key generation.
+//! RSA-2048 with criterion: the private operation (what a TLS server does once per full
+//! handshake) and the public operations (what a client does twice), each against a `num-bigint`
+//! baseline measured in the same run, on every backend this CPU has; and key generation.
 //!
-//! - `toytls decrypt`: `RsaPrivateKey::decrypt_pkcs1v15` on a 48-byte pre-master secret, i.e. the
-//!   whole private path: blinding (the cached pair r^e, r^-1, squared per use and redrawn every
-//!   32 uses, so the modinv cost is amortised), CRT with the constant-time Montgomery
-//!   exponentiation, Garner, the fault check and the constant-time padding check.
-//! - `num-bigint modpow + CRT`: the textbook CRT with `BigUint::modpow`, no blinding, no fault
-//!   check, no padding: strictly less work, and not constant time.
+//! - `private/num-bigint modpow + CRT (baseline)`: the textbook CRT with `BigUint::modpow`, no
+//!   blinding, no fault check, no padding: strictly less work, and not constant time.
+//! - `private/decrypt <backend>`: `RsaPrivateKey::decrypt_pkcs1v15` on a 48-byte pre-master
+//!   secret, i.e. the whole private path: blinding (the cached pair r^e, r^-1, squared per use
+//!   and redrawn every 32 uses), the two CRT exponentiations, Garner, the fault check and the
+//!   constant-time padding check. `decrypt_pre_master_secret` and `sign` add the RFC 5246
+//!   7.4.7.1 masking and SHA-256.
+//! - `public/num-bigint modpow (baseline)`: `BigUint::modpow` with e = 65537.
+//! - `public/verify <backend>` and `public/encrypt <backend>`: `verify_pkcs1v15_sha256` and
+//!   `encrypt_pkcs1v15` of 48 bytes.
 //!
-//! Run with `cargo bench --bench rsa`; compare medians within one run, never across runs.
+//! `<backend>` is `avx512-ifma` where the CPU has it and always `portable` (forced, so the
+//! portable code is measured on every machine).
 //!
-//! The machine is shared (two cores, four people compiling, load average about 11 while these
-//! were taken): wall-clock medians move a lot between runs, so quote the ratio within one run.
-//! Two runs on the development machine (x86-64 with AVX-512 IFMA, so the private operation used
-//! the IFMA backend), medians:
+//! Run with `cargo bench --bench rsa`; compare medians within one run, never across runs. For the
+//! comparison with OpenSSL on the same machine see `benches/vs-openssl-rsa.sh`.
 //!
-//! | RSA-2048                                 | run 1    | run 2    |
-//! | ---------------------------------------- | -------- | -------- |
-//! | num-bigint modpow + CRT (baseline)       | 5.12 ms  | 3.92 ms  |
-//! | toytls decrypt (CRT, blinded, const.)    | 1.76 ms  | 1.89 ms  |
-//! | ratio                                    | 2.9x     | 2.1x     |
-//! | toytls decrypt_pre_master_secret         | 1.76 ms  | 1.94 ms  |
-//! | toytls sign SHA-256                      | 1.35 ms  | 1.92 ms  |
-//! | public: encrypt 48 bytes                 | 459 µs   | 683 µs   |
-//! | public: verify SHA-256                   | 583 µs   | 857 µs   |
-//! | key generation (10 samples)              | 271 ms   | 364 ms   |
+//! One run on the development machine (Xeon, Ice Lake server, AVX-512 IFMA; 2 cores shared with
+//! other engineers' builds, load average 4.7 to 6.9 during the run, so the absolute figures are
+//! inflated; the ratios within the run are what counts), criterion medians:
 //!
-//! Less disturbed by the load, the best of 100 single runs of one 1024-bit exponentiation (half of
-//! the private operation): IFMA 225 µs, portable column Montgomery 470 µs, `BigUint::modpow`
-//! 627 µs, i.e. the private operation is about 2.6x the baseline with IFMA and 1.3x without.
+//! | RSA-2048                                | median   | vs baseline |
+//! | --------------------------------------- | -------- | ----------- |
+//! | private: num-bigint modpow + CRT        | 2.67 ms  |             |
+//! | private: decrypt avx512-ifma            | 325 µs   | 8.2x        |
+//! | private: decrypt portable               | 908 µs   | 2.9x        |
+//! | private: decrypt_pre_master_secret ifma | 260 µs   |             |
+//! | private: sign SHA-256 portable          | 730 µs   |             |
+//! | public: num-bigint modpow               | 214 µs   |             |
+//! | public: verify avx512-ifma              | 10.1 µs  | 21x         |
+//! | public: verify portable                 | 56 µs    | 3.8x        |
+//! | public: encrypt 48 bytes avx512-ifma    | 14.5 µs  |             |
+//!
+//! (Criterion's medians move a lot on this machine: the same build measured 260-367 µs for the
+//! three IFMA private-key rows, which do the same exponentiations.)
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -37,7 +45,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use num_bigint::BigUint;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use toytls::crypto::rsa::RsaPrivateKey;
+use toytls::crypto::rsa::{RsaBackend, RsaPrivateKey};
 
 /// Textbook RSA-CRT decryption with `num-bigint` (RFC 8017 5.1.2 step 2.b).
 struct BigUintCrt {
@@ -61,9 +69,13 @@ impl BigUintCrt {
 fn rsa2048(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(2048);
     let key = RsaPrivateKey::generate(&mut rng, 2048).unwrap();
-    let public = key.public_key();
     let pms = [0x03u8; 48];
-    let ciphertext = public.encrypt_pkcs1v15(&mut rng, &pms).unwrap();
+    let ciphertext = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
+    // The key on every backend this CPU has, the best first.
+    let keys: Vec<RsaPrivateKey> = RsaBackend::ALL
+        .iter()
+        .filter_map(|&b| key.with_backend(b))
+        .collect();
 
     let parts = key.components();
     let big = |v: &[u8]| BigUint::from_bytes_be(v);
@@ -75,10 +87,12 @@ fn rsa2048(c: &mut Criterion) {
         qinv: big(&parts.qinv),
     };
     let c_big = big(&ciphertext);
-    // The baseline must compute the same thing, or the comparison means nothing.
+    // Every contender must compute the same thing, or the comparison means nothing.
     let em = baseline.decrypt(&c_big).to_bytes_be();
     assert_eq!(&em[em.len() - 48..], &pms);
-    assert_eq!(key.decrypt_pkcs1v15(&mut rng, &ciphertext).unwrap(), pms);
+    for key in &keys {
+        assert_eq!(key.decrypt_pkcs1v15(&mut rng, &ciphertext).unwrap(), pms);
+    }
 
     let mut group = c.benchmark_group("rsa2048_private");
     group.warm_up_time(Duration::from_secs(1));
@@ -86,27 +100,39 @@ fn rsa2048(c: &mut Criterion) {
     group.bench_function("num-bigint modpow + CRT (baseline)", |b| {
         b.iter(|| baseline.decrypt(black_box(&c_big)))
     });
-    group.bench_function("toytls decrypt (CRT, blinded, constant-time)", |b| {
-        b.iter(|| key.decrypt_pkcs1v15(&mut rng, black_box(&ciphertext)))
-    });
-    group.bench_function("toytls decrypt_pre_master_secret", |b| {
-        b.iter(|| key.decrypt_pre_master_secret(&mut rng, black_box(&ciphertext), [3, 3]))
-    });
-    group.bench_function("toytls sign SHA-256", |b| {
-        b.iter(|| key.sign_pkcs1v15_sha256(&mut rng, black_box(b"message")))
-    });
+    for key in &keys {
+        let backend = key.backend();
+        group.bench_function(format!("decrypt {backend}"), |b| {
+            b.iter(|| key.decrypt_pkcs1v15(&mut rng, black_box(&ciphertext)))
+        });
+        group.bench_function(format!("decrypt_pre_master_secret {backend}"), |b| {
+            b.iter(|| key.decrypt_pre_master_secret(&mut rng, black_box(&ciphertext), [3, 3]))
+        });
+        group.bench_function(format!("sign SHA-256 {backend}"), |b| {
+            b.iter(|| key.sign_pkcs1v15_sha256(&mut rng, black_box(b"message")))
+        });
+    }
     group.finish();
 
     let signature = key.sign_pkcs1v15_sha256(&mut rng, b"message").unwrap();
+    let (n, e) = (big(&parts.n), big(&parts.e));
+    let s_big = big(&signature);
     let mut group = c.benchmark_group("rsa2048_public");
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
-    group.bench_function("encrypt 48 bytes", |b| {
-        b.iter(|| public.encrypt_pkcs1v15(&mut rng, black_box(&pms)))
+    group.bench_function("num-bigint modpow (baseline)", |b| {
+        b.iter(|| black_box(&s_big).modpow(&e, &n))
     });
-    group.bench_function("verify SHA-256", |b| {
-        b.iter(|| public.verify_pkcs1v15_sha256(black_box(b"message"), black_box(&signature)))
-    });
+    for key in &keys {
+        let public = key.public_key();
+        let backend = public.backend();
+        group.bench_function(format!("verify SHA-256 {backend}"), |b| {
+            b.iter(|| public.verify_pkcs1v15_sha256(black_box(b"message"), black_box(&signature)))
+        });
+        group.bench_function(format!("encrypt 48 bytes {backend}"), |b| {
+            b.iter(|| public.encrypt_pkcs1v15(&mut rng, black_box(&pms)))
+        });
+    }
     group.finish();
 }
 
