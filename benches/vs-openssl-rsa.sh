@@ -5,6 +5,7 @@
 #
 #   benches/vs-openssl-rsa.sh [ROUNDS [SECONDS]]      (defaults: 5 rounds of 2 s per figure)
 #   ELAPSED=1 benches/vs-openssl-rsa.sh ...           (wall-clock instead of CPU time)
+#   PORTABLE_ONLY=1 benches/vs-openssl-rsa.sh ...     (also the portable-only build, as on ARM)
 #
 # Both sides count operations per second of the CPU time they were given, which is what
 # `openssl speed` does by default: on a shared machine the time other processes take does not
@@ -17,7 +18,9 @@
 #                `sign` (RSA_sign of a digest, also blinded CRT + check): operations per second
 #   public op    toytls verify_pkcs1v15_sha256 vs OpenSSL's `verify`
 #   portable     the same with toytls forced onto its portable backend, against OpenSSL and
-#                against num-bigint's modpow + CRT measured in the same rounds
+#                against num-bigint's modpow + CRT measured in the same rounds (on x86-64 with
+#                BMI2 the portable 1024-bit code runs its BMI2 compile, see src/crypto/rsa/mont1024.rs;
+#                PORTABLE_ONLY=1 adds the build without it, the code an ARM machine runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +30,12 @@ seconds=${2:-2}
 command -v openssl >/dev/null || { echo "openssl not found" >&2; exit 1; }
 cargo build --release --quiet --example rsa_speed
 ours=target/release/examples/rsa_speed
+if [ "${PORTABLE_ONLY:-0}" = 1 ]; then
+    # A separate target directory, so the two builds do not overwrite each other's example.
+    cargo build --release --quiet --features portable-only --example rsa_speed \
+        --target-dir target/portable-only
+    ours_portable_only=target/portable-only/release/examples/rsa_speed
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -47,6 +56,10 @@ for r in $(seq 1 "$rounds"); do
     openssl speed "${openssl_flags[@]}" -seconds "$seconds" rsa2048 2>/dev/null |
         awk '/^rsa 2048 bits/ {print "openssl-sign", $6; print "openssl-verify", $7}' >>"$tmp/all"
     "$ours" "${ours_flags[@]}" "$seconds" | grep -v '^backend' >>"$tmp/all"
+    if [ -n "${ours_portable_only:-}" ]; then
+        "$ours_portable_only" "${ours_flags[@]}" "$seconds" |
+            awk '$1 == "sign-portable" {print "sign-portable-only", $2}' >>"$tmp/all"
+    fi
     echo "  round $r/$rounds done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
 
@@ -74,5 +87,8 @@ row "public op (verify) vs OpenSSL" verify openssl-verify
 row "private op, portable vs OpenSSL" sign-portable openssl-sign
 row "public op, portable vs OpenSSL" verify-portable openssl-verify
 row "private op, portable vs num-bigint" sign-portable numbigint-crt
+if [ -n "${ours_portable_only:-}" ]; then
+    row "portable-only build vs num-bigint" sign-portable-only numbigint-crt
+fi
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -24,9 +24,7 @@ pub fn run() -> ExitCode {
     }
     println!("CPU features:    {}", cpu_features());
     if portable_forced() {
-        println!(
-            "TOYTLS_PORTABLE: set, portable AES and GHASH whatever the CPU has (RSA unchanged)"
-        );
+        println!("TOYTLS_PORTABLE: set, portable AES, GHASH and RSA whatever the CPU has");
     }
     let aes = aes::Backend::best();
     println!("AES-128 backend: {aes}");
@@ -37,7 +35,7 @@ pub fn run() -> ExitCode {
         "  available GHASH:   {}",
         names(&ghash::Backend::available())
     );
-    println!("RSA private key: {}", rsa_backend());
+    println!("RSA backend:     {}", rsa_backend());
     println!("SHA-256, HMAC:   the sha2 crate, which detects SHA-NI by itself (not toytls code)");
     ExitCode::SUCCESS
 }
@@ -75,20 +73,16 @@ fn cpu_features() -> String {
     "not probed (no backend in this build uses CPU-specific instructions)".to_string()
 }
 
-/// The rule of `crypto::rsa` (montgomery.rs): AVX-512 IFMA for 1024-bit moduli, i.e. the CRT
-/// halves of RSA-2048, where the CPU has it; the portable Montgomery code otherwise.
-#[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+/// The RSA backend an RSA-2048 key picks here (`crypto::rsa::RsaBackend::best`), and what it
+/// runs.
 fn rsa_backend() -> &'static str {
-    if std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512ifma")
-    {
-        "AVX-512 IFMA for RSA-2048's 1024-bit CRT halves, portable Montgomery for other sizes"
-    } else {
-        "portable constant-time Montgomery (u64 limbs)"
+    match toytls::crypto::rsa::RsaBackend::best() {
+        toytls::crypto::rsa::RsaBackend::Ifma => {
+            "avx512-ifma: RSA-2048's two CRT halves in one pass and its public operation; \
+             portable for other sizes"
+        }
+        toytls::crypto::rsa::RsaBackend::Portable => {
+            "portable: constant-time Montgomery (61-bit digits for 1024-bit primes)"
+        }
     }
-}
-
-#[cfg(not(all(target_arch = "x86_64", not(feature = "portable-only"))))]
-fn rsa_backend() -> &'static str {
-    "portable constant-time Montgomery (u64 limbs)"
 }

@@ -5,7 +5,8 @@
 //! | `Ifma`     | x86-64 with AVX-512F and AVX-512 IFMA | RSA-2048: both CRT exponentiations in one pass (`montgomery_ifma::IfmaCrt`), and the 2048-bit public operation, fault check and blinding (`montgomery_ifma::Ifma2048`) |
 //! | `Portable` | everywhere                            | every size: `mont1024` for 1024-bit primes, `montgomery` for the rest; on x86-64 with BMI2, `mont1024` runs a copy of itself compiled with BMI2 |
 //!
-//! A key picks the best backend that can run it when it is built ([`RsaBackend::best`]); tests
+//! A key picks the best backend that can run it when it is built ([`RsaBackend::best`], which
+//! honours `TOYTLS_PORTABLE` like the AES and GHASH backends); tests
 //! and benchmarks can force one with `RsaPrivateKey::with_backend` and
 //! `RsaPublicKey::with_backend`, so the portable code is also built and tested on CPUs that would
 //! never choose it. With the `portable-only` cargo feature (or on any other architecture) the
@@ -37,10 +38,11 @@ impl RsaBackend {
         }
     }
 
-    /// The fastest backend this CPU has. (A given key may still need the portable one, if its
-    /// primes are not 1024-bit ones.)
+    /// The fastest backend this CPU has, or the portable one if `TOYTLS_PORTABLE` asks for it
+    /// (see `crate::crypto::portable_forced`). A given key may still need the portable one, if
+    /// it is not an RSA-2048 key.
     pub fn best() -> RsaBackend {
-        if ifma_available() {
+        if ifma_available() && !crate::crypto::portable_forced() {
             RsaBackend::Ifma
         } else {
             RsaBackend::Portable
