@@ -18,7 +18,7 @@ use crate::Side;
 use crate::error::{Error, Result};
 use crate::handshake::joiner::Joiner;
 use crate::record::{ContentType, RecordLayer};
-use crate::trace::{Dir, TraceEvent, TraceSink, Tracer};
+use crate::trace::{Dir, Note, TraceEvent, TraceSink, Tracer};
 use crate::wire::alert::AlertDescription;
 use crate::wire::codec::Reader;
 use crate::wire::messages::HandshakeType;
@@ -280,9 +280,7 @@ impl<T: Read + Write> Conn<T> {
                 });
             }
             self.renegotiations_refused += 1;
-            self.tracer.note(|| {
-                format!("{name} after the handshake: renegotiation refused with no_renegotiation")
-            });
+            self.tracer.note(|| Note::RenegotiationRefused { request });
             // After our close_notify we send nothing more, not even this answer.
             if matches!(self.state, State::Open | State::PeerClosed) {
                 self.send_alert(AlertMessage::no_renegotiation())?;

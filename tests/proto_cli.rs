@@ -55,6 +55,52 @@ fn demo_runs_both_handshakes_and_narrates_them() {
     );
 }
 
+/// The demo tells each suite's own story: the toy suite's 104-byte key block and CTR + HMAC
+/// records by default; with `--suites gcm`, a 40-byte key block without MAC keys, and records with
+/// an explicit nonce and a GCM tag.
+#[test]
+fn demo_narrates_each_suite_with_its_key_block_and_record_layout() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("demo").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let toy = run(&[]);
+    for needle in [
+        "104 bytes, cut into",
+        "| AES-128-CTR ciphertext (38 bytes) | 32-byte HMAC-SHA256 tag",
+    ] {
+        assert!(
+            toy.contains(needle),
+            "default demo lacks {needle:?}:\n{toy}"
+        );
+    }
+    assert!(
+        !toy.contains("GCM tag") && !toy.contains("GCM nonce"),
+        "{toy}"
+    );
+    let gcm = run(&["--suites", "gcm"]);
+    for needle in [
+        "40 bytes, cut into",
+        "client write MAC key   (none: the AEAD tag authenticates each record)",
+        "(the implicit part of every GCM nonce)",
+        "| explicit nonce 0000000000000001 (the sequence number) | AES-128-GCM ciphertext (38 bytes) | 16-byte GCM tag",
+        "suite TLS_RSA_WITH_AES_128_GCM_SHA256",
+    ] {
+        assert!(gcm.contains(needle), "GCM demo lacks {needle:?}:\n{gcm}");
+    }
+    assert!(!gcm.contains("HMAC-SHA256 tag"), "{gcm}");
+    let bad = Command::new(BIN)
+        .args(["demo", "--suites", "rc4"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
 /// Kills the server when the test ends, whatever happens.
 struct Server(Child);
 

@@ -28,27 +28,18 @@ fn hexdump(out: &mut String, b: &[u8]) {
     }
 }
 
-fn content_type(t: u8) -> &'static str {
-    match t {
-        20 => "change_cipher_spec",
-        21 => "alert",
-        22 => "handshake",
-        23 => "application_data",
-        _ => "?",
-    }
-}
-
 fn render(out: &mut String, events: &[TraceEvent]) {
     for e in events {
         match e {
             TraceEvent::Record {
                 dir,
-                content_type: t,
+                content_type,
                 seq,
-                plaintext_len,
                 wire,
+                plaintext,
                 ..
             } => {
+                let plaintext_len = plaintext.as_ref().map_or(0, Vec::len);
                 let arrow = if *dir == Dir::Sent {
                     "client -> server"
                 } else {
@@ -61,7 +52,7 @@ fn render(out: &mut String, events: &[TraceEvent]) {
                 let _ = writeln!(
                     out,
                     "\n**record {arrow}**: {} ({prot}), {} bytes on the wire\n",
-                    content_type(*t),
+                    content_type.name(),
                     wire.len()
                 );
                 out.push_str("```\n");
@@ -69,14 +60,17 @@ fn render(out: &mut String, events: &[TraceEvent]) {
                 out.push_str("```\n");
             }
             TraceEvent::Handshake {
-                dir, name, fields, ..
+                dir,
+                message,
+                fields,
+                ..
             } => {
                 let verb = if *dir == Dir::Sent {
                     "sends"
                 } else {
                     "receives"
                 };
-                let _ = writeln!(out, "\nclient {verb} **{name}**:");
+                let _ = writeln!(out, "\nclient {verb} **{}**:", message.name());
                 for (k, v) in fields {
                     let _ = writeln!(out, "- {k}: `{v}`");
                 }
@@ -108,11 +102,11 @@ fn render(out: &mut String, events: &[TraceEvent]) {
                     }
                 );
             }
-            TraceEvent::Secret { label, value, .. } => {
-                let _ = writeln!(out, "\nsecret {label}: `{}`", hex(value));
+            TraceEvent::Secret { secret, value, .. } => {
+                let _ = writeln!(out, "\nsecret {secret}: `{}`", hex(value));
             }
-            TraceEvent::Note { text, .. } => {
-                let _ = writeln!(out, "\n_{text}_");
+            TraceEvent::Note { note, .. } => {
+                let _ = writeln!(out, "\n_{note}_");
             }
         }
     }

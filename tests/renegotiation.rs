@@ -25,7 +25,7 @@ use toytls::handshake::joiner::MAX_HANDSHAKE_MESSAGE;
 use toytls::handshake::{client, server};
 use toytls::record::ContentType;
 use toytls::stream::TlsStream;
-use toytls::trace::{Dir, TraceEvent, TraceLog};
+use toytls::trace::{Dir, Note, TraceEvent, TraceLog};
 use toytls::wire::alert::{AlertDescription as A, AlertLevel};
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{Extension, RENEGOTIATION_INFO};
@@ -417,12 +417,7 @@ impl Write for Injector {
 
 /// The client's result (the echo of "ping"), its trace notes, the server's result and how many
 /// records were slipped in.
-type Injected = (
-    Result<Vec<u8>, Error>,
-    Vec<String>,
-    Result<(), Error>,
-    usize,
-);
+type Injected = (Result<Vec<u8>, Error>, Vec<Note>, Result<(), Error>, usize);
 
 /// Our client against our server whose plaintext records are each preceded by `inject`.
 fn handshake_with_injected(inject: Vec<u8>) -> Injected {
@@ -467,7 +462,7 @@ fn handshake_with_injected(inject: Vec<u8>) -> Injected {
         .take()
         .into_iter()
         .filter_map(|e| match e {
-            TraceEvent::Note { text, .. } => Some(text),
+            TraceEvent::Note { note, .. } => Some(note),
             _ => None,
         })
         .collect();
@@ -494,7 +489,10 @@ fn hello_requests_during_the_handshake_are_ignored_by_our_client() {
             injected, 2,
             "{what}: before the flight and before ChangeCipherSpec"
         );
-        let ignored = notes.iter().filter(|n| n.contains("HelloRequest")).count();
+        let ignored = notes
+            .iter()
+            .filter(|n| matches!(n, Note::HelloRequestIgnored))
+            .count();
         assert_eq!(ignored, injected * per_record, "{what}: {notes:#?}");
     }
 }

@@ -39,6 +39,7 @@ use crate::conn::Conn;
 use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Result};
 use crate::record::suite::{self, SuiteInfo};
+use crate::trace::{Derivation, Note, Secret};
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
@@ -125,11 +126,7 @@ impl<T: Read + Write> Client<'_, T> {
             .filter(|s| {
                 let usable = s.extended_master_secret == offer_ems;
                 if !usable {
-                    tracer.note(|| {
-                        "not offering the stored session: its master secret was made \
-                         differently (extended or not) from what this hello offers (RFC 7627 5.3)"
-                            .into()
-                    });
+                    tracer.note(|| Note::SessionNotOffered);
                 }
                 usable
             });
@@ -261,9 +258,7 @@ impl<T: Read + Write> Client<'_, T> {
         suite: &'static SuiteInfo,
         session: Session,
     ) -> Result<Negotiated> {
-        self.hs.tracer().note(|| {
-            "the server resumed our session: no certificate, no RSA, keys from the cached master secret".into()
-        });
+        self.hs.tracer().note(|| Note::Resumed);
         let master = &session.master_secret;
         common::log_master_secret(&self.config.keylog, client_hello, master);
         self.hs
@@ -291,11 +286,7 @@ impl<T: Read + Write> Client<'_, T> {
                     .into(),
             )),
             (EmsMode::Enabled, false) => {
-                self.hs.tracer().note(|| {
-                    "the server did not echo extended_master_secret: using the RFC 5246 master \
-                     secret, which is not bound to this handshake (RFC 7627 5.2)"
-                        .into()
-                });
+                self.hs.tracer().note(|| Note::LegacyMasterSecret);
                 Ok(())
             }
             _ => Ok(()),
@@ -313,12 +304,9 @@ impl<T: Read + Write> Client<'_, T> {
     fn verify_certificate(&self, chain: &[Vec<u8>]) -> Result<RsaPublicKey> {
         let now = self.config.clock.now();
         let key = self.config.verifier.verify(chain, self.server_name, now)?;
-        self.hs.tracer().note(|| {
-            format!(
-                "certificate chain verified for '{}' ({}-bit RSA key)",
-                self.server_name,
-                key.bits()
-            )
+        self.hs.tracer().note(|| Note::CertificateVerified {
+            host: self.server_name.to_string(),
+            key_bits: key.bits(),
         });
         Ok(key)
     }
@@ -337,7 +325,9 @@ impl<T: Read + Write> Client<'_, T> {
         server_key: &RsaPublicKey,
     ) -> Result<PreMasterSecret> {
         let pms = PreMasterSecret::generate(hello.client_version, &mut self.rng);
-        self.hs.tracer().secret("pre-master secret", &pms.0);
+        self.hs
+            .tracer()
+            .secret(Secret::PreMaster, &pms.0, || Derivation::Chosen);
         let encrypted_pre_master = server_key
             .encrypt_pkcs1v15(&mut self.rng, &pms.0)
             .map_err(|e| Error::Internal(format!("RSA encryption failed: {e}")))?;

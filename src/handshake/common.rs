@@ -20,7 +20,7 @@ use crate::handshake::keys::{self, MasterSecret, PreMasterSecret};
 use crate::keylog::KeyLog;
 use crate::record::ContentType;
 use crate::record::suite::{RecordProtection, SuiteInfo};
-use crate::trace::{Dir, TraceEvent, Tracer};
+use crate::trace::{Derivation, Dir, Note, Secret, TraceEvent, Tracer};
 use crate::wire::codec::Reader;
 use crate::wire::messages::{
     CertificateMsg, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
@@ -101,7 +101,7 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         self.conn.tracer.emit(|side| TraceEvent::Handshake {
             side,
             dir: Dir::Sent,
-            name: msg.name().to_string(),
+            message: msg.typ(),
             fields: msg.fields(),
             raw: bytes.clone(),
         });
@@ -208,12 +208,14 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
     pub fn send_change_cipher_spec_and_finished(&mut self, ms: &MasterSecret) -> Result<()> {
         self.send_change_cipher_spec()?;
         let me = self.side();
-        let verify_data = keys::verify_data(ms, me, &self.transcript_hash());
-        let label = match me {
-            Side::Client => "client verify_data",
-            Side::Server => "server verify_data",
-        };
-        self.tracer().secret(label, &verify_data);
+        let hash = self.transcript_hash();
+        let verify_data = keys::verify_data(ms, me, &hash);
+        self.tracer()
+            .secret(Secret::VerifyData(me), &verify_data, || Derivation::Prf {
+                secret: Secret::Master,
+                label: keys::finished_label(me),
+                seed: hash.to_vec(),
+            });
         self.send(HandshakeMessage::Finished(Finished { verify_data }))?;
         self.flush()
     }
@@ -231,13 +233,7 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         if !ct_eq(&f.verify_data, &expected) {
             return Err(Error::BadFinished);
         }
-        self.tracer().note(|| {
-            match peer {
-                Side::Server => "server Finished verified: both sides hold the same keys",
-                Side::Client => "client Finished verified: the client holds the same keys",
-            }
-            .into()
-        });
+        self.tracer().note(|| Note::FinishedVerified { peer });
         Ok(())
     }
 
@@ -253,19 +249,25 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         extended: bool,
     ) -> MasterSecret {
         let t = self.tracer();
-        let ms = if extended {
+        let (ms, label, seed) = if extended {
             let session_hash = self.transcript_hash();
-            t.secret("session hash", &session_hash);
-            t.note(|| {
-                "extended master secret (RFC 7627): the master secret is computed over the hash of \
-                 every handshake message so far, so it belongs to this handshake alone"
-                    .into()
+            t.secret(Secret::SessionHash, &session_hash, || {
+                Derivation::TranscriptHash
             });
-            keys::extended_master_secret(pre_master, &session_hash)
+            t.note(|| Note::ExtendedMasterSecret);
+            let ms = keys::extended_master_secret(pre_master, &session_hash);
+            let seed = session_hash.to_vec();
+            (ms, keys::EXTENDED_MASTER_SECRET_LABEL, seed)
         } else {
-            keys::master_secret(pre_master, &ch.random.0, &sh.random.0)
+            let ms = keys::master_secret(pre_master, &ch.random.0, &sh.random.0);
+            let seed = keys::master_secret_seed(&ch.random.0, &sh.random.0).to_vec();
+            (ms, keys::MASTER_SECRET_LABEL, seed)
         };
-        t.secret("master secret", &ms.0);
+        t.secret(Secret::Master, &ms.0, || Derivation::Prf {
+            secret: Secret::PreMaster,
+            label,
+            seed,
+        });
         ms
     }
 
@@ -279,16 +281,19 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         ch: &ClientHello,
         sh: &ServerHello,
     ) -> Result<()> {
-        let kb = keys::key_block(ms, suite, &ch.random.0, &sh.random.0);
+        let (cr, sr) = (&ch.random.0, &sh.random.0);
+        let kb = keys::key_block(ms, suite, cr, sr);
         let t = self.tracer();
-        let (c, s) = (kb.client_write(), kb.server_write());
-        t.secret("key block", kb.as_bytes());
-        t.secret("client write MAC key", c.mac_key);
-        t.secret("server write MAC key", s.mac_key);
-        t.secret("client write key", c.enc_key);
-        t.secret("server write key", s.enc_key);
-        t.secret("client write IV", c.iv);
-        t.secret("server write IV", s.iv);
+        t.secret(Secret::KeyBlock, kb.as_bytes(), || Derivation::Prf {
+            secret: Secret::Master,
+            label: keys::KEY_EXPANSION_LABEL,
+            seed: keys::key_expansion_seed(cr, sr).to_vec(),
+        });
+        for (writer, part, range) in kb.layout() {
+            let secret = Secret::Key { writer, part };
+            let value = &kb.as_bytes()[range.clone()];
+            t.secret(secret, value, || Derivation::KeyBlockPart(range));
+        }
         let (read, write) = kb.for_side(self.side());
         let (read, write) = (
             RecordProtection::new(suite, &read)?,

@@ -14,7 +14,7 @@
 //! too.
 
 use crate::error::{Error, Result};
-use crate::trace::{Dir, TraceEvent, Tracer};
+use crate::trace::{Dir, Note, TraceEvent, Tracer};
 use crate::wire::messages::{HANDSHAKE_HEADER_LEN, HandshakeMessage, HandshakeType};
 
 /// The largest handshake message toytls accepts (body length), `spec/limits.md`. Certificate
@@ -136,7 +136,7 @@ impl Joiner {
         tracer.emit(|side| TraceEvent::Handshake {
             side,
             dir: Dir::Received,
-            name: msg.name().to_string(),
+            message: msg.typ(),
             fields: msg.fields(),
             raw: raw.to_vec(),
         });
@@ -155,7 +155,7 @@ impl Joiner {
             }
             h.empty_hello_request()?;
             self.buf.drain(..HANDSHAKE_HEADER_LEN);
-            tracer.note(|| "HelloRequest during the handshake: ignored (RFC 5246 7.4.1.1)".into());
+            tracer.note(|| Note::HelloRequestIgnored);
         }
         Ok(())
     }

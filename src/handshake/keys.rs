@@ -5,17 +5,17 @@
 //! ```text
 //! pre_master_secret = client_version (2) || 46 random bytes        client picks it, RSA-encrypts it
 //! master_secret     = PRF(pre_master_secret, "extended master secret",
-//!                         session_hash)[0..47]                      RFC 7627 4 (both sent the
+//!                         session_hash)[0..48]                      RFC 7627 4 (both sent the
 //!                                                                   extension; the default)
 //!                   = PRF(pre_master_secret, "master secret",
-//!                         client_random || server_random)[0..47]    RFC 5246 8.1 (otherwise)
+//!                         client_random || server_random)[0..48]    RFC 5246 8.1 (otherwise)
 //! session_hash      = SHA-256(handshake messages, ClientHello .. ClientKeyExchange)
 //! key_block         = PRF(master_secret, "key expansion",
 //!                         server_random || client_random)           RFC 5246 6.3: randoms swapped!
 //!                   = client MAC key || server MAC key || client key || server key
 //!                     || client IV || server IV
 //! verify_data       = PRF(master_secret, "client finished" | "server finished",
-//!                         SHA-256(handshake messages))[0..11]       RFC 5246 7.4.9
+//!                         SHA-256(handshake messages))[0..12]       RFC 5246 7.4.9
 //! ```
 //!
 //! Only the pre-master secret ever crosses the wire, and only encrypted under the server's RSA key.
@@ -38,8 +38,10 @@
 use crate::Side;
 use crate::crypto::prf::prf_sha256;
 use crate::record::suite::{DirectionKeys, SuiteInfo};
+use crate::trace::KeyPart;
 use crate::wire::messages::ProtocolVersion;
 use rand::Rng;
+use std::ops::Range;
 use zeroize::Zeroize;
 
 /// RFC 5246 8.1.1: 48 bytes, the first two the version the client offered.
@@ -72,23 +74,54 @@ impl Drop for MasterSecret {
     }
 }
 
+/// The PRF label of the RFC 5246 master secret (8.1).
+pub const MASTER_SECRET_LABEL: &str = "master secret";
+/// The PRF label of the RFC 7627 extended master secret (4).
+pub const EXTENDED_MASTER_SECRET_LABEL: &str = "extended master secret";
+/// The PRF label of the key block (RFC 5246 6.3).
+pub const KEY_EXPANSION_LABEL: &str = "key expansion";
+
+/// RFC 5246 8.1: the master secret's seed, `ClientHello.random + ServerHello.random`.
+pub fn master_secret_seed(client_random: &[u8; 32], server_random: &[u8; 32]) -> [u8; 64] {
+    let mut seed = [0u8; 64];
+    seed[..32].copy_from_slice(client_random);
+    seed[32..].copy_from_slice(server_random);
+    seed
+}
+
+/// RFC 5246 6.3: the key block's seed, `server_random + client_random`: the other order.
+pub fn key_expansion_seed(client_random: &[u8; 32], server_random: &[u8; 32]) -> [u8; 64] {
+    master_secret_seed(server_random, client_random)
+}
+
+/// RFC 5246 7.4.9: the label of `who`'s Finished.
+pub fn finished_label(who: Side) -> &'static str {
+    match who {
+        Side::Client => "client finished",
+        Side::Server => "server finished",
+    }
+}
+
 /// RFC 5246 8.1: `master_secret = PRF(pre_master_secret, "master secret", ClientHello.random +
-/// ServerHello.random)[0..47]`.
+/// ServerHello.random)[0..48]`.
 pub fn master_secret(
     pre_master: &PreMasterSecret,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> MasterSecret {
-    let mut seed = [0u8; 64];
-    seed[..32].copy_from_slice(client_random);
-    seed[32..].copy_from_slice(server_random);
+    let seed = master_secret_seed(client_random, server_random);
     let mut ms = MasterSecret([0; 48]);
-    prf_sha256(&pre_master.0, b"master secret", &seed, &mut ms.0);
+    prf_sha256(
+        &pre_master.0,
+        MASTER_SECRET_LABEL.as_bytes(),
+        &seed,
+        &mut ms.0,
+    );
     ms
 }
 
 /// RFC 7627 4: `master_secret = PRF(pre_master_secret, "extended master secret",
-/// session_hash)[0..47]`, where `session_hash` is the SHA-256 transcript hash of every handshake
+/// session_hash)[0..48]`, where `session_hash` is the SHA-256 transcript hash of every handshake
 /// message from ClientHello up to and including ClientKeyExchange (the same hash Finished uses,
 /// taken earlier). The randoms are no longer in the seed: ClientHello and ServerHello carry
 /// them, so the session hash covers them anyway, along with everything else the two sides said.
@@ -99,7 +132,7 @@ pub fn extended_master_secret(
     let mut ms = MasterSecret([0; 48]);
     prf_sha256(
         &pre_master.0,
-        b"extended master secret",
+        EXTENDED_MASTER_SECRET_LABEL.as_bytes(),
         session_hash,
         &mut ms.0,
     );
@@ -119,12 +152,12 @@ pub struct KeyBlock {
 impl KeyBlock {
     /// The keys the client writes with (and the server reads with).
     pub fn client_write(&self) -> DirectionKeys<'_> {
-        self.direction(0)
+        self.direction(Side::Client)
     }
 
     /// The keys the server writes with (and the client reads with).
     pub fn server_write(&self) -> DirectionKeys<'_> {
-        self.direction(1)
+        self.direction(Side::Server)
     }
 
     /// The keys `side` reads with and writes with, in that order: each side writes with its own
@@ -136,15 +169,39 @@ impl KeyBlock {
         }
     }
 
-    /// The three keys of direction `d` (0 client, 1 server) at their places in the block.
-    fn direction(&self, d: usize) -> DirectionKeys<'_> {
-        let (mac, key, iv) = (self.mac, self.key, self.iv);
-        let keys_at = 2 * mac;
-        let ivs_at = 2 * mac + 2 * key;
+    /// Where each key lies in the block, in RFC 5246 6.3 order: `client_write_MAC_key,
+    /// server_write_MAC_key, client_write_key, server_write_key, client_write_IV,
+    /// server_write_IV`. (An AEAD suite's MAC keys are empty.)
+    pub fn layout(&self) -> [(Side, KeyPart, Range<usize>); 6] {
+        let mut at = 0;
+        let mut next = |len: usize| {
+            at += len;
+            at - len..at
+        };
+        [
+            (Side::Client, KeyPart::MacKey, next(self.mac)),
+            (Side::Server, KeyPart::MacKey, next(self.mac)),
+            (Side::Client, KeyPart::EncKey, next(self.key)),
+            (Side::Server, KeyPart::EncKey, next(self.key)),
+            (Side::Client, KeyPart::Iv, next(self.iv)),
+            (Side::Server, KeyPart::Iv, next(self.iv)),
+        ]
+    }
+
+    /// The three keys `writer` protects its records with.
+    fn direction(&self, writer: Side) -> DirectionKeys<'_> {
+        let layout = self.layout();
+        let at = |part: KeyPart| {
+            let (_, _, range) = layout
+                .iter()
+                .find(|(w, p, _)| *w == writer && *p == part)
+                .expect("the layout has every part of both directions");
+            &self.bytes[range.clone()]
+        };
         DirectionKeys {
-            mac_key: &self.bytes[d * mac..(d + 1) * mac],
-            enc_key: &self.bytes[keys_at + d * key..keys_at + (d + 1) * key],
-            iv: &self.bytes[ivs_at + d * iv..ivs_at + (d + 1) * iv],
+            mac_key: at(KeyPart::MacKey),
+            enc_key: at(KeyPart::EncKey),
+            iv: at(KeyPart::Iv),
         }
     }
 
@@ -168,11 +225,9 @@ pub fn key_block(
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> KeyBlock {
-    let mut seed = [0u8; 64];
-    seed[..32].copy_from_slice(server_random);
-    seed[32..].copy_from_slice(client_random);
+    let seed = key_expansion_seed(client_random, server_random);
     let mut bytes = vec![0u8; suite.key_block_len()];
-    prf_sha256(&ms.0, b"key expansion", &seed, &mut bytes);
+    prf_sha256(&ms.0, KEY_EXPANSION_LABEL.as_bytes(), &seed, &mut bytes);
     KeyBlock {
         bytes,
         mac: suite.mac_key_len,
@@ -182,18 +237,19 @@ pub fn key_block(
 }
 
 /// RFC 5246 7.4.9: `verify_data = PRF(master_secret, finished_label,
-/// Hash(handshake_messages))[0..11]`, where the hash is SHA-256 of every handshake message so far
+/// Hash(handshake_messages))[0..12]`, where the hash is SHA-256 of every handshake message so far
 /// (headers included; records, ChangeCipherSpec and alerts excluded).
 ///
 /// `who` is whose Finished it is: the labels differ so that one side's Finished cannot be
 /// reflected back as the other's.
 pub fn verify_data(ms: &MasterSecret, who: Side, handshake_hash: &[u8; 32]) -> [u8; 12] {
-    let label: &[u8] = match who {
-        Side::Client => b"client finished",
-        Side::Server => b"server finished",
-    };
     let mut out = [0u8; 12];
-    prf_sha256(&ms.0, label, handshake_hash, &mut out);
+    prf_sha256(
+        &ms.0,
+        finished_label(who).as_bytes(),
+        handshake_hash,
+        &mut out,
+    );
     out
 }
 

@@ -33,6 +33,7 @@ use crate::config::{EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::record::suite::{self, SuiteInfo};
+use crate::trace::{Derivation, Note, Secret};
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
@@ -178,11 +179,7 @@ impl<T: Read + Write> Server<'_, T> {
         if !s.extended_master_secret && ems {
             // MUST NOT resume: the client expects a master secret bound to its handshake, the
             // session has none. A full handshake gives it one.
-            self.hs.tracer().note(|| {
-                "not resuming: the session was made without the extended master secret and the \
-                 client now offers it; running a full handshake instead (RFC 7627 5.3)"
-                    .into()
-            });
+            self.hs.tracer().note(|| Note::NotResumingWithoutEms);
             return Ok(None);
         }
         Ok(Some((s, suite)))
@@ -198,11 +195,8 @@ impl<T: Read + Write> Server<'_, T> {
         suite: &'static SuiteInfo,
         server_name: Option<String>,
     ) -> Result<Negotiated> {
-        self.hs.tracer().note(|| {
-            format!(
-                "resuming session {}: skipping Certificate, ServerHelloDone and ClientKeyExchange",
-                crate::wire::messages::hex(session.id.as_slice())
-            )
+        self.hs.tracer().note(|| Note::Resuming {
+            session_id: session.id,
         });
         // RFC 7627 5.3: a resumed session keeps the master secret it was made with, and the
         // ServerHello says which kind that is.
@@ -283,7 +277,9 @@ impl<T: Read + Write> Server<'_, T> {
             ch.client_version.to_bytes(),
         );
         let pms = PreMasterSecret(pms);
-        self.hs.tracer().secret("pre-master secret", &pms.0);
+        self.hs
+            .tracer()
+            .secret(Secret::PreMaster, &pms.0, || Derivation::Decrypted);
         Ok(pms)
     }
 

@@ -14,9 +14,13 @@ use toytls::Side;
 use toytls::capture::{Opener, Recorded};
 use toytls::clock::{Clock, SystemClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig};
+use toytls::handshake::keys;
+use toytls::record::ContentType;
+use toytls::record::suite::lookup;
 use toytls::stream::TlsStream;
-use toytls::trace::{Dir, TraceEvent, TraceSink};
+use toytls::trace::{Derivation, Dir, KeyPart, Note, Secret, TraceEvent, TraceSink};
 use toytls::wire::messages::hex;
+use toytls::wire::messages::{CipherSuite, HandshakeType};
 use toytls::x509::builder::{generate_ca, issue_server_cert};
 
 #[derive(Args)]
@@ -26,10 +30,22 @@ pub struct DemoArgs {
     quiet: bool,
     #[command(flatten)]
     pcap: crate::pcap::PcapArg,
+    /// Cipher suites both peers offer, in order of preference: `toy` (our
+    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256). `gcm`
+    /// alone tells the standard suite's story: its key block and record layout.
+    #[arg(long, default_value = "toy,gcm")]
+    suites: String,
 }
 
 pub fn run(args: DemoArgs) -> ExitCode {
-    match demo(args.quiet, &args.pcap) {
+    let suites = match crate::render::parse_suite_list(&args.suites) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("toytls demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match demo(args.quiet, &args.pcap, suites) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("toytls demo failed: {e}");
@@ -40,7 +56,11 @@ pub fn run(args: DemoArgs) -> ExitCode {
 
 const MESSAGE: &[u8] = b"Hello, server! Only you can read this.";
 
-fn demo(quiet: bool, pcap_arg: &crate::pcap::PcapArg) -> Result<(), String> {
+fn demo(
+    quiet: bool,
+    pcap_arg: &crate::pcap::PcapArg,
+    suites: Vec<CipherSuite>,
+) -> Result<(), String> {
     let started = Instant::now();
     let say = |s: &str| {
         if !quiet {
@@ -67,8 +87,10 @@ fn demo(quiet: bool, pcap_arg: &crate::pcap::PcapArg) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     server_config.trace = Some(story.clone());
     let pcap = pcap_arg.open(&mut server_config.keylog)?;
+    server_config.suites = suites.clone();
     let mut client_config = ClientConfig::new(vec![ca]);
     client_config.trace = Some(story.clone());
+    client_config.suites = suites;
     let (server_config, client_config) = (Arc::new(server_config), Arc::new(client_config));
 
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
@@ -187,8 +209,8 @@ struct Story {
 struct StoryState {
     round: usize,
     in_app_data: bool,
-    /// The client computed a session hash: the master secret is the extended one (RFC 7627).
-    extended_master_secret: bool,
+    /// The key block has no MAC keys: an AEAD suite (GCM).
+    aead: bool,
 }
 
 impl Story {
@@ -203,6 +225,7 @@ impl Story {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.round = r;
         s.in_app_data = false;
+        s.aead = false;
     }
 
     fn app_data_heading(&self) {
@@ -240,153 +263,198 @@ impl TraceSink for Story {
             return;
         }
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = String::new();
-        match e {
-            TraceEvent::Handshake {
-                side,
-                dir: Dir::Sent,
-                name,
-                fields,
-                raw,
-            } => {
-                let (from, to) = who(*side);
-                let heading = match (name.as_str(), st.round) {
-                    ("ClientHello", _) => "2. Hello: the client says what it can do.\n",
-                    ("ServerHello", 0) => "3. The server chooses, and proves who it is.\n",
-                    ("ServerHello", _) => {
-                        "3. The server still has the session: it echoes the session ID.\n"
-                    }
-                    _ => "",
-                };
-                out += heading;
-                out += &format!("   {from} -> {to}: {name} ({} bytes)\n", raw.len());
-                for (k, v) in fields {
-                    out += &format!("        {k}: {}\n", short(v));
-                }
-                if name == "ClientHello" && st.round == 1 {
-                    out += "        (a non-empty session_id: the client asks to resume)\n";
-                }
-                if name == "Finished" {
-                    out += &format!(
-                        "        = PRF(master secret, \"{from} finished\", SHA-256(all handshake messages so far))[0..12]\n        sent encrypted: a man in the middle who changed any message above cannot forge it.\n"
-                    );
-                }
-            }
-            // Told in step 6 instead, with the formula.
-            TraceEvent::Note { text, .. } if text.starts_with("extended master secret") => {}
-            TraceEvent::Note { side, text } => {
-                let (me, _) = who(*side);
-                if text.starts_with("certificate chain verified") {
-                    out += "4. The client checks the certificate.\n";
-                }
-                out += &format!("   [{me}] {text}\n");
-            }
-            TraceEvent::Secret { side, label, value } => {
-                let v = hex(value);
-                match (*side, *label) {
-                    (Side::Client, "pre-master secret") => {
-                        out += "5. The pre-master secret: the client picks it and sends it under the server's RSA key.\n";
-                        out += &format!(
-                            "   pre-master secret (48 bytes: version 0303 + 46 random): {v}\n"
-                        );
-                        out += "   Only the holder of the server's private key can decrypt the ClientKeyExchange below;\n   an eavesdropper sees the ciphertext, and changing it only makes the Finished check fail.\n";
-                    }
-                    (Side::Server, "pre-master secret") => {
-                        out += &format!(
-                            "   [server] decrypted ClientKeyExchange with its private key: {v}\n"
-                        );
-                    }
-                    (Side::Client, "session hash") => st.extended_master_secret = true,
-                    (Side::Client, "master secret") => {
-                        out += "6. Both sides derive the same keys from it, with the TLS 1.2 PRF (HMAC-SHA256 inside):\n";
-                        if st.extended_master_secret {
-                            out += &format!(
-                                "   master secret = PRF(pre-master, \"extended master secret\", SHA-256(every handshake message so far))[0..48]\n                 = {v}\n"
-                            );
-                            out += "   (the extended master secret, RFC 7627: hashing the whole handshake, certificate included, into the\n   master secret binds it to this handshake, so a man in the middle cannot give two connections the same one)\n";
-                        } else {
-                            out += &format!(
-                                "   master secret = PRF(pre-master, \"master secret\", client_random + server_random)[0..48]\n                 = {v}\n"
-                            );
-                        }
-                    }
-                    (Side::Client, "key block") => {
-                        if st.round == 1 {
-                            out += "   [client] no RSA this time: the client takes the cached master secret and the NEW randoms\n   and derives the same new keys the server already uses:\n";
-                        }
-                        out += "   key block = PRF(master secret, \"key expansion\", server_random + client_random), cut into:\n";
-                        // The toy suite's layout (RFC 5246 6.3 order): 2 MAC keys, 2 AES keys, 2 IVs.
-                        let parts = [
-                            ("client write MAC key", 32),
-                            ("server write MAC key", 32),
-                            ("client write key", 16),
-                            ("server write key", 16),
-                            ("client write IV", 4),
-                            ("server write IV", 4),
-                        ];
-                        let mut at = 0;
-                        for (l, n) in parts {
-                            if let Some(part) = value.get(at..at + n) {
-                                out += &format!("     {l:<22} {}\n", hex(part));
-                            }
-                            at += n;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            TraceEvent::ChangeCipherSpec {
-                side,
-                dir: Dir::Sent,
-            } => {
-                let (from, to) = who(*side);
-                if *side == Side::Client && st.round == 0 {
-                    out += "7. ChangeCipherSpec and Finished: switch on the keys, then prove both sides have them.\n";
-                } else if *side == Side::Server && st.round == 1 {
-                    out += "6-7. In the abbreviated handshake the server goes first: it derives new keys from the cached\n     master secret and the new randoms (no RSA), switches them on, and proves it with Finished.\n";
-                }
-                out += &format!(
-                    "   {from} -> {to}: ChangeCipherSpec (everything the {from} sends from now on is encrypted and MACed)\n"
-                );
-            }
-            TraceEvent::Record {
-                side: Side::Client,
-                dir,
-                content_type: 23,
-                seq,
-                plaintext_len,
-                wire,
-            } if st.in_app_data => {
-                let what = if *dir == Dir::Sent {
-                    "sent"
-                } else {
-                    "received"
-                };
-                out += &format!(
-                    "   record {what} (seq {}): {plaintext_len} bytes of plaintext became {} bytes on the wire:\n     {}\n",
-                    seq.unwrap_or(0),
-                    wire.len(),
-                    short(&hex(wire))
-                );
-                if *dir == Dir::Sent {
-                    out += "     = header 17 0303 length | AES-128-CTR ciphertext | 32-byte HMAC-SHA256 tag\n";
-                }
-            }
-            TraceEvent::Alert {
-                side,
-                dir: Dir::Sent,
-                description,
-                ..
-            } => {
-                let (from, to) = who(*side);
-                out += &format!("   {from} -> {to}: alert {description}\n");
-            }
-            _ => {}
-        }
+        let out = narrate(&mut st, e);
         drop(st);
         if !out.is_empty() {
             let mut o = std::io::stdout().lock();
             let _ = o.write_all(out.as_bytes());
         }
+    }
+}
+
+/// The narration of one event, given where the story is.
+fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
+    let mut out = String::new();
+    match e {
+        TraceEvent::Handshake {
+            side,
+            dir: Dir::Sent,
+            message,
+            fields,
+            raw,
+        } => {
+            let (from, to) = who(*side);
+            out += match (message, st.round) {
+                (HandshakeType::ClientHello, _) => "2. Hello: the client says what it can do.\n",
+                (HandshakeType::ServerHello, 0) => "3. The server chooses, and proves who it is.\n",
+                (HandshakeType::ServerHello, _) => {
+                    "3. The server still has the session: it echoes the session ID.\n"
+                }
+                _ => "",
+            };
+            out += &format!(
+                "   {from} -> {to}: {} ({} bytes)\n",
+                message.name(),
+                raw.len()
+            );
+            for (k, v) in fields {
+                out += &format!("        {k}: {}\n", short(v));
+            }
+            if *message == HandshakeType::ClientHello && st.round == 1 {
+                out += "        (a non-empty session_id: the client asks to resume)\n";
+            }
+            if *message == HandshakeType::Finished {
+                out += &format!(
+                    "        = PRF(master secret, \"{from} finished\", SHA-256(all handshake messages so far))[0..12]\n        sent encrypted: a man in the middle who changed any message above cannot forge it.\n"
+                );
+            }
+        }
+        // Told in step 6 instead, with the formula.
+        TraceEvent::Note {
+            note: Note::ExtendedMasterSecret,
+            ..
+        } => {}
+        TraceEvent::Note { side, note } => {
+            let (me, _) = who(*side);
+            if matches!(note, Note::CertificateVerified { .. }) {
+                out += "4. The client checks the certificate.\n";
+            }
+            out += &format!("   [{me}] {note}\n");
+        }
+        TraceEvent::Secret {
+            side,
+            secret,
+            value,
+            derivation,
+        } => narrate_secret(&mut out, st, *side, *secret, value, derivation),
+        TraceEvent::ChangeCipherSpec {
+            side,
+            dir: Dir::Sent,
+        } => {
+            let (from, to) = who(*side);
+            if *side == Side::Client && st.round == 0 {
+                out += "7. ChangeCipherSpec and Finished: switch on the keys, then prove both sides have them.\n";
+            } else if *side == Side::Server && st.round == 1 {
+                out += "6-7. In the abbreviated handshake the server goes first: it derives new keys from the cached\n     master secret and the new randoms (no RSA), switches them on, and proves it with Finished.\n";
+            }
+            out += &format!(
+                "   {from} -> {to}: ChangeCipherSpec (everything the {from} sends from now on is encrypted and authenticated)\n"
+            );
+        }
+        TraceEvent::Record {
+            side: Side::Client,
+            dir,
+            content_type: ContentType::ApplicationData,
+            suite,
+            seq,
+            wire,
+            layout,
+            plaintext,
+        } if st.in_app_data => {
+            let what = if *dir == Dir::Sent {
+                "sent"
+            } else {
+                "received"
+            };
+            let n = plaintext.as_ref().map_or(0, Vec::len);
+            out += &format!(
+                "   record {what} (seq {}): {n} bytes of plaintext became {} bytes on the wire:\n     {}\n",
+                seq.unwrap_or(0),
+                wire.len(),
+                short(&hex(wire))
+            );
+            if *dir == Dir::Sent
+                && let Some(row) = suite.and_then(lookup)
+            {
+                out += &format!("     = header {}", hex(&wire[layout.header.clone()]));
+                if !layout.explicit_nonce.is_empty() {
+                    out += &format!(
+                        " | explicit nonce {} (the sequence number)",
+                        hex(&wire[layout.explicit_nonce.clone()])
+                    );
+                }
+                out += &format!(
+                    " | {} ciphertext ({} bytes) | {}-byte {}\n",
+                    row.encryption,
+                    layout.body.len(),
+                    layout.tag.len(),
+                    row.tag
+                );
+            }
+        }
+        TraceEvent::Alert {
+            side,
+            dir: Dir::Sent,
+            description,
+            ..
+        } => {
+            let (from, to) = who(*side);
+            out += &format!("   {from} -> {to}: alert {description}\n");
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Steps 5 and 6: the pre-master secret, the master secret and the key block, as the client
+/// derives them (the server derives the same; its secrets are told only where they differ).
+fn narrate_secret(
+    out: &mut String,
+    st: &mut StoryState,
+    side: Side,
+    secret: Secret,
+    value: &[u8],
+    derivation: &Derivation,
+) {
+    let v = hex(value);
+    match (side, secret) {
+        (Side::Client, Secret::PreMaster) => {
+            *out += "5. The pre-master secret: the client picks it and sends it under the server's RSA key.\n";
+            *out += &format!("   pre-master secret (48 bytes: version 0303 + 46 random): {v}\n");
+            *out += "   Only the holder of the server's private key can decrypt the ClientKeyExchange below;\n   an eavesdropper sees the ciphertext, and changing it only makes the Finished check fail.\n";
+        }
+        (Side::Server, Secret::PreMaster) => {
+            *out += &format!("   [server] decrypted ClientKeyExchange with its private key: {v}\n");
+        }
+        (Side::Client, Secret::Master) => {
+            *out += "6. Both sides derive the same keys from it, with the TLS 1.2 PRF (HMAC-SHA256 inside):\n";
+            let extended = matches!(
+                derivation,
+                Derivation::Prf { label, .. } if *label == keys::EXTENDED_MASTER_SECRET_LABEL
+            );
+            if extended {
+                *out += &format!(
+                    "   master secret = PRF(pre-master, \"extended master secret\", SHA-256(every handshake message so far))[0..48]\n                 = {v}\n"
+                );
+                *out += "   (the extended master secret, RFC 7627: hashing the whole handshake, certificate included, into the\n   master secret binds it to this handshake, so a man in the middle cannot give two connections the same one)\n";
+            } else {
+                *out += &format!(
+                    "   master secret = PRF(pre-master, \"master secret\", client_random + server_random)[0..48]\n                 = {v}\n"
+                );
+            }
+        }
+        (Side::Client, Secret::KeyBlock) => {
+            if st.round == 1 {
+                *out += "   [client] no RSA this time: the client takes the cached master secret and the NEW randoms\n   and derives the same new keys the server already uses:\n";
+            }
+            *out += &format!(
+                "   key block = PRF(master secret, \"key expansion\", server_random + client_random), {} bytes, cut into:\n",
+                value.len()
+            );
+        }
+        (Side::Client, Secret::Key { part, .. }) => {
+            let name = secret.to_string();
+            *out += &match (part, value.is_empty()) {
+                (KeyPart::MacKey, true) => {
+                    format!("     {name:<22} (none: the AEAD tag authenticates each record)\n")
+                }
+                (KeyPart::Iv, _) if st.aead => {
+                    format!("     {name:<22} {v} (the implicit part of every GCM nonce)\n")
+                }
+                _ => format!("     {name:<22} {v}\n"),
+            };
+            st.aead |= part == KeyPart::MacKey && value.is_empty();
+        }
+        _ => {}
     }
 }

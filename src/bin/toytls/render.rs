@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::sync::Mutex;
-use toytls::trace::{Dir, TraceEvent, TraceSink};
+use toytls::trace::{Derivation, Dir, TraceEvent, TraceSink};
 use toytls::wire::messages::hex;
 
 /// Prints every event to stderr as it happens, with hex dumps of the bytes.
@@ -40,14 +40,15 @@ pub fn render(e: &TraceEvent) -> String {
         TraceEvent::Handshake {
             side,
             dir,
-            name,
+            message,
             fields,
             raw,
         } => {
             s += &format!(
-                "[{}] {} {name} ({} bytes)\n",
+                "[{}] {} {} ({} bytes)\n",
                 side.name(),
                 arrow(*dir),
+                message.name(),
                 raw.len()
             );
             for (k, v) in fields {
@@ -70,31 +71,73 @@ pub fn render(e: &TraceEvent) -> String {
                 arrow(*dir)
             );
         }
-        TraceEvent::Secret { side, label, value } => {
-            s += &format!("[{}] secret {label}: {}\n", side.name(), hex(value));
+        TraceEvent::Secret {
+            side,
+            secret,
+            value,
+            derivation,
+        } => {
+            s += &format!("[{}] secret {secret}: {}\n", side.name(), hex(value));
+            s += &match derivation {
+                Derivation::Chosen => "      chosen at random\n".to_string(),
+                Derivation::Decrypted => "      decrypted from ClientKeyExchange\n".to_string(),
+                Derivation::TranscriptHash => {
+                    "      = SHA-256(handshake messages so far)\n".to_string()
+                }
+                Derivation::Prf {
+                    secret,
+                    label,
+                    seed,
+                } => format!("      = PRF({secret}, \"{label}\", {})\n", hex(seed)),
+                Derivation::KeyBlockPart(r) => {
+                    format!("      = key block[{}..{}]\n", r.start, r.end)
+                }
+            };
         }
         TraceEvent::Record {
             side,
             dir,
             content_type,
+            suite,
             seq,
-            plaintext_len,
             wire,
+            layout,
+            plaintext,
         } => {
             let seq = seq.map(|n| format!(", seq {n}")).unwrap_or_default();
+            let suite = suite.map(|c| format!(", {}", c.name())).unwrap_or_default();
+            let opened = match plaintext {
+                Some(p) => format!("{} of plaintext", p.len()),
+                None => "did not open".to_string(),
+            };
             s += &format!(
-                "[{}] record {} type {content_type}{seq}, {} bytes on the wire, {plaintext_len} of plaintext\n",
+                "[{}] record {} {}{suite}{seq}, {} bytes on the wire, {opened}\n",
                 side.name(),
                 arrow(*dir),
+                content_type.name(),
                 wire.len()
+            );
+            let part = |name: &str, r: &std::ops::Range<usize>| {
+                if r.is_empty() {
+                    String::new()
+                } else {
+                    format!(" | {name} {}..{}", r.start, r.end)
+                }
+            };
+            s += &format!(
+                "      header 0..{}{}{}{}\n",
+                layout.header.end,
+                part("explicit nonce", &layout.explicit_nonce),
+                part("body", &layout.body),
+                part("tag", &layout.tag)
             );
             s += &hexdump(&wire[..wire.len().min(64)]);
             if wire.len() > 64 {
                 s += "      ...\n";
             }
         }
-        TraceEvent::Note { side, text } => {
-            s += &format!("[{}] {text}\n", side.name());
+        TraceEvent::Note { side, note } => {
+            s += &format!("[{}] {note}\n", side.name());
         }
     }
     s

@@ -1,7 +1,7 @@
 //! Finished (RFC 5246 7.4.9): proof that both sides hold the same master secret and saw the same
 //! handshake.
 //!
-//! `verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]`, 12 bytes
+//! `verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..12]`, 12 bytes
 //! for every suite toytls speaks (the computation is in [`crate::handshake::keys`]). It is the first message
 //! protected under the new keys, so a man in the middle who altered any earlier message, or does
 //! not know the pre-master secret, cannot produce it.
