@@ -41,9 +41,9 @@ pub enum Error {
     },
     /// A field of a message is out of range or inconsistent.
     IllegalParameter(String),
-    /// The peers cannot agree on security parameters for a reason other than the suites (e.g. a
-    /// non-empty renegotiation_info, RFC 5746, or extended master secret rules, RFC 7627).
-    Handshake(String),
+    /// The peers cannot agree on security parameters for a reason other than the suites: which
+    /// rule was broken.
+    HandshakeFailure(Reason),
     /// The server answered with an extension the client never offered (RFC 5246 7.4.1.4).
     UnsupportedExtension(u16),
     /// The server's certificate chain was rejected (untrusted, expired, wrong name, malformed).
@@ -89,7 +89,7 @@ impl Error {
             Error::ProtocolVersion { .. } => A::ProtocolVersion,
             Error::NoCommonCipherSuite { .. } => A::HandshakeFailure,
             Error::IllegalParameter(_) => A::IllegalParameter,
-            Error::Handshake(_) => A::HandshakeFailure,
+            Error::HandshakeFailure(_) => A::HandshakeFailure,
             Error::UnsupportedExtension(_) => A::UnsupportedExtension,
             Error::Certificate { alert, .. } => *alert,
             Error::BadRecordMac => A::BadRecordMac,
@@ -131,7 +131,7 @@ impl fmt::Display for Error {
                 f.write_str("]")
             }
             Error::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
-            Error::Handshake(why) => write!(f, "handshake failure: {why}"),
+            Error::HandshakeFailure(why) => write!(f, "handshake failure: {why}"),
             Error::UnsupportedExtension(t) => write!(
                 f,
                 "the server sent extension {t} that the client did not offer"
@@ -192,6 +192,64 @@ impl From<Error> for std::io::Error {
     }
 }
 
+/// Why a handshake ends with `handshake_failure` when the suites are not the problem
+/// ([`Error::NoCommonCipherSuite`] is): the rule of RFC 5746 (secure renegotiation) or RFC 7627
+/// (extended master secret) that the peer's hello broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// RFC 5746 3.4: the server's renegotiation_info in an initial handshake is not empty.
+    ServerRenegotiationInfoNotEmpty,
+    /// RFC 5746 3.6: the client's renegotiation_info in an initial handshake is not empty.
+    ClientRenegotiationInfoNotEmpty,
+    /// RFC 7627 5.2: we require the extended master secret and the server did not echo it.
+    ServerWithoutExtendedMasterSecret,
+    /// RFC 7627 5.2: we require the extended master secret and the client did not offer it.
+    ClientWithoutExtendedMasterSecret,
+    /// RFC 7627 5.3: the server resumed our session, made with the extended master secret
+    /// exactly when `session_ems`, and answered the extension the other way.
+    ResumedWithOtherMasterSecret { session_ems: bool },
+    /// RFC 7627 5.3: the client offers a session made with the extended master secret, without
+    /// offering the extension.
+    SessionNeedsExtendedMasterSecret,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::ServerRenegotiationInfoNotEmpty => {
+                f.write_str("the server's renegotiation_info is not empty (RFC 5746 3.4)")
+            }
+            Reason::ClientRenegotiationInfoNotEmpty => f.write_str(
+                "the client's renegotiation_info is not empty in an initial handshake \
+                 (RFC 5746 3.6)",
+            ),
+            Reason::ServerWithoutExtendedMasterSecret => f.write_str(
+                "the server does not support the extended master secret, which we require \
+                 (RFC 7627 5.2)",
+            ),
+            Reason::ClientWithoutExtendedMasterSecret => f.write_str(
+                "the client does not offer the extended master secret, which we require \
+                 (RFC 7627 5.2)",
+            ),
+            Reason::ResumedWithOtherMasterSecret { session_ems } => write!(
+                f,
+                "the server resumed a session made {} the extended master secret, {} the \
+                 extension (RFC 7627 5.3)",
+                if *session_ems { "with" } else { "without" },
+                if *session_ems {
+                    "but without"
+                } else {
+                    "but echoed"
+                },
+            ),
+            Reason::SessionNeedsExtendedMasterSecret => f.write_str(
+                "the client offers a session made with the extended master secret without \
+                 offering the extension (RFC 7627 5.3)",
+            ),
+        }
+    }
+}
+
 /// Results of the protocol layers.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -227,6 +285,31 @@ mod tests {
         assert_eq!(Error::decode("x", "y").alert(), Some(A::DecodeError));
         assert_eq!(Error::PeerAlert(A::BadRecordMac).alert(), None);
         assert_eq!(Error::Truncated.alert(), None);
+    }
+
+    #[test]
+    fn every_handshake_failure_reason_is_handshake_failure_and_cites_its_rule() {
+        for (r, rule) in [
+            (Reason::ServerRenegotiationInfoNotEmpty, "RFC 5746 3.4"),
+            (Reason::ClientRenegotiationInfoNotEmpty, "RFC 5746 3.6"),
+            (Reason::ServerWithoutExtendedMasterSecret, "RFC 7627 5.2"),
+            (Reason::ClientWithoutExtendedMasterSecret, "RFC 7627 5.2"),
+            (
+                Reason::ResumedWithOtherMasterSecret { session_ems: true },
+                "RFC 7627 5.3",
+            ),
+            (Reason::SessionNeedsExtendedMasterSecret, "RFC 7627 5.3"),
+        ] {
+            let e = Error::HandshakeFailure(r);
+            assert_eq!(e.alert(), Some(A::HandshakeFailure));
+            assert!(e.to_string().contains(rule), "{r:?}: {e}");
+        }
+        let both = |session_ems| {
+            Error::HandshakeFailure(Reason::ResumedWithOtherMasterSecret { session_ems })
+                .to_string()
+        };
+        assert!(both(true).contains("made with the extended master secret, but without"));
+        assert!(both(false).contains("made without the extended master secret, but echoed"));
     }
 
     #[test]

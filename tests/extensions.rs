@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use toytls::Side;
 use toytls::conn::Conn;
-use toytls::error::Error;
+use toytls::error::{Error, Reason};
 use toytls::handshake::common::Handshake;
 use toytls::handshake::keys::{self, PreMasterSecret};
 use toytls::record::suite::{self, RecordProtection};
@@ -188,7 +188,13 @@ fn a_non_empty_renegotiation_info_in_an_initial_handshake_is_handshake_failure()
         ("empty data", vec![ext(RENEGOTIATION_INFO, &[])], vec![TOY]),
     ] {
         let (e, alert) = refused_by_server(hello(&suites, Some(exts)));
-        assert!(matches!(e, Error::Handshake(_)), "{what}: {e}");
+        assert!(
+            matches!(
+                e,
+                Error::HandshakeFailure(Reason::ClientRenegotiationInfoNotEmpty)
+            ),
+            "{what}: {e}"
+        );
         assert_eq!(alert, fatal(40), "{what}");
     }
 }

@@ -14,7 +14,7 @@ use toytls::Side;
 use toytls::config::{ClientConfig, EmsMode, ServerConfig};
 use toytls::conn::Conn;
 use toytls::crypto::prf::prf_sha256;
-use toytls::error::Error;
+use toytls::error::{Error, Reason};
 use toytls::handshake::common::Handshake;
 use toytls::handshake::keys::{self, MasterSecret};
 use toytls::keylog::KeyLog;
@@ -178,11 +178,19 @@ fn a_server_with_ems_off_is_accepted_but_its_session_is_not_offered_again() {
     assert_ne!(c2.session_id, c.session_id);
 }
 
-/// `refuser` failed the handshake with `Error::Handshake` (whose message cites `rule`, if given),
-/// and its peer got the handshake_failure alert.
-fn refused(refuser: Result<Seen, Error>, peer: Result<Seen, Error>, rule: Option<&str>) {
+/// `refuser` failed the handshake with `Error::HandshakeFailure(reason)` (whose message cites
+/// `rule`, if given), and its peer got the handshake_failure alert.
+fn refused(
+    refuser: Result<Seen, Error>,
+    peer: Result<Seen, Error>,
+    reason: Reason,
+    rule: Option<&str>,
+) {
     let e = refuser.unwrap_err();
-    assert!(matches!(e, Error::Handshake(_)), "{e}");
+    assert!(
+        matches!(e, Error::HandshakeFailure(r) if r == reason),
+        "{reason:?}: {e}"
+    );
     if let Some(rule) = rule {
         assert!(e.to_string().contains(rule), "{rule}: {e}");
     }
@@ -199,14 +207,19 @@ fn required_refuses_a_legacy_peer_with_handshake_failure() {
         &Arc::new(client_with(7, EmsMode::Required)),
         &Arc::new(server_with(8, EmsMode::Off)),
     );
-    refused(c, s, Some("RFC 7627 5.2"));
+    refused(
+        c,
+        s,
+        Reason::ServerWithoutExtendedMasterSecret,
+        Some("RFC 7627 5.2"),
+    );
 
     // Our server requires it, the client does not offer it.
     let (c, s) = run(
         &Arc::new(client_with(9, EmsMode::Off)),
         &Arc::new(server_with(10, EmsMode::Required)),
     );
-    refused(s, c, None);
+    refused(s, c, Reason::ClientWithoutExtendedMasterSecret, None);
 
     // Required on both sides, or against the default: works, with EMS.
     for (cm, sm) in [
@@ -237,7 +250,12 @@ fn server_aborts_resuming_an_ems_session_offered_without_the_extension() {
     session.extended_master_secret = false;
     legacy.sessions.insert("localhost", 443, session);
     let (c, s) = run(&Arc::new(legacy), &server);
-    refused(s, c, Some("RFC 7627 5.3"));
+    refused(
+        s,
+        c,
+        Reason::SessionNeedsExtendedMasterSecret,
+        Some("RFC 7627 5.3"),
+    );
 }
 
 #[test]
@@ -280,7 +298,12 @@ fn client_aborts_when_the_server_resumes_an_ems_session_without_the_extension() 
     session.extended_master_secret = false;
     stale.sessions.insert(session);
     let (c, s) = run(&client, &Arc::new(stale));
-    refused(c, s, Some("RFC 7627 5.3"));
+    refused(
+        c,
+        s,
+        Reason::ResumedWithOtherMasterSecret { session_ems: true },
+        Some("RFC 7627 5.3"),
+    );
     // The failed connection invalidates the session on our side (RFC 5246 7.2.2).
     assert!(client.sessions.get("localhost", 443).is_none());
 }

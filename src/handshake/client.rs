@@ -37,7 +37,7 @@ use super::session::Session;
 use crate::config::{ClientConfig, EmsMode, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::rsa::RsaPublicKey;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::record::suite::{self, SuiteInfo};
 use crate::trace::{Derivation, Note, Secret};
 use crate::wire::messages::extensions::{self, Extension};
@@ -194,8 +194,8 @@ impl<T: Read + Write> Client<'_, T> {
             // RFC 5746 3.4: the server's renegotiation_info must be empty in an initial
             // handshake, else handshake_failure.
             if e.typ == extensions::RENEGOTIATION_INFO && e.data != [0] {
-                return Err(Error::Handshake(
-                    "the server's renegotiation_info is not empty (RFC 5746 3.4)".into(),
+                return Err(Error::HandshakeFailure(
+                    Reason::ServerRenegotiationInfoNotEmpty,
                 ));
             }
             if e.typ == extensions::SERVER_NAME && !e.data.is_empty() {
@@ -230,20 +230,11 @@ impl<T: Read + Write> Client<'_, T> {
         // was made); one that adds the extension to a session made without it claims a
         // protection the session's master secret does not have.
         if server_ems != s.extended_master_secret {
-            return Err(Error::Handshake(format!(
-                "the server resumed a session made {} the extended master secret, {} the \
-                 extension (RFC 7627 5.3)",
-                if s.extended_master_secret {
-                    "with"
-                } else {
-                    "without"
+            return Err(Error::HandshakeFailure(
+                Reason::ResumedWithOtherMasterSecret {
+                    session_ems: s.extended_master_secret,
                 },
-                if server_ems {
-                    "but echoed"
-                } else {
-                    "but without"
-                },
-            )));
+            ));
         }
         Ok(Some(s.clone()))
     }
@@ -280,10 +271,8 @@ impl<T: Read + Write> Client<'_, T> {
     /// extension, in which case we abort with `handshake_failure`.
     fn check_full_handshake_ems(&self, server_ems: bool) -> Result<()> {
         match (self.config.extended_master_secret, server_ems) {
-            (EmsMode::Required, false) => Err(Error::Handshake(
-                "the server does not support the extended master secret, which we require \
-                 (RFC 7627 5.2)"
-                    .into(),
+            (EmsMode::Required, false) => Err(Error::HandshakeFailure(
+                Reason::ServerWithoutExtendedMasterSecret,
             )),
             (EmsMode::Enabled, false) => {
                 self.hs.tracer().note(|| Note::LegacyMasterSecret);

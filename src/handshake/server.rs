@@ -31,7 +31,7 @@ use super::keys::{MasterSecret, PreMasterSecret};
 use super::session::Session;
 use crate::config::{EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::record::suite::{self, SuiteInfo};
 use crate::trace::{Derivation, Note, Secret};
 use crate::wire::messages::extensions::{self, Extension};
@@ -135,9 +135,8 @@ impl<T: Read + Write> Server<'_, T> {
     fn client_offers_ems(&self, ch: &ClientHello) -> Result<bool> {
         let offered = extensions::has_extended_master_secret(&ch.extensions, "ClientHello")?;
         if !offered && self.config.extended_master_secret == EmsMode::Required {
-            return Err(Error::Handshake(
-                "the client does not offer the extended master secret, which we require (RFC 7627 5.2)"
-                    .into(),
+            return Err(Error::HandshakeFailure(
+                Reason::ClientWithoutExtendedMasterSecret,
             ));
         }
         Ok(offered)
@@ -170,10 +169,8 @@ impl<T: Read + Write> Server<'_, T> {
         if s.extended_master_secret && !client_ems {
             // MUST abort: resuming would drop the protection the session was made with, which is
             // what an attacker replaying the session from another connection would want.
-            return Err(Error::Handshake(
-                "the client offers a session made with the extended master secret without offering \
-                 the extension (RFC 7627 5.3)"
-                    .into(),
+            return Err(Error::HandshakeFailure(
+                Reason::SessionNeedsExtendedMasterSecret,
             ));
         }
         if !s.extended_master_secret && ems {
@@ -308,9 +305,8 @@ fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension
     if let Some(e) = ext
         && e.data != [0]
     {
-        return Err(Error::Handshake(
-            "the client's renegotiation_info is not empty in an initial handshake (RFC 5746 3.6)"
-                .into(),
+        return Err(Error::HandshakeFailure(
+            Reason::ClientRenegotiationInfoNotEmpty,
         ));
     }
     let scsv = ch
