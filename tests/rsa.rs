@@ -19,11 +19,20 @@ use num_bigint::BigUint;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use toytls::crypto::rsa::{RsaBackend, RsaError, RsaPrivateKey, RsaPublicKey};
+use toytls::handshake::keys::PreMasterSecret;
+use toytls::wire::messages::ProtocolVersion;
 
 #[path = "common/vectors.rs"]
 mod vectors;
 
 use vectors::{hex, load};
+
+/// The server's RFC 5246 7.4.7.1 decryption of a pre-master secret, as the handshake layer does
+/// it on this RSA code: 48 bytes with the version `version`, else a random secret.
+fn decrypt_pms(key: &RsaPrivateKey, rng: &mut StdRng, ct: &[u8], version: [u8; 2]) -> [u8; 48] {
+    let v = ProtocolVersion(u16::from_be_bytes(version));
+    PreMasterSecret::decrypt(key, rng, ct, v).0
+}
 
 fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
@@ -124,8 +133,8 @@ fn wycheproof_pkcs1_through_the_pre_master_helper() {
     for t in group["tests"].as_array().unwrap() {
         let ct = hex(&t["ct"]);
         let msg = hex(&t["msg"]);
-        let a = key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]);
-        let b = key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]);
+        let a = decrypt_pms(&key, &mut rng, &ct, [3, 3]);
+        let b = decrypt_pms(&key, &mut rng, &ct, [3, 3]);
         assert_ne!(a, b, "tcId {}: not fresh randomness", t["tcId"]);
         assert!(msg.len() != 48);
     }
@@ -474,8 +483,8 @@ fn pre_master(version: [u8; 2]) -> [u8; 48] {
 /// The helper gives a 48-byte secret that differs from `real` and from call to call.
 fn assert_random_each_time(key: &RsaPrivateKey, ct: &[u8], version: [u8; 2], real: &[u8; 48]) {
     let mut rng = rng(8);
-    let a = key.decrypt_pre_master_secret(&mut rng, ct, version);
-    let b = key.decrypt_pre_master_secret(&mut rng, ct, version);
+    let a = decrypt_pms(key, &mut rng, ct, version);
+    let b = decrypt_pms(key, &mut rng, ct, version);
     assert_ne!(&a, real);
     assert_ne!(&b, real);
     assert_ne!(a, b, "the fallback secret must be fresh on each call");
@@ -488,8 +497,8 @@ fn pre_master_helper_returns_the_real_secret_for_a_good_ciphertext() {
         let mut rng = rng(9);
         let pms = pre_master([3, 3]);
         let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
-        assert_eq!(key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]), pms);
-        assert_eq!(key.decrypt_pre_master_secret(&mut rng, &ct, [3, 3]), pms);
+        assert_eq!(decrypt_pms(key, &mut rng, &ct, [3, 3]), pms);
+        assert_eq!(decrypt_pms(key, &mut rng, &ct, [3, 3]), pms);
     }
 }
 
@@ -542,6 +551,54 @@ fn pre_master_helper_random_on_wrong_version() {
     let pms = pre_master([2, 3]);
     let ct = key.public_key().encrypt_pkcs1v15(&mut rng, &pms).unwrap();
     assert_random_each_time(key, &ct, [3, 3], &pms);
+    // RFC 5246 7.4.7.1: whatever failed, the secret it continues with is the offered version
+    // and 46 random bytes.
+    assert_eq!(decrypt_pms(key, &mut rng, &ct, [3, 3])[..2], [3, 3]);
+}
+
+/// The primitive under the pre-master secret: exactly `N` bytes of well-formed PKCS#1 v1.5, or
+/// the caller's fallback, with no error either way. It knows nothing of TLS versions.
+#[test]
+fn decrypt_to_exactly_n_bytes_or_the_fallback() {
+    let key = key(1024);
+    let public = key.public_key();
+    let mut rng = rng(13);
+    let msg = pre_master([3, 1]);
+    let ct = public.encrypt_pkcs1v15(&mut rng, &msg).unwrap();
+    let fallback = [0xeeu8; 48];
+    assert_eq!(key.decrypt_pkcs1v15_exact_or(&mut rng, &ct, &fallback), msg);
+    // Another length than the message's: the fallback, for shorter and for longer.
+    assert_eq!(
+        key.decrypt_pkcs1v15_exact_or(&mut rng, &ct, &[0xee; 47]),
+        [0xee; 47]
+    );
+    assert_eq!(
+        key.decrypt_pkcs1v15_exact_or(&mut rng, &ct, &[0xee; 49]),
+        [0xee; 49]
+    );
+    // Bad padding, a ciphertext of the wrong length, an N the key cannot hold.
+    let k = public.modulus_len();
+    let bad = raw_encrypt(&public, &block(k, &msg, 1));
+    assert_eq!(
+        key.decrypt_pkcs1v15_exact_or(&mut rng, &bad, &fallback),
+        fallback
+    );
+    assert_eq!(
+        key.decrypt_pkcs1v15_exact_or(&mut rng, &ct[1..], &fallback),
+        fallback
+    );
+    assert_eq!(
+        key.decrypt_pkcs1v15_exact_or(&mut rng, &ct, &[7u8; 200]),
+        [7u8; 200]
+    );
+    // The same message as the whole-block decryption gives.
+    let short = public
+        .encrypt_pkcs1v15(&mut rng, b"sixteen bytes!!!")
+        .unwrap();
+    assert_eq!(
+        key.decrypt_pkcs1v15_exact_or(&mut rng, &short, &[0u8; 16]),
+        *b"sixteen bytes!!!"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

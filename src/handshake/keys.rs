@@ -36,7 +36,9 @@
 //! Every secret here is wiped from memory when dropped.
 
 use crate::Side;
+use crate::crypto::ct;
 use crate::crypto::prf::prf_sha256;
+use crate::crypto::rsa::RsaPrivateKey;
 use crate::record::suite::{DirectionKeys, SuiteInfo};
 use crate::trace::KeyPart;
 use crate::wire::messages::ProtocolVersion;
@@ -52,6 +54,36 @@ pub struct PreMasterSecret(pub [u8; 48]);
 pub struct MasterSecret(pub [u8; 48]);
 
 impl PreMasterSecret {
+    /// RFC 5246 7.4.7.1, the server's side: the pre-master secret in `encrypted`, decrypted with
+    /// `key`, if it is 48 bytes of well-formed PKCS#1 v1.5 whose first two are `client_version`
+    /// (the version the ClientHello offered, not the negotiated one). Otherwise, whatever was
+    /// wrong, `client_version` and 46 random bytes, and the handshake goes on until the
+    /// client's Finished fails to authenticate (`bad_record_mac`), exactly as with a wrong but
+    /// well-formed secret. Saying which check failed, by an alert or by timing, would hand the
+    /// client a decryption oracle (Bleichenbacher 1998; Marvin, 2023).
+    ///
+    /// The RFC's steps: the random bytes are drawn first, on every call; RSA decrypts to exactly
+    /// 48 bytes or gives back those random bytes, without saying which
+    /// ([`RsaPrivateKey::decrypt_pkcs1v15_exact_or`]); the version is compared in constant time,
+    /// and a mismatch picks the random secret too.
+    pub fn decrypt<R: rand::CryptoRng + ?Sized>(
+        key: &RsaPrivateKey,
+        rng: &mut R,
+        encrypted: &[u8],
+        client_version: ProtocolVersion,
+    ) -> Self {
+        let version = client_version.to_bytes();
+        let mut fallback = PreMasterSecret([0u8; 48]);
+        fallback.0[..2].copy_from_slice(&version);
+        rng.fill_bytes(&mut fallback.0[2..]);
+        let decrypted = PreMasterSecret(key.decrypt_pkcs1v15_exact_or(rng, encrypted, &fallback.0));
+        let version_ok =
+            ct::mask_u8_eq(decrypted.0[0], version[0]) & ct::mask_u8_eq(decrypted.0[1], version[1]);
+        let mut pms = PreMasterSecret([0u8; 48]);
+        ct::select_bytes(version_ok, &decrypted.0, &fallback.0, &mut pms.0);
+        pms
+    }
+
     /// RFC 5246 7.4.7.1: the client's choice, `client_version` (the version its ClientHello
     /// offered, not the negotiated one, so that a version rollback shows) then 46 random bytes.
     pub fn generate(client_version: ProtocolVersion, rng: &mut impl Rng) -> Self {

@@ -264,16 +264,17 @@ impl<T: Read + Write> Server<'_, T> {
     }
 
     /// RFC 5246 7.4.7.1: decrypt the pre-master secret. Whatever is wrong with it (RSA padding,
-    /// length, version bytes), we continue with 48 random bytes and let the Finished check fail:
-    /// telling the client which check failed would hand it a decryption oracle (Bleichenbacher).
+    /// length, version bytes), we continue with the offered version and 46 random bytes and let
+    /// the client's Finished fail: telling the client which check failed would hand it a
+    /// decryption oracle (Bleichenbacher). See [`PreMasterSecret::decrypt`].
     fn read_client_key_exchange(&mut self, ch: &ClientHello) -> Result<PreMasterSecret> {
         let cke: ClientKeyExchange = self.hs.read()?;
-        let pms = self.config.private_key.decrypt_pre_master_secret(
+        let pms = PreMasterSecret::decrypt(
+            &self.config.private_key,
             &mut self.rng,
             &cke.encrypted_pre_master,
-            ch.client_version.to_bytes(),
+            ch.client_version,
         );
-        let pms = PreMasterSecret(pms);
         self.hs
             .tracer()
             .secret(Secret::PreMaster, &pms.0, || Derivation::Decrypted);

@@ -16,9 +16,11 @@
 //! # Where TLS uses it
 //! The client encrypts the 48-byte pre-master secret under the public key from the server's
 //! certificate ([`RsaPublicKey::encrypt_pkcs1v15`]); the server decrypts it with
-//! [`RsaPrivateKey::decrypt_pre_master_secret`], which implements the countermeasure of RFC 5246
-//! 7.4.7.1: on *any* failure it continues with a random secret instead of reporting an error, so
-//! the handshake fails later, at Finished, the same way whatever went wrong. Certificates are
+//! [`RsaPrivateKey::decrypt_pkcs1v15_exact_or`], which yields exactly 48 bytes or the caller's
+//! fallback without saying which, the primitive the countermeasure of RFC 5246 7.4.7.1 is built
+//! on (the TLS side of it, the version check and the random fallback, is in
+//! `handshake::keys`): on *any* failure the handshake continues with a random secret and fails
+//! later, at Finished, the same way whatever went wrong. Certificates are
 //! signed with [`RsaPrivateKey::sign_pkcs1v15_sha256`] and checked with
 //! [`RsaPublicKey::verify_pkcs1v15_sha256`].
 //!
@@ -493,8 +495,7 @@ impl RsaPrivateKey {
     /// Every failure (wrong ciphertext length, value not below `n`, malformed padding) is the one
     /// error [`RsaError::Decryption`], and the padding is checked without branching on its
     /// contents. A TLS server must not use this for the pre-master secret: even this single error
-    /// is an oracle if it turns into a distinct alert. Use
-    /// [`Self::decrypt_pre_master_secret`].
+    /// is an oracle if it turns into a distinct alert. Use [`Self::decrypt_pkcs1v15_exact_or`].
     pub fn decrypt_pkcs1v15<R: rand::CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
@@ -512,50 +513,43 @@ impl RsaPrivateKey {
         Ok(em[decoded.msg_start..].to_vec())
     }
 
-    /// The server side of RSA key transport with the countermeasure of RFC 5246 7.4.7.1.
+    /// RSAES-PKCS1-v1_5 decryption (RFC 8017 7.2.2) of a message whose length the caller knows,
+    /// with no failure anyone can observe: the message if `ciphertext` decrypts to a well-formed
+    /// block holding exactly `N` bytes, else `fallback`. It never fails and never says which check
+    /// failed, in its result or its timing: that answer is the padding oracle of Bleichenbacher's
+    /// attack, and a TLS server's use of it is RFC 5246 7.4.7.1 (the caller draws the fallback,
+    /// checks what the message means, and continues either way).
     ///
-    /// Returns the 48-byte pre-master secret in `ciphertext` if the ciphertext decrypts to a well
-    /// formed PKCS#1 v1.5 block holding exactly 48 bytes whose first two are `client_version` (the
-    /// version the client offered in its ClientHello, not the negotiated one). Otherwise it returns
-    /// 48 random bytes, and the handshake goes on until the Finished check fails, exactly as it
-    /// would with a wrong but well-formed secret. It never fails and never says which check failed.
+    /// How it avoids branching on secret data:
+    /// 1. the block is decrypted and its padding checked into a mask (no early exit);
+    /// 2. "exactly `N` bytes" is a mask too, computed on the last `N` bytes of the block, which are
+    ///    read whether or not the padding was good;
+    /// 3. the result is picked byte by byte between those bytes and `fallback`, by the combined
+    ///    mask.
     ///
-    /// How it avoids branching on secret data, in the order of the RFC's recommendation:
-    /// 1. the 48 random bytes are drawn *first*, on every call;
-    /// 2. the block is decrypted and its padding checked into a mask (no early exit);
-    /// 3. "exactly 48 bytes" and "version matches" are also computed as masks, on the last 48 bytes
-    ///    of the block, which are read whether or not the padding was good;
-    /// 4. the result is picked byte by byte between those 48 bytes and the random ones, by the
-    ///    combined mask.
-    ///
-    /// The only early returns are for a ciphertext of the wrong length or not below `n`: both are
-    /// public facts about the bytes on the wire, not about the secret.
-    pub fn decrypt_pre_master_secret<R: rand::CryptoRng + ?Sized>(
+    /// The only early returns are for a ciphertext of the wrong length or not below `n`, and for
+    /// an `N` too long for this key: public facts about the bytes on the wire and the key.
+    pub fn decrypt_pkcs1v15_exact_or<const N: usize, R: rand::CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         ciphertext: &[u8],
-        client_version: [u8; 2],
-    ) -> [u8; 48] {
-        const PMS_LEN: usize = 48;
-        let mut random = Zeroizing::new([0u8; PMS_LEN]);
-        rng.fill_bytes(&mut random[..]);
-
+        fallback: &[u8; N],
+    ) -> [u8; N] {
+        let mut out = *fallback;
+        if N + pkcs1::ENCRYPTION_OVERHEAD > self.public.modulus_len() {
+            return out;
+        }
         let Some(c) = self.ciphertext_value(ciphertext) else {
-            return *random;
+            return out;
         };
         let Ok(em) = self.private_op(rng, &c) else {
-            return *random;
+            return out;
         };
         let k = em.len();
         let decoded = pkcs1::decode_encryption_block(&em);
-        let candidate = &em[k - PMS_LEN..];
-        let length_ok = ct::mask_u64_eq(decoded.msg_start as u64, (k - PMS_LEN) as u64) as u8;
-        let version_ok = ct::mask_u8_eq(candidate[0], client_version[0])
-            & ct::mask_u8_eq(candidate[1], client_version[1]);
-        let good = decoded.good & length_ok & version_ok;
-
-        let mut out = [0u8; PMS_LEN];
-        ct::select_bytes(good, candidate, &random[..], &mut out);
+        let candidate = &em[k - N..];
+        let length_ok = ct::mask_u64_eq(decoded.msg_start as u64, (k - N) as u64) as u8;
+        ct::select_bytes(decoded.good & length_ok, candidate, fallback, &mut out);
         out
     }
 
