@@ -104,11 +104,7 @@ mod tests {
     }
 
     fn h(seq: u64, content_type: u8, version: [u8; 2]) -> RecordHeader {
-        RecordHeader {
-            seq,
-            content_type,
-            version,
-        }
+        RecordHeader::new(seq, content_type, version)
     }
 
     fn seal(p: &mut Aes128GcmRecord, seq: u64, msg: &[u8]) -> Vec<u8> {

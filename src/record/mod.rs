@@ -64,6 +64,15 @@ pub struct RecordHeader {
 }
 
 impl RecordHeader {
+    /// The header of record number `seq` of type `content_type`, stamped `version`.
+    pub fn new(seq: u64, content_type: u8, version: [u8; 2]) -> Self {
+        RecordHeader {
+            seq,
+            content_type,
+            version,
+        }
+    }
+
     /// `seq_num (8) || type (1) || version (2) || length (2)`: RFC 5246 6.2.3.3's
     /// `additional_data`, where `length` is the plaintext's, and the start of 6.2.3.1's MAC input.
     pub fn additional_data(&self, length: usize) -> [u8; 13] {
@@ -221,11 +230,7 @@ impl RecordLayer {
             .tracer
             .enabled()
             .then(|| self.rbuf[..HEADER_LEN + len].to_vec());
-        let header = RecordHeader {
-            seq,
-            content_type: typ_byte,
-            version,
-        };
+        let header = RecordHeader::new(seq, typ_byte, version);
         let fragment = &mut self.rbuf[HEADER_LEN..HEADER_LEN + len];
         let opened = match &mut self.read.current {
             Some(p) => p.open(&header, fragment),
@@ -273,11 +278,7 @@ impl RecordLayer {
         let (prefix, tag) = self.write.overhead();
         let frag_len = prefix + chunk.len() + tag;
         let seq = self.write.take_seq()?;
-        let header = RecordHeader {
-            seq,
-            content_type: typ.code(),
-            version: self.version.to_bytes(),
-        };
+        let header = RecordHeader::new(seq, typ.code(), self.version.to_bytes());
         let buf = &mut self.wbuf[..HEADER_LEN + frag_len];
         buf[0] = header.content_type;
         buf[1..3].copy_from_slice(&header.version);

@@ -146,11 +146,7 @@ fn a_protected_record_that_opens_to_more_than_2_14_bytes_is_record_overflow() {
     let mut rec = vec![23, 3, 3];
     rec.extend_from_slice(&(frag_len as u16).to_be_bytes());
     rec.resize(HEADER_LEN + frag_len, 0x5A);
-    let header = RecordHeader {
-        seq: 0,
-        content_type: 23,
-        version: [3, 3],
-    };
+    let header = RecordHeader::new(0, 23, [3, 3]);
     p.seal(&header, &mut rec[HEADER_LEN..]);
     let mut r = protected();
     let e = r.read_record(&mut &rec[..]).unwrap_err();
