@@ -13,8 +13,8 @@
 //!                      <-- Finished
 //! ```
 //!
-//! [`handshake`] reads top to bottom in that order, and [`Client::abbreviated`] tells the resumed
-//! flow; each step is a method of [`Client`] named after the message it sends or reads, whose doc
+//! [`handshake`] reads top to bottom in that order, and `Client::abbreviated` tells the resumed
+//! flow; each step is a method of `Client` named after the message it sends or reads, whose doc
 //! comment names its RFC section. What the server does the same way (the keys, ChangeCipherSpec
 //! and Finished) is in [`super::common`]. Any error ends the handshake; the caller
 //! ([`crate::stream::TlsStream::connect`]) sends the error's alert once.
@@ -78,12 +78,14 @@ pub fn handshake<T: Read + Write>(
     let server_key = c.verify_certificate(&chain)?;
     c.read_server_hello_done()?;
     let pre_master = c.send_client_key_exchange(&client_hello, &server_key)?;
-    // ClientKeyExchange is in the transcript now: its hash is the RFC 7627 session hash.
-    let master =
-        c.hs.master_secret(&pre_master, &client_hello, &server_hello, ems);
-    drop(pre_master);
-    common::log_master_secret(&config.keylog, &client_hello, &master);
-    c.hs.prepare_keys(&master, suite, &client_hello, &server_hello)?;
+    let master = c.hs.keys_from_pre_master(
+        pre_master,
+        &client_hello,
+        &server_hello,
+        ems,
+        suite,
+        &config.keylog,
+    )?;
     c.hs.send_change_cipher_spec_and_finished(&master)?;
     c.hs.read_change_cipher_spec_and_finished(&master)?;
 

@@ -237,6 +237,26 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         Ok(())
     }
 
+    /// A full handshake's keys, once ClientKeyExchange is in the transcript (its hash is the RFC
+    /// 7627 session hash): the master secret from the pre-master secret, which is dropped (and
+    /// wiped) here, logged to the key log, then each direction's keys prepared. Returns the
+    /// master secret, for Finished and the session.
+    pub fn keys_from_pre_master(
+        &mut self,
+        pre_master: PreMasterSecret,
+        ch: &ClientHello,
+        sh: &ServerHello,
+        extended: bool,
+        suite: &'static SuiteInfo,
+        keylog: &Option<Arc<dyn KeyLog>>,
+    ) -> Result<MasterSecret> {
+        let master = self.master_secret(&pre_master, ch, sh, extended);
+        drop(pre_master);
+        log_master_secret(keylog, ch, &master);
+        self.prepare_keys(&master, suite, ch, sh)?;
+        Ok(master)
+    }
+
     /// The master secret of a full handshake. With the extended master secret (`extended`: both
     /// hellos carried the extension), RFC 7627 4: from the pre-master secret and the session
     /// hash, the transcript hash right after ClientKeyExchange, so call this before anything else

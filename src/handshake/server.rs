@@ -67,12 +67,14 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     s.send_certificate()?;
     s.send_server_hello_done()?;
     let pre_master = s.read_client_key_exchange(&client_hello)?;
-    // ClientKeyExchange is in the transcript now: its hash is the RFC 7627 session hash.
-    let master =
-        s.hs.master_secret(&pre_master, &client_hello, &server_hello, ems);
-    drop(pre_master);
-    common::log_master_secret(&config.keylog, &client_hello, &master);
-    s.hs.prepare_keys(&master, suite, &client_hello, &server_hello)?;
+    let master = s.hs.keys_from_pre_master(
+        pre_master,
+        &client_hello,
+        &server_hello,
+        ems,
+        suite,
+        &config.keylog,
+    )?;
     s.hs.read_change_cipher_spec_and_finished(&master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
