@@ -62,9 +62,10 @@ pub enum Error {
         /// The limit it broke.
         max: usize,
     },
-    /// The peer's Finished did not match: the two sides do not share the same keys or did not see
-    /// the same handshake (a tampered message, or a pre-master secret the server could not
-    /// decrypt; RFC 5246 7.4.9).
+    /// The peer's Finished record authenticated, but its verify_data did not match: the two sides
+    /// hold the same keys but did not see the same handshake (a message was changed on the way;
+    /// RFC 5246 7.4.9). A pre-master secret the server could not decrypt gives the two sides
+    /// different keys, so it shows one step earlier, as the Finished record's `bad_record_mac`.
     BadFinished,
     /// The peer sent an alert; the connection is over.
     PeerAlert(AlertDescription),

@@ -6,30 +6,52 @@
 //! it to each other with Finished messages, and from then on every record is encrypted and
 //! authenticated.
 //!
-//! The crate is layered; each layer uses only the ones below it (see `DESIGN.md` in the shared
-//! folder and `spec/` in this repository):
+//! ## The shape of the crate
 //!
-//! - [`crypto`]: AES, CTR, HMAC, the TLS PRF and RSA. Knows blocks, keys and bytes, nothing of TLS.
-//! - [`clock`]: injected time, so certificate checks and session lifetimes are reproducible.
-//! - [`wire`]: the bytes on the wire: [`wire::codec`] (the bounds-checked reader and
-//!   length-prefixing writer), [`wire::alert`] (the alert codes every error maps to, RFC 5246
-//!   7.2) and [`wire::messages`] (every TLS message as a plain struct with `encode`/`decode`).
-//! - [`record`]: record framing, limits, sequence numbers; [`record::suite`]: what each cipher
-//!   suite means and how it protects a record.
-//! - [`handshake`]: [`handshake::client`] and [`handshake::server`] (the two handshakes,
-//!   straight-line, each step one function naming its RFC section), [`handshake::common`] (what
-//!   both do the same way: the transcript, the keys of a side, ChangeCipherSpec and Finished),
-//!   [`handshake::joiner`] (handshake messages out of records), [`handshake::keys`] (the key
-//!   schedule) and [`handshake::session`] (resumption caches).
-//! - [`conn`]: one connection's life (alerts, application data, refused renegotiations);
-//!   [`config`]: what a client or server is configured with.
-//! - [`stream`]: [`stream::TlsStream`], a connection over any `Read + Write`, itself `Read + Write`.
-//! - [`net`]: [`net::timed`], a TCP transport with a handshake deadline and read/write timeouts
-//!   (both sides); [`net::serve`], a server that keeps serving under hostile peers.
-//! - [`trace`]: structured events for the demo, `--trace` and tests; the library never prints.
-//! - [`error`]: the one protocol error type; every variant maps to the alert it sends.
+//! The folders are the layers; each uses only the ones below it. `spec/` states the protocol as
+//! this crate speaks it, and the code cites it (or the RFC) at the line that obeys a rule.
+//!
+//! - [`stream`]: [`stream::TlsStream`], a connection over any `Read + Write`, itself
+//!   `Read + Write`; [`net`]: TCP with deadlines ([`net::timed`]) and a serving loop
+//!   ([`net::serve`]) on top of it.
+//! - [`conn`]: one connection's life: alerts (each failure sends its alert once), application
+//!   data, close_notify, refused renegotiation.
+//! - [`handshake`]: the two stories, [`handshake::client`] and [`handshake::server`], each a
+//!   straight line of steps with a named abbreviated path; neither imports the other. What both do
+//!   the same way is written once in [`handshake::common`]: reading the next message and checking
+//!   its type, the transcript, the keys of a side, ChangeCipherSpec and Finished.
+//!   [`handshake::joiner`] takes handshake messages out of records; [`handshake::keys`] is the
+//!   key schedule; [`handshake::session`] keeps sessions for resumption.
+//! - [`record`]: framing, limits, sequence numbers, and RFC 5246 6.1's connection states: the
+//!   handshake prepares the pending state when it derives the keys, and a ChangeCipherSpec only
+//!   makes it current. One row per suite ([`record::suite`]), one file per record protection.
+//! - [`wire`]: every structure on the wire, through one bounds-checked codec; each code space
+//!   (content types, handshake types, extension types, suites, alerts) declared once with its
+//!   names.
+//! - [`crypto`]: AES, CTR, GHASH/GCM, HMAC, the TLS PRF and RSA. Knows blocks, keys and bytes,
+//!   nothing of TLS (the RFC 5246 7.4.7.1 countermeasure is built in [`handshake::keys`] on a
+//!   generic constant-time RSA primitive).
 //! - [`x509`]: certificates: DER and PEM, parsing, building, and verifying a server's chain.
-//! - [`capture`]: a connection recorded as a pcapng capture Wireshark decrypts.
+//! - Beside the layers: [`config`] (what a client or server is configured with), [`error`] (one
+//!   error type, every variant mapped to the alert it sends), [`trace`] (typed events: every
+//!   record with its layout, every secret with how it was made; the library never prints),
+//!   [`keylog`], [`clock`] (injected time), [`capture`] (a connection as a pcapng capture).
+//!
+//! Where the first map (`DESIGN.md`) and the reshaping proposal were changed by what the code
+//! showed: the [`handshake::joiner::Joiner`] lives in the [`conn::Conn`], not in the handshake,
+//! because after the handshake a renegotiation request may span records too and must be whole to
+//! be refused; the transcript and the flight live in [`handshake::common::Handshake`], which
+//! borrows the connection for the length of one handshake and is gone after it. The side of a
+//! connection ([`Side`]) is the crate's, not the tracer's. The cipher suites' names belong to
+//! the wire's code space, so that messages never call up into the record layer to name a suite.
+//!
+//! ## Reading order
+//!
+//! One full and one resumed handshake, as a learner follows them: [`stream::TlsStream::connect`],
+//! [`handshake::client`] (its `handshake` function, then `Client::abbreviated`),
+//! [`handshake::common`], [`handshake::keys`], [`handshake::server`], [`record`] with
+//! [`record::toy_ctr_hmac`], [`handshake::joiner`], [`conn`]. The README says the same with file
+//! names, and `spec/transcript.md` shows a seeded connection byte by byte.
 
 pub mod capture;
 pub mod clock;

@@ -12,7 +12,7 @@
 //!    (RFC 5246 7.4.7.1). With that key, it decrypts like the server decrypted it. (The server's
 //!    countermeasure of 7.4.7.1, going on with a random secret when the decryption fails, is for
 //!    a server that must not reveal why; here a failure just means "wrong key".)
-//! 5. The key schedule ([`crate::keys`]) gives the master secret, from the randoms or from the
+//! 5. The key schedule ([`crate::handshake::keys`]) gives the master secret, from the randoms or from the
 //!    session hash over the handshake messages up to ClientKeyExchange, and the key block.
 //! 6. After each side's ChangeCipherSpec its records are opened with the record protection the
 //!    endpoints use ([`crate::record::suite::RecordProtection`], both suites, the toy suite included).

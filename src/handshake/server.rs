@@ -1,5 +1,10 @@
-//! The server's handshake, step by step, as RFC 5246 7.3 tells it (see [`crate::handshake::client`] for the
+//! The server's handshake, step by step, as RFC 5246 7.3 tells it (see [`super::client`] for the
 //! picture of both flows).
+//!
+//! [`handshake`] reads top to bottom: the full handshake, or, when the client offers a session we
+//! still hold, `Server::abbreviated`. Each step is a method of `Server`, which carries the state
+//! from step to step, as the client's does; what both sides do the same way is in
+//! [`super::common`].
 //!
 //! The server decides: the version (TLS 1.2 or `protocol_version`), the suite (the first of its
 //! own list the client also offers, or `handshake_failure`), null compression (or

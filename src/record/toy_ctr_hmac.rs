@@ -53,7 +53,7 @@ impl ToyCtrHmac {
     /// The first counter block of record `seq`: `IV (4) || seq_num (8) || 0u32`. Within a record
     /// the last 4 bytes count blocks; a record holds at most 2^14 + 2048 bytes, 1152 blocks, so the
     /// count never reaches the sequence number, and distinct records never share a counter block
-    /// (`spec/suite.md`, "Why the counter never repeats").
+    /// (`spec/suite.md`, "Why the counter block never repeats").
     pub fn counter_block(&self, seq: u64) -> [u8; 16] {
         let mut cb = [0u8; 16];
         cb[..4].copy_from_slice(&self.iv);

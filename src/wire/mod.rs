@@ -8,7 +8,7 @@
 //!
 //! Each code space of the protocol (content types, handshake types, extension types, cipher
 //! suites, alerts) is declared once, each value beside its name as the RFC spells it, with
-//! [`code_space!`]; errors, traces and the demo take their names from there.
+//! `code_space!`; errors, traces and the demo take their names from there.
 
 pub mod alert;
 pub mod codec;
