@@ -58,7 +58,7 @@ pub fn handshake<T: Read + Write>(
     port: u16,
 ) -> Result<Negotiated> {
     let mut c = Client {
-        hs: Handshake::new(conn),
+        hs: Handshake::new(conn).with_keylog(config.keylog.clone()),
         config,
         rng: connection_rng(&config.rng),
         server_name,
@@ -78,14 +78,8 @@ pub fn handshake<T: Read + Write>(
     let server_key = c.verify_certificate(&chain)?;
     c.read_server_hello_done()?;
     let pre_master = c.send_client_key_exchange(&client_hello, &server_key)?;
-    let master = c.hs.keys_from_pre_master(
-        pre_master,
-        &client_hello,
-        &server_hello,
-        ems,
-        suite,
-        &config.keylog,
-    )?;
+    let master =
+        c.hs.keys_from_pre_master(pre_master, &client_hello, &server_hello, ems, suite)?;
     c.hs.send_change_cipher_spec_and_finished(&master)?;
     c.hs.read_change_cipher_spec_and_finished(&master)?;
 
@@ -253,7 +247,6 @@ impl<T: Read + Write> Client<'_, T> {
     ) -> Result<Negotiated> {
         self.hs.tracer().note(|| Note::Resumed);
         let master = &session.master_secret;
-        common::log_master_secret(&self.config.keylog, client_hello, master);
         self.hs
             .prepare_keys(master, suite, client_hello, server_hello)?;
         self.hs.read_change_cipher_spec_and_finished(master)?;

@@ -67,6 +67,8 @@ pub struct Handshake<'c, T> {
     /// Our handshake messages not yet sent: one flight goes out together, coalesced into as few
     /// records as possible.
     flight: Vec<u8>,
+    /// Where the master secret goes when the keys are made (`SSLKEYLOGFILE`, [`crate::keylog`]).
+    keylog: Option<Arc<dyn KeyLog>>,
 }
 
 impl<'c, T: Read + Write> Handshake<'c, T> {
@@ -76,7 +78,14 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
             conn,
             transcript: Sha256::new(),
             flight: Vec::new(),
+            keylog: None,
         }
+    }
+
+    /// The same, handing each master secret to `keylog` when the keys are made from it.
+    pub fn with_keylog(mut self, keylog: Option<Arc<dyn KeyLog>>) -> Self {
+        self.keylog = keylog;
+        self
     }
 
     /// Our side of the connection.
@@ -239,8 +248,8 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
 
     /// A full handshake's keys, once ClientKeyExchange is in the transcript (its hash is the RFC
     /// 7627 session hash): the master secret from the pre-master secret, which is dropped (and
-    /// wiped) here, logged to the key log, then each direction's keys prepared. Returns the
-    /// master secret, for Finished and the session.
+    /// wiped) here, then each direction's keys prepared. Returns the master secret, for Finished
+    /// and the session.
     pub fn keys_from_pre_master(
         &mut self,
         pre_master: PreMasterSecret,
@@ -248,11 +257,9 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         sh: &ServerHello,
         extended: bool,
         suite: &'static SuiteInfo,
-        keylog: &Option<Arc<dyn KeyLog>>,
     ) -> Result<MasterSecret> {
         let master = self.master_secret(&pre_master, ch, sh, extended);
         drop(pre_master);
-        log_master_secret(keylog, ch, &master);
         self.prepare_keys(&master, suite, ch, sh)?;
         Ok(master)
     }
@@ -293,7 +300,9 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
 
     /// RFC 5246 6.3: the key block for `suite`, cut into each direction's keys, which become the
     /// record layer's pending states (RFC 5246 6.1): we will write with our side's keys and read
-    /// with the peer's, each from its ChangeCipherSpec on.
+    /// with the peer's, each from its ChangeCipherSpec on. Full and abbreviated handshakes both
+    /// come here, so this is where the master secret goes to the key log, named by the client
+    /// random: a resumed connection has its own randoms and needs its own line.
     pub fn prepare_keys(
         &mut self,
         ms: &MasterSecret,
@@ -302,6 +311,9 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         sh: &ServerHello,
     ) -> Result<()> {
         let (cr, sr) = (&ch.random.0, &sh.random.0);
+        if let Some(k) = &self.keylog {
+            k.log(cr, &ms.0);
+        }
         let kb = keys::key_block(ms, suite, cr, sr);
         let t = self.tracer();
         t.secret(Secret::KeyBlock, kb.as_bytes(), || Derivation::Prf {
@@ -330,13 +342,4 @@ pub fn random(now: UnixTime, rng: &mut impl Rng) -> Random {
     random[..4].copy_from_slice(&(now.0 as u32).to_be_bytes());
     rng.fill_bytes(&mut random[4..]);
     Random(random)
-}
-
-/// Hands the connection's master secret to the configured key log (`SSLKEYLOGFILE`, see
-/// [`crate::keylog`]), named by the client random; resumed connections are logged too, since each
-/// has its own randoms.
-pub fn log_master_secret(keylog: &Option<Arc<dyn KeyLog>>, ch: &ClientHello, ms: &MasterSecret) {
-    if let Some(k) = keylog {
-        k.log(&ch.random.0, &ms.0);
-    }
 }

@@ -52,7 +52,7 @@ use std::io::{Read, Write};
 /// Runs a server handshake over `conn`.
 pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> Result<Negotiated> {
     let mut s = Server {
-        hs: Handshake::new(conn),
+        hs: Handshake::new(conn).with_keylog(config.keylog.clone()),
         config,
         rng: connection_rng(&config.rng),
     };
@@ -72,14 +72,8 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     s.send_certificate()?;
     s.send_server_hello_done()?;
     let pre_master = s.read_client_key_exchange(&client_hello)?;
-    let master = s.hs.keys_from_pre_master(
-        pre_master,
-        &client_hello,
-        &server_hello,
-        ems,
-        suite,
-        &config.keylog,
-    )?;
+    let master =
+        s.hs.keys_from_pre_master(pre_master, &client_hello, &server_hello, ems, suite)?;
     s.hs.read_change_cipher_spec_and_finished(&master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
@@ -207,7 +201,6 @@ impl<T: Read + Write> Server<'_, T> {
         let ems = session.extended_master_secret;
         let server_hello = self.send_server_hello(ch, suite, session.id, ems)?;
         let master = &session.master_secret;
-        common::log_master_secret(&self.config.keylog, ch, master);
         self.hs.prepare_keys(master, suite, ch, &server_hello)?;
         self.hs.send_change_cipher_spec_and_finished(master)?;
         self.hs.read_change_cipher_spec_and_finished(master)?;
