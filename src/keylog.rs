@@ -40,28 +40,33 @@ impl FileKeyLog {
     /// Opens `path` for appending, creating it (mode 0600) if needed; an existing file that
     /// group or others may read is made 0600.
     pub fn open(path: &Path) -> std::io::Result<FileKeyLog> {
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            options.mode(0o600);
-            let file = options.open(path)?;
-            // The mode above applies only to a new file. Narrowing goes through the open file,
-            // so it applies to what was opened, whatever the path points to by now.
-            let mode = file.metadata()?.permissions().mode();
-            if mode & 0o077 != 0 {
-                file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
-            }
-            Ok(FileKeyLog {
-                file: Mutex::new(file),
-            })
-        }
-        #[cfg(not(unix))]
+        let file = open_secret_file(OpenOptions::new().create(true).append(true), path)?;
         Ok(FileKeyLog {
-            file: Mutex::new(options.open(path)?),
+            file: Mutex::new(file),
         })
     }
+}
+
+/// Opens `path` with `options` for a file that will hold secrets (this key log, a capture with
+/// its keys): readable by its owner only. On Unix a new file is created with mode 0600, and an
+/// existing one that group or others may read is narrowed to its owner before anything is
+/// written.
+pub fn open_secret_file(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // The mode above applies only to a new file. Narrowing goes through the open file, so
+        // it applies to what was opened, whatever the path points to by now.
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 /// The one line the command line prints on stderr when key logging is on: where the secrets go,

@@ -37,7 +37,7 @@
 
 use super::packet::{self, ACK, FIN, MAX_PAYLOAD, PSH, SYN, Segment};
 use super::pcapng;
-use crate::keylog::{KeyLog, client_random_line};
+use crate::keylog::{KeyLog, client_random_line, open_secret_file};
 use crate::net::timed::TimedStream;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -100,19 +100,7 @@ impl Capture {
     pub fn create(path: &Path) -> std::io::Result<Capture> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            options.mode(0o600);
-            let file = options.open(path)?;
-            let mode = file.metadata()?.permissions().mode();
-            if mode & 0o077 != 0 {
-                file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
-            }
-            Capture::to_writer(file)
-        }
-        #[cfg(not(unix))]
-        Capture::to_writer(options.open(path)?)
+        Capture::to_writer(open_secret_file(&mut options, path)?)
     }
 
     /// A capture written to `out` (a `Vec<u8>` behind a shared handle in tests, say).
