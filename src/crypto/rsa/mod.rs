@@ -22,7 +22,8 @@
 //! `handshake::keys`): on *any* failure the handshake continues with a random secret and fails
 //! later, at Finished, the same way whatever went wrong. Certificates are
 //! signed with [`RsaPrivateKey::sign_pkcs1v15_sha256`] and checked with
-//! [`RsaPublicKey::verify_pkcs1v15_sha256`].
+//! [`RsaPublicKey::verify_pkcs1v15_sha256`]; a client that proves its identity signs its
+//! CertificateVerify with [`RsaPrivateKey::sign_pkcs1v15`] and the hash the server asked for.
 //!
 //! # Computing `c^d mod n` fast, and safely
 //! A 2048-bit exponentiation is about 2,000 modular squarings and a few hundred multiplications of
@@ -126,6 +127,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::crypto::ct;
 pub use backend::RsaBackend;
 use montgomery::MontModulus;
+pub use pkcs1::SignatureHash;
 
 /// Smallest modulus accepted anywhere, in bits.
 pub const MIN_MODULUS_BITS: usize = 1024;
@@ -292,12 +294,22 @@ impl RsaPublicKey {
     }
 
     /// RSASSA-PKCS1-v1_5 verification with SHA-256 (RFC 8017 8.2.2).
+    pub fn verify_pkcs1v15_sha256(&self, msg: &[u8], signature: &[u8]) -> Result<(), RsaError> {
+        self.verify_pkcs1v15(SignatureHash::Sha256, msg, signature)
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification (RFC 8017 8.2.2) of a signature made with `hash`.
     ///
     /// We never parse the decrypted block. We build the block a correct signature of `msg` would
     /// produce and compare the two whole blocks in constant time, which rules out the classic
     /// lenient-parser forgeries (Bleichenbacher 2006: garbage after the hash, or inside DigestInfo,
-    /// that a parser skips over).
-    pub fn verify_pkcs1v15_sha256(&self, msg: &[u8], signature: &[u8]) -> Result<(), RsaError> {
+    /// that a parser skips over), and a signature made with another hash than `hash`.
+    pub fn verify_pkcs1v15(
+        &self,
+        hash: SignatureHash,
+        msg: &[u8],
+        signature: &[u8],
+    ) -> Result<(), RsaError> {
         let k = self.modulus_len();
         if signature.len() != k {
             return Err(RsaError::InvalidSignature);
@@ -308,7 +320,7 @@ impl RsaPublicKey {
         }
         let em = self.public_op(&s);
         let expected =
-            pkcs1::encode_signature_block_sha256(msg, k).ok_or(RsaError::InvalidSignature)?;
+            pkcs1::encode_signature_block(hash, msg, k).ok_or(RsaError::InvalidSignature)?;
         if ct::ct_eq(&em, &expected) {
             Ok(())
         } else {
@@ -559,9 +571,19 @@ impl RsaPrivateKey {
         rng: &mut R,
         msg: &[u8],
     ) -> Result<Vec<u8>, RsaError> {
+        self.sign_pkcs1v15(rng, SignatureHash::Sha256, msg)
+    }
+
+    /// RSASSA-PKCS1-v1_5 signature (RFC 8017 8.2.1) with `hash`: `modulus_len()` bytes.
+    pub fn sign_pkcs1v15<R: rand::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        hash: SignatureHash,
+        msg: &[u8],
+    ) -> Result<Vec<u8>, RsaError> {
         let k = self.public.modulus_len();
-        let em = pkcs1::encode_signature_block_sha256(msg, k).ok_or(RsaError::InvalidKey(
-            "modulus too small for a SHA-256 signature",
+        let em = pkcs1::encode_signature_block(hash, msg, k).ok_or(RsaError::InvalidKey(
+            "modulus too small for a signature with this hash",
         ))?;
         // em starts with 0x00 and has k bytes, so it is below n.
         let m = BigUint::from_bytes_be(&em);

@@ -10,8 +10,11 @@
 //! Signature block (EMSA-PKCS1-v1_5):
 //!
 //! ```text
-//! 0x00 || 0x01 || PS (0xff bytes, at least 8) || 0x00 || DigestInfo(SHA-256) || H(M)
+//! 0x00 || 0x01 || PS (0xff bytes, at least 8) || 0x00 || DigestInfo(H) || H(M)
 //! ```
+//!
+//! where H is SHA-256 for certificates, and SHA-256, SHA-384 or SHA-512 for a TLS 1.2
+//! CertificateVerify ([`SignatureHash`]).
 //!
 //! Decoding the encryption block is the dangerous part. A server that tells (by an error, an
 //! alert or just by taking longer) whether a decrypted block was well formed hands the attacker a
@@ -19,7 +22,7 @@
 //! any ciphertext. [`decode_encryption_block`] therefore scans the whole block without an early
 //! exit and folds every check into one mask.
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::crypto::ct;
 
@@ -29,6 +32,46 @@ pub(crate) const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
     0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
     0x00, 0x04, 0x20,
 ];
+
+/// The same for SHA-384 (2.16.840.1.101.3.4.2.2) and its 48-byte hash, and for SHA-512
+/// (2.16.840.1.101.3.4.2.3) and its 64-byte hash (RFC 8017 9.2, note 1).
+const SHA384_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05,
+    0x00, 0x04, 0x30,
+];
+const SHA512_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05,
+    0x00, 0x04, 0x40,
+];
+
+/// The hash a PKCS#1 v1.5 signature is made over. The DigestInfo in the block names it, so a
+/// signature made with one hash never verifies as another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignatureHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl SignatureHash {
+    /// `DigestInfo`'s DER up to the hash itself.
+    fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            SignatureHash::Sha256 => &SHA256_DIGEST_INFO_PREFIX,
+            SignatureHash::Sha384 => &SHA384_DIGEST_INFO_PREFIX,
+            SignatureHash::Sha512 => &SHA512_DIGEST_INFO_PREFIX,
+        }
+    }
+
+    /// The hash of `msg`.
+    fn digest(self, msg: &[u8]) -> Vec<u8> {
+        match self {
+            SignatureHash::Sha256 => Sha256::digest(msg).to_vec(),
+            SignatureHash::Sha384 => Sha384::digest(msg).to_vec(),
+            SignatureHash::Sha512 => Sha512::digest(msg).to_vec(),
+        }
+    }
+}
 
 /// Overhead of the encryption block: 0x00, 0x02, 8 bytes of PS at least, and the 0x00 separator.
 pub(crate) const ENCRYPTION_OVERHEAD: usize = 11;
@@ -94,11 +137,12 @@ pub(crate) fn decode_encryption_block(em: &[u8]) -> DecodedBlock {
     }
 }
 
-/// EMSA-PKCS1-v1_5 encoding (RFC 8017 9.2) of SHA-256(msg) into `k` bytes, or `None` if `k` is
-/// too small to hold it (fewer than 11 + 19 + 32 bytes).
-pub(crate) fn encode_signature_block_sha256(msg: &[u8], k: usize) -> Option<Vec<u8>> {
-    let hash = Sha256::digest(msg);
-    let t_len = SHA256_DIGEST_INFO_PREFIX.len() + hash.len();
+/// EMSA-PKCS1-v1_5 encoding (RFC 8017 9.2) of `hash`(msg) into `k` bytes, or `None` if `k` is
+/// too small to hold it (fewer than 11 bytes more than the DigestInfo and the hash).
+pub(crate) fn encode_signature_block(hash: SignatureHash, msg: &[u8], k: usize) -> Option<Vec<u8>> {
+    let prefix = hash.digest_info_prefix();
+    let digest = hash.digest(msg);
+    let t_len = prefix.len() + digest.len();
     if k < t_len + 11 {
         return None;
     }
@@ -106,8 +150,8 @@ pub(crate) fn encode_signature_block_sha256(msg: &[u8], k: usize) -> Option<Vec<
     em[0] = 0x00;
     em[1] = 0x01;
     em[k - t_len - 1] = 0x00;
-    em[k - t_len..k - hash.len()].copy_from_slice(&SHA256_DIGEST_INFO_PREFIX);
-    em[k - hash.len()..].copy_from_slice(&hash);
+    em[k - t_len..k - digest.len()].copy_from_slice(prefix);
+    em[k - digest.len()..].copy_from_slice(&digest);
     Some(em)
 }
 
@@ -176,13 +220,51 @@ mod tests {
 
     #[test]
     fn signature_block_layout() {
-        let em = encode_signature_block_sha256(b"abc", 256).unwrap();
+        let em = encode_signature_block(SignatureHash::Sha256, b"abc", 256).unwrap();
         assert_eq!(&em[..2], &[0, 1]);
         assert!(em[2..256 - 52].iter().all(|&b| b == 0xff));
         assert_eq!(em[256 - 52], 0);
         assert_eq!(&em[256 - 51..256 - 32], &SHA256_DIGEST_INFO_PREFIX);
         assert_eq!(&em[256 - 32..], Sha256::digest(b"abc").as_slice());
-        assert!(encode_signature_block_sha256(b"abc", 61).is_none());
-        assert!(encode_signature_block_sha256(b"abc", 62).is_some());
+        assert!(encode_signature_block(SignatureHash::Sha256, b"abc", 61).is_none());
+        assert!(encode_signature_block(SignatureHash::Sha256, b"abc", 62).is_some());
+    }
+
+    #[test]
+    fn signature_blocks_name_their_hash() {
+        // RFC 8017 9.2 note 1: the DigestInfo's OID ends in 1, 2, 3 for SHA-256, -384, -512, and
+        // its OCTET STRING holds 32, 48, 64 bytes; the block ends with the hash itself.
+        for (hash, oid_last, len, digest) in [
+            (
+                SignatureHash::Sha256,
+                1,
+                32,
+                Sha256::digest(b"abc").to_vec(),
+            ),
+            (
+                SignatureHash::Sha384,
+                2,
+                48,
+                Sha384::digest(b"abc").to_vec(),
+            ),
+            (
+                SignatureHash::Sha512,
+                3,
+                64,
+                Sha512::digest(b"abc").to_vec(),
+            ),
+        ] {
+            let em = encode_signature_block(hash, b"abc", 256).unwrap();
+            let t = &em[256 - 19 - len..];
+            assert_eq!(em[256 - 19 - len - 1], 0, "{hash:?}: separator");
+            assert_eq!(t[14], oid_last, "{hash:?}: OID");
+            assert_eq!(t[18] as usize, len, "{hash:?}: OCTET STRING length");
+            assert_eq!(t[1] as usize, 17 + len, "{hash:?}: SEQUENCE length");
+            assert_eq!(&t[19..], &digest[..], "{hash:?}: hash");
+            assert!(em[2..256 - 19 - len - 1].iter().all(|&b| b == 0xff));
+            // The smallest block that holds it: 11 bytes of framing around the DigestInfo.
+            assert!(encode_signature_block(hash, b"abc", 19 + len + 10).is_none());
+            assert!(encode_signature_block(hash, b"abc", 19 + len + 11).is_some());
+        }
     }
 }
