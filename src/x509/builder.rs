@@ -14,6 +14,10 @@
 //! - a server: basicConstraints `CA:FALSE` and keyUsage `digitalSignature, keyEncipherment`, both
 //!   critical, extendedKeyUsage `serverAuth`, and every name in subjectAltName (DNS names as
 //!   dNSName, IP literals as iPAddress); the first name is also the subject CN;
+//! - a client (RFC 5246 7.4.6): basicConstraints `CA:FALSE` and keyUsage `digitalSignature` (its
+//!   key signs the CertificateVerify, and nothing is encrypted to it), both critical,
+//!   extendedKeyUsage `clientAuth`, and its name as the subject CN, with no subjectAltName: a
+//!   client is not reached by a host name;
 //! - subjectKeyIdentifier (and authorityKeyIdentifier pointing at the CA's), computed as the first
 //!   160 bits of SHA-256 of the public key (RFC 7093 2, method 1).
 
@@ -262,9 +266,9 @@ fn subject_alt_names(names: &[SanName]) -> Vec<u8> {
     })
 }
 
-fn ext_key_usage_server() -> Vec<u8> {
+fn ext_key_usage(purpose: Oid<'static>) -> Vec<u8> {
     extension(oid::EXT_KEY_USAGE, false, |w| {
-        w.sequence(|w| w.oid(oid::KP_SERVER_AUTH))
+        w.sequence(|w| w.oid(purpose))
     })
 }
 
@@ -465,8 +469,72 @@ pub fn server_cert_with_key<R: rand::CryptoRng + ?Sized>(
     let mut extensions = vec![
         basic_constraints(false, None),
         key_usage(&[KeyUsage::DIGITAL_SIGNATURE, KeyUsage::KEY_ENCIPHERMENT]),
-        ext_key_usage_server(),
+        ext_key_usage(oid::KP_SERVER_AUTH),
         subject_alt_names(&sans),
+        subject_key_id(public_key),
+    ];
+    if let Some(id) = &ca_cert.extensions().subject_key_id {
+        extensions.push(authority_key_id(id));
+    }
+    let t = Template {
+        serial: random_serial(rng),
+        issuer: ca_cert.subject(),
+        subject: &subject,
+        not_before,
+        not_after,
+        public_key,
+        extensions,
+    };
+    sign(rng, &t, ca_key)
+}
+
+/// A new client certificate named `CN=common_name` (any text: a user, a device), signed by the
+/// CA, with a new 2048-bit key.
+pub fn issue_client_cert<R: rand::CryptoRng + ?Sized>(
+    rng: &mut R,
+    ca_cert: &Certificate,
+    ca_key: &RsaPrivateKey,
+    common_name: &str,
+    not_before: UnixTime,
+    not_after: UnixTime,
+) -> Result<(Certificate, RsaPrivateKey), CertError> {
+    if common_name.is_empty() {
+        return Err(CertError::Build("a client certificate needs a name".into()));
+    }
+    let key = generate_key(rng)?;
+    let cert = client_cert_with_key(
+        rng,
+        ca_cert,
+        ca_key,
+        &key.public_key(),
+        common_name,
+        not_before,
+        not_after,
+    )?;
+    Ok((cert, key))
+}
+
+/// A client certificate for an existing public key (see the module documentation for what is in
+/// it).
+pub fn client_cert_with_key<R: rand::CryptoRng + ?Sized>(
+    rng: &mut R,
+    ca_cert: &Certificate,
+    ca_key: &RsaPrivateKey,
+    public_key: &RsaPublicKey,
+    common_name: &str,
+    not_before: UnixTime,
+    not_after: UnixTime,
+) -> Result<Certificate, CertError> {
+    if ca_cert.public_key() != &ca_key.public_key() {
+        return Err(CertError::Build(
+            "the CA key does not belong to the CA certificate".into(),
+        ));
+    }
+    let subject = Name::common_name(common_name);
+    let mut extensions = vec![
+        basic_constraints(false, None),
+        key_usage(&[KeyUsage::DIGITAL_SIGNATURE]),
+        ext_key_usage(oid::KP_CLIENT_AUTH),
         subject_key_id(public_key),
     ];
     if let Some(id) = &ca_cert.extensions().subject_key_id {

@@ -33,6 +33,12 @@ pub enum CertError {
         min: usize,
         ca: bool,
     },
+    /// A client certificate's RSA key is smaller than the verifier accepts.
+    WeakClientKey {
+        cert: String,
+        bits: usize,
+        min: usize,
+    },
     /// A private key smaller than toytls uses (a server's own key, or a CA's to issue with).
     WeakPrivateKey { bits: usize, min: usize },
     /// The certificate is signed with an algorithm other than sha256WithRSAEncryption.
@@ -65,6 +71,11 @@ pub enum CertError {
     LeafKeyUsage { cert: String },
     /// A certificate's extendedKeyUsage does not include serverAuth.
     NotForServerAuth { cert: String },
+    /// A client certificate's keyUsage does not allow digitalSignature, which signs the
+    /// CertificateVerify (RFC 5246 7.4.8).
+    ClientKeyUsage { cert: String },
+    /// A certificate of a client's chain has an extendedKeyUsage without clientAuth.
+    NotForClientAuth { cert: String },
     /// The server certificate is not for the host the client asked for.
     NameMismatch {
         cert: String,
@@ -106,7 +117,8 @@ pub enum CertError {
 }
 
 impl CertError {
-    /// The alert a TLS client sends when the server's chain fails this way (RFC 5246 7.2.2):
+    /// The alert a TLS client sends when the server's chain fails this way, and a server when a
+    /// client's does (RFC 5246 7.2.2):
     /// corrupt or badly signed certificates, and keys too small, are `bad_certificate` (as
     /// OpenSSL), unsupported algorithms,
     /// critical extensions and name constraint forms `unsupported_certificate`, expiry
@@ -123,6 +135,7 @@ impl CertError {
             | CertError::UnsupportedVersion { .. }
             | CertError::BadPublicKey { .. }
             | CertError::WeakKey { .. }
+            | CertError::WeakClientKey { .. }
             | CertError::DuplicateExtension { .. }
             | CertError::BadSignature { .. }
             | CertError::NotACa { .. }
@@ -139,6 +152,8 @@ impl CertError {
             CertError::UntrustedIssuer { .. } => A::UnknownCa,
             CertError::LeafKeyUsage { .. }
             | CertError::NotForServerAuth { .. }
+            | CertError::ClientKeyUsage { .. }
+            | CertError::NotForClientAuth { .. }
             | CertError::NameMismatch { .. }
             | CertError::NameNotPermitted { .. }
             | CertError::NameExcluded { .. } => A::CertificateUnknown,
@@ -194,6 +209,11 @@ impl fmt::Display for CertError {
                 f,
                 "CA '{cert}' has a {bits}-bit RSA key; toytls refuses CA keys under {min} bits \
                  (whoever factors it can sign any certificate)"
+            ),
+            CertError::WeakClientKey { cert, bits, min } => write!(
+                f,
+                "client certificate '{cert}' has a {bits}-bit RSA key; toytls refuses client keys \
+                 under {min} bits (whoever factors it can sign as this client)"
             ),
             CertError::WeakPrivateKey { bits, min } => write!(
                 f,
@@ -257,6 +277,15 @@ impl fmt::Display for CertError {
             CertError::NotForServerAuth { cert } => write!(
                 f,
                 "certificate '{cert}' has an extendedKeyUsage without serverAuth"
+            ),
+            CertError::ClientKeyUsage { cert } => write!(
+                f,
+                "certificate '{cert}' has a keyUsage without digitalSignature, so it cannot sign \
+                 a TLS client's CertificateVerify"
+            ),
+            CertError::NotForClientAuth { cert } => write!(
+                f,
+                "certificate '{cert}' has an extendedKeyUsage without clientAuth"
             ),
             CertError::NameMismatch { cert, host, covers } => {
                 if covers.is_empty() {

@@ -141,6 +141,16 @@ impl Extensions {
         }
     }
 
+    /// Does the extendedKeyUsage (if present) allow TLS client authentication?
+    pub fn allows_client_auth(&self) -> bool {
+        let client = oid::KP_CLIENT_AUTH.to_string();
+        let any = oid::ANY_EXTENDED_KEY_USAGE.to_string();
+        match &self.ext_key_usage {
+            None => true,
+            Some(purposes) => purposes.iter().any(|p| *p == client || *p == any),
+        }
+    }
+
     /// Reads the contents of the `[3] EXPLICIT Extensions` field. `cert` names the certificate in
     /// errors.
     pub fn read(r: &mut Reader<'_>, cert: &str) -> Result<Extensions, CertError> {

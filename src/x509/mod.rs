@@ -15,17 +15,19 @@
 //! - [`pem`] and [`base64`] unwrap and wrap the `-----BEGIN CERTIFICATE-----` text form.
 //! - [`cert`] turns DER into a [`Certificate`]: names ([`name`]), validity ([`time`]), the RSA
 //!   public key, and [`extensions`].
-//! - [`verify`] decides whether a server's chain can be believed, [`name_constraints`] whether
+//! - [`verify`] decides whether a server's chain can be believed (and a client's, when a server
+//!   asks for one), [`name_constraints`] whether
 //!   each CA on it may vouch for the names below it, and [`hostname`] whether it is for the host
 //!   the client asked for.
 //! - [`key`] reads and writes RSA private key files (PKCS #1, PKCS #8).
-//! - [`builder`] makes a CA and server certificates signed by it.
+//! - [`builder`] makes a CA, and server and client certificates signed by it.
 //! - [`oid`] lists the object identifiers toytls knows.
 //! - [`error`] says what went wrong, and which TLS alert that is.
 //!
 //! The entry points: [`Certificate::from_der`] (a pure `&[u8] -> Result`, also the `x509` fuzz
 //! target's), [`pem::parse_certificates`], [`pem::parse_private_key`],
-//! [`verify::verify_server_chain`], and [`builder::generate_ca`] / [`builder::issue_server_cert`].
+//! [`verify::verify_server_chain`] / [`verify::verify_client_chain`], and [`builder::generate_ca`] /
+//! [`builder::issue_server_cert`] / [`builder::issue_client_cert`].
 //!
 //! Every parser here is bounds-checked, returns an error instead of panicking, and allocates no
 //! more than its input justifies: they face bytes from the network.

@@ -81,6 +81,15 @@ impl Name {
         })
     }
 
+    /// A Name from exactly the bytes `der` (one SEQUENCE TLV, nothing after it), as a TLS
+    /// CertificateRequest lists them (RFC 5246 7.4.4).
+    pub fn from_der(der: &[u8]) -> Result<Name, DerError> {
+        let mut r = Reader::new(der);
+        let name = Name::read(&mut r)?;
+        r.finish()?;
+        Ok(name)
+    }
+
     /// Is this the same name as `other` by RFC 5280 7.1 (see the module documentation): what an
     /// issuer field must be to name a subject.
     pub fn matches(&self, other: &Name) -> bool {

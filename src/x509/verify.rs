@@ -1,4 +1,6 @@
-//! The client's question: "can I believe this server's certificate?" (RFC 5280 6, RFC 6125 6)
+//! The client's question: "can I believe this server's certificate?" (RFC 5280 6, RFC 6125 6),
+//! and the server's when it asks for a client certificate: "can I believe this client's?"
+//! (RFC 5246 7.4.6).
 //!
 //! The server sends its certificate first and then the intermediates that lead to a CA
 //! (RFC 5246 7.4.2). The client trusts only the CA certificates it was given (the trust anchors).
@@ -27,6 +29,12 @@
 //!    includes serverAuth. Steps 2 to 4 are checked on each complete path the search finds; the
 //!    first path that passes them all is the one used.
 //! 5. **Check the name**: the leaf covers the host name ([`super::hostname`]).
+//!
+//! [`verify_client_chain`] asks the same of a client's chain with two differences, both in the
+//! leaf's purpose: step 4 wants a key that signs (keyUsage, if present, has digitalSignature: the
+//! client signs its CertificateVerify with it) and extendedKeyUsage (if present, on the leaf and
+//! the intermediates) with clientAuth; and there is no step 5, since a client is not reached by a
+//! name (who it is, is the application's business: [`Certificate::subject`] and its names).
 //!
 //! Not done, and said here so nobody assumes it: revocation (CRL, OCSP), name constraints on
 //! forms other than DNS names, IP addresses and directory names (see [`super::name_constraints`]
@@ -80,6 +88,15 @@ impl Default for Policy {
 /// [`find_path`]). A real chain needs one per certificate, a cross-signed one a few more.
 pub const MAX_SIGNATURE_CHECKS: usize = 32;
 
+/// What the leaf is verified for: step 4's key usages, and whether step 5 checks a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// A TLS server's certificate (serverAuth).
+    Server,
+    /// A TLS client's certificate (clientAuth), RFC 5246 7.4.6.
+    Client,
+}
+
 /// Verifies a server's chain (leaf first, then the intermediates in any order) for `host` at time
 /// `now` against `trust_anchors`. This is what a TLS client calls after the Certificate message.
 pub fn verify_server_chain(
@@ -112,9 +129,32 @@ pub fn verify_with_policy<'a>(
     policy: &Policy,
 ) -> Result<Vec<&'a Certificate>, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
-    let path = find_path(chain, trust_anchors, now, policy)?;
+    let path = find_path(chain, trust_anchors, now, policy, Purpose::Server)?;
     hostname::check_host(leaf, host)?;
     Ok(path)
+}
+
+/// Verifies a client's chain (leaf first, then intermediates in any order) at time `now` against
+/// the CAs the server trusts for its clients, and returns the verified path as
+/// [`verify_server_chain_path`] does. This is what a TLS server calls after the client's
+/// Certificate message (RFC 5246 7.4.6); an empty chain is [`CertError::NoCertificate`], which
+/// the server decides about before calling (a client without a certificate is not a bad one).
+pub fn verify_client_chain<'a>(
+    chain: &'a [Certificate],
+    trust_anchors: &'a [Certificate],
+    now: UnixTime,
+) -> Result<Vec<&'a Certificate>, CertError> {
+    verify_client_chain_with_policy(chain, trust_anchors, now, &Policy::DEFAULT)
+}
+
+/// Like [`verify_client_chain`], with the requirements of `policy` instead of the default ones.
+pub fn verify_client_chain_with_policy<'a>(
+    chain: &'a [Certificate],
+    trust_anchors: &'a [Certificate],
+    now: UnixTime,
+    policy: &Policy,
+) -> Result<Vec<&'a Certificate>, CertError> {
+    find_path(chain, trust_anchors, now, policy, Purpose::Client)
 }
 
 /// Checks that `issuer`'s key signed `cert` (RFC 5280 6.1.3 (a)(1)).
@@ -155,11 +195,12 @@ fn find_path<'a>(
     anchors: &'a [Certificate],
     now: UnixTime,
     policy: &Policy,
+    purpose: Purpose,
 ) -> Result<Vec<&'a Certificate>, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificate)?;
     if anchors.iter().any(|a| a.der() == leaf.der()) {
         let path = vec![leaf];
-        check_path(&path, now, policy, &mut Budget::new())?;
+        check_path(&path, now, policy, purpose, &mut Budget::new())?;
         return Ok(path);
     }
     let mut search = Search {
@@ -167,6 +208,7 @@ fn find_path<'a>(
         anchors,
         now,
         policy: *policy,
+        purpose,
         signature_checks: 0,
         name_checks: Budget::new(),
         failure: None,
@@ -200,6 +242,7 @@ struct Search<'a> {
     anchors: &'a [Certificate],
     now: UnixTime,
     policy: Policy,
+    purpose: Purpose,
     signature_checks: usize,
     /// Comparisons of names with name constraints, over all paths tried.
     name_checks: Budget,
@@ -228,7 +271,13 @@ impl<'a> Search<'a> {
                 continue;
             }
             path.push(anchor);
-            match check_path(path, self.now, &self.policy, &mut self.name_checks) {
+            match check_path(
+                path,
+                self.now,
+                &self.policy,
+                self.purpose,
+                &mut self.name_checks,
+            ) {
                 Ok(()) => return Ok(true),
                 // Too much work is not a property of this path: stop.
                 Err(e @ CertError::TooManyNameChecks { .. }) => return Err(e),
@@ -312,13 +361,17 @@ fn check_path(
     path: &[&Certificate],
     now: UnixTime,
     policy: &Policy,
+    purpose: Purpose,
     budget: &mut Budget,
 ) -> Result<(), CertError> {
     check_validity_and_extensions(path, now)?;
-    check_key_sizes(path, policy)?;
+    check_key_sizes(path, policy, purpose)?;
     check_issuers(path)?;
     check_name_constraints(path, budget)?;
-    check_leaf_usage(path)
+    match purpose {
+        Purpose::Server => check_leaf_usage(path),
+        Purpose::Client => check_client_leaf_usage(path),
+    }
 }
 
 /// Index of the trust anchor in a path built by [`build_path`], if the path has one.
@@ -356,11 +409,22 @@ fn check_validity_and_extensions(path: &[&Certificate], now: UnixTime) -> Result
 }
 
 /// Step 2, continued: every RSA key on the path is at least as large as the policy asks: the
-/// server's, because the pre-master secret is encrypted to it, and every CA's, the trust
-/// anchor's included, because it signs what is below.
-fn check_key_sizes(path: &[&Certificate], policy: &Policy) -> Result<(), CertError> {
+/// server's, because the pre-master secret is encrypted to it (a client's, because it signs as
+/// the client), and every CA's, the trust anchor's included, because it signs what is below.
+fn check_key_sizes(
+    path: &[&Certificate],
+    policy: &Policy,
+    purpose: Purpose,
+) -> Result<(), CertError> {
     for (i, cert) in path.iter().enumerate() {
         let bits = cert.public_key().bits();
+        if bits < policy.min_rsa_bits && i == 0 && purpose == Purpose::Client {
+            return Err(CertError::WeakClientKey {
+                cert: cert.label(),
+                bits,
+                min: policy.min_rsa_bits,
+            });
+        }
         if bits < policy.min_rsa_bits {
             return Err(CertError::WeakKey {
                 cert: cert.label(),
@@ -441,6 +505,25 @@ fn check_leaf_usage(path: &[&Certificate]) -> Result<(), CertError> {
     for cert in &path[..end] {
         if !cert.extensions().allows_server_auth() {
             return Err(CertError::NotForServerAuth { cert: cert.label() });
+        }
+    }
+    Ok(())
+}
+
+/// Step 4 for a client (RFC 5280 4.2.1.3, 4.2.1.12): the key signs (the CertificateVerify), so a
+/// keyUsage must allow digitalSignature, and an extendedKeyUsage on the leaf or an intermediate
+/// must include clientAuth (or anyExtendedKeyUsage), as OpenSSL's `sslclient` purpose checks.
+fn check_client_leaf_usage(path: &[&Certificate]) -> Result<(), CertError> {
+    let leaf = path[0];
+    if let Some(ku) = leaf.extensions().key_usage
+        && !ku.has(KeyUsage::DIGITAL_SIGNATURE)
+    {
+        return Err(CertError::ClientKeyUsage { cert: leaf.label() });
+    }
+    let end = anchor_index(path).unwrap_or(path.len());
+    for cert in &path[..end] {
+        if !cert.extensions().allows_client_auth() {
+            return Err(CertError::NotForClientAuth { cert: cert.label() });
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! `toytls ca init` and `toytls cert issue|show|verify`: make a CA and server certificates without
-//! OpenSSL, read a certificate the way a learner wants to, and ask the question a TLS client asks.
+//! `toytls ca init` and `toytls cert issue|show|verify`: make a CA, server and client certificates
+//! without OpenSSL, read a certificate the way a learner wants to, and ask the question a TLS
+//! client asks of a server's chain (or, with `--client`, a server of a client's).
 
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -40,13 +41,14 @@ pub struct CaInit {
 
 #[derive(Subcommand)]
 pub enum CertCommand {
-    /// Issue a server certificate signed by a CA made with `toytls ca init`: writes cert.pem (the
-    /// server certificate, then the CA's, as a server sends them) and key.pem (PKCS#8 PEM).
+    /// Issue a server certificate (or with --client a client certificate) signed by a CA made
+    /// with `toytls ca init`: writes cert.pem (the new certificate, then the CA's, as a peer
+    /// sends them) and key.pem (PKCS#8 PEM).
     Issue(Issue),
     /// Print the certificates in a PEM file: names, validity, key, extensions, fingerprint.
     Show(Show),
-    /// Check a chain the way a TLS client does: exit 0 with a one-line verdict if it is good for
-    /// the host name, non-zero with the reason if not.
+    /// Check a chain the way a TLS client does (or with --client, the way a server checks a
+    /// client's): exit 0 with a one-line verdict if it is good, non-zero with the reason if not.
     Verify(Verify),
 }
 
@@ -56,9 +58,14 @@ pub struct Issue {
     #[arg(long)]
     ca: PathBuf,
     /// A DNS name (`localhost`, `*.example.test`) or IP address (`127.0.0.1`) the certificate
-    /// covers; repeat for more. The first is also the subject common name.
+    /// covers; repeat for more. The first is also the subject common name. With --client: the
+    /// client's name (any text, e.g. `alice`), once; it becomes the subject common name.
     #[arg(long = "name", required = true)]
     names: Vec<String>,
+    /// Issue a client certificate (extendedKeyUsage clientAuth, keyUsage digitalSignature) for
+    /// `toytls client --cert/--key` and any TLS client, instead of a server certificate.
+    #[arg(long)]
+    client: bool,
     /// How many days the certificate is valid.
     #[arg(long, default_value_t = 90)]
     days: u32,
@@ -83,9 +90,12 @@ pub struct Verify {
     #[arg(long)]
     ca: PathBuf,
     /// The host name or IP address the client wants to reach.
+    #[arg(long, required_unless_present = "client", conflicts_with = "client")]
+    name: Option<String>,
+    /// Check a client's chain as a server does (clientAuth, no host name) instead of a server's.
     #[arg(long)]
-    name: String,
-    /// The chain the server sends, PEM: its certificate first, then intermediates.
+    client: bool,
+    /// The chain the peer sends, PEM: its certificate first, then intermediates.
     chain: PathBuf,
     /// Check at this time instead of now (RFC 3339, e.g. 2030-01-01T00:00:00Z).
     #[arg(long)]
@@ -268,14 +278,21 @@ fn issue(args: Issue) -> Result<(), String> {
     let key_path = args.out.join("key.pem");
     refuse_existing(&[&key_path, &cert_path], args.force)?;
     let (not_before, not_after) = validity(args.days);
-    let (cert, key) = builder::issue_server_cert(
-        &mut rand::rng(),
-        &ca,
-        &ca_key,
-        &names,
-        not_before,
-        not_after,
-    )
+    let (cert, key) = if args.client {
+        let [name] = &names[..] else {
+            return Err("a client certificate has one --name (its subject common name)".into());
+        };
+        builder::issue_client_cert(&mut rand::rng(), &ca, &ca_key, name, not_before, not_after)
+    } else {
+        builder::issue_server_cert(
+            &mut rand::rng(),
+            &ca,
+            &ca_key,
+            &names,
+            not_before,
+            not_after,
+        )
+    }
     .map_err(|e| e.to_string())?;
     create_dir(&args.out)?;
     let chain = pem::encode_certificate(&cert) + &pem::encode_certificate(&ca);
@@ -289,7 +306,11 @@ fn issue(args: Issue) -> Result<(), String> {
     println!(
         "issued '{}' for {} by '{}', valid until {}: {} and {}",
         cert.subject(),
-        names.join(", "),
+        if args.client {
+            "TLS client authentication".to_string()
+        } else {
+            names.join(", ")
+        },
         ca.subject(),
         time::format(cert.not_after()),
         cert_path.display(),
@@ -455,22 +476,29 @@ fn verify_cmd(args: Verify) -> ExitCode {
     let result = chain
         .map_err(|e| (e.to_string(), e.alert()))
         .and_then(|chain| {
-            verify::verify_server_chain_path(&chain, &anchors, &args.name, now)
-                .map(|path| {
-                    path.iter()
-                        .map(|c| format!("'{}'", c.subject()))
-                        .collect::<Vec<_>>()
-                        .join(" <- ")
-                })
-                .map_err(|e| (e.to_string(), e.alert()))
+            match &args.name {
+                Some(name) => verify::verify_server_chain_path(&chain, &anchors, name, now),
+                None => verify::verify_client_chain(&chain, &anchors, now),
+            }
+            .map(|path| {
+                path.iter()
+                    .map(|c| format!("'{}'", c.subject()))
+                    .collect::<Vec<_>>()
+                    .join(" <- ")
+            })
+            .map_err(|e| (e.to_string(), e.alert()))
         });
+    let (good_for, who) = match &args.name {
+        Some(name) => (format!("'{name}'"), "client"),
+        None => ("a TLS client".to_string(), "server"),
+    };
     match result {
         Ok(path) => {
-            println!("OK: the chain is good for '{}' ({path})", args.name);
+            println!("OK: the chain is good for {good_for} ({path})");
             ExitCode::SUCCESS
         }
         Err((reason, alert)) => {
-            println!("REJECTED: {reason} (a TLS client would send the alert {alert})");
+            println!("REJECTED: {reason} (a TLS {who} would send the alert {alert})");
             ExitCode::FAILURE
         }
     }
