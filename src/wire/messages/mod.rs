@@ -5,7 +5,9 @@
 //! one file per family of message holds the structs:
 //!
 //! - [`hello`]: ClientHello and ServerHello, with their extensions ([`extensions`]).
-//! - [`certificate`]: the server's certificate chain.
+//! - [`certificate`]: a certificate chain (the server's, and the client's when asked).
+//! - [`client_auth`]: CertificateRequest and CertificateVerify, the messages of client
+//!   authentication.
 //! - [`key_exchange`]: ServerHelloDone and the RSA ClientKeyExchange.
 //! - [`finished`]: the Finished message.
 //! - [`alert`]: the Alert and ChangeCipherSpec protocols (their own record types, not handshakes).
@@ -16,6 +18,7 @@
 
 pub mod alert;
 pub mod certificate;
+pub mod client_auth;
 pub mod extensions;
 pub mod finished;
 pub mod hello;
@@ -23,6 +26,7 @@ pub mod key_exchange;
 
 pub use alert::{AlertMessage, ChangeCipherSpec};
 pub use certificate::CertificateMsg;
+pub use client_auth::{CertificateRequest, CertificateVerify, SignatureScheme};
 pub use extensions::Extension;
 pub use finished::Finished;
 pub use hello::{ClientHello, ServerHello};
@@ -157,8 +161,8 @@ code_space! {
 
 code_space! {
     /// `HandshakeType` (RFC 5246 7.4): the first byte of every handshake message's header.
-    /// toytls speaks the RSA key exchange without client certificates; the other types are here
-    /// so that a message of theirs is named when it is refused.
+    /// toytls speaks the RSA key exchange, with client certificates when asked; the other types
+    /// are here so that a message of theirs is named when it is refused.
     pub enum HandshakeType: u8 {
         HelloRequest = 0, "HelloRequest";
         ClientHello = 1, "ClientHello";
@@ -198,7 +202,9 @@ pub enum HandshakeMessage {
     ClientHello(ClientHello),
     ServerHello(ServerHello),
     Certificate(CertificateMsg),
+    CertificateRequest(CertificateRequest),
     ServerHelloDone(ServerHelloDone),
+    CertificateVerify(CertificateVerify),
     ClientKeyExchange(ClientKeyExchange),
     Finished(Finished),
 }
@@ -211,7 +217,9 @@ impl HandshakeMessage {
             HandshakeMessage::ClientHello(_) => HandshakeType::ClientHello,
             HandshakeMessage::ServerHello(_) => HandshakeType::ServerHello,
             HandshakeMessage::Certificate(_) => HandshakeType::Certificate,
+            HandshakeMessage::CertificateRequest(_) => HandshakeType::CertificateRequest,
             HandshakeMessage::ServerHelloDone(_) => HandshakeType::ServerHelloDone,
+            HandshakeMessage::CertificateVerify(_) => HandshakeType::CertificateVerify,
             HandshakeMessage::ClientKeyExchange(_) => HandshakeType::ClientKeyExchange,
             HandshakeMessage::Finished(_) => HandshakeType::Finished,
         }
@@ -232,7 +240,9 @@ impl HandshakeMessage {
             HandshakeMessage::ClientHello(m) => m.encode(w),
             HandshakeMessage::ServerHello(m) => m.encode(w),
             HandshakeMessage::Certificate(m) => m.encode(w),
+            HandshakeMessage::CertificateRequest(m) => m.encode(w),
             HandshakeMessage::ServerHelloDone(m) => m.encode(w),
+            HandshakeMessage::CertificateVerify(m) => m.encode(w),
             HandshakeMessage::ClientKeyExchange(m) => m.encode(w),
             HandshakeMessage::Finished(m) => m.encode(w),
         });
@@ -254,8 +264,14 @@ impl HandshakeMessage {
             Some(HandshakeType::Certificate) => {
                 HandshakeMessage::Certificate(CertificateMsg::decode(&mut r)?)
             }
+            Some(HandshakeType::CertificateRequest) => {
+                HandshakeMessage::CertificateRequest(CertificateRequest::decode(&mut r)?)
+            }
             Some(HandshakeType::ServerHelloDone) => {
                 HandshakeMessage::ServerHelloDone(ServerHelloDone::decode(&mut r)?)
+            }
+            Some(HandshakeType::CertificateVerify) => {
+                HandshakeMessage::CertificateVerify(CertificateVerify::decode(&mut r)?)
             }
             Some(HandshakeType::ClientKeyExchange) => {
                 HandshakeMessage::ClientKeyExchange(ClientKeyExchange::decode(&mut r)?)
@@ -280,7 +296,9 @@ impl HandshakeMessage {
             HandshakeMessage::ClientHello(m) => m.fields(),
             HandshakeMessage::ServerHello(m) => m.fields(),
             HandshakeMessage::Certificate(m) => m.fields(),
+            HandshakeMessage::CertificateRequest(m) => m.fields(),
             HandshakeMessage::ServerHelloDone(_) => vec![],
+            HandshakeMessage::CertificateVerify(m) => m.fields(),
             HandshakeMessage::ClientKeyExchange(m) => m.fields(),
             HandshakeMessage::Finished(m) => m.fields(),
         }
