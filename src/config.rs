@@ -16,7 +16,7 @@ use crate::trace::TraceSink;
 use crate::wire::messages::CipherSuite;
 use crate::x509::Certificate;
 use crate::x509::error::CertError;
-use crate::x509::verify::verify_server_chain;
+use crate::x509::verify::{verify_client_chain, verify_server_chain};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::{Arc, Mutex};
@@ -95,6 +95,83 @@ impl ServerCertVerifier for X509Verifier {
     }
 }
 
+/// A client's own certificate chain and key, sent when a server asks for them (RFC 5246 7.4.6).
+pub struct ClientCertificate {
+    /// The chain, the client's own certificate first, then intermediates.
+    pub chain: Vec<Certificate>,
+    /// The private key of the first certificate, which signs the CertificateVerify.
+    pub private_key: RsaPrivateKey,
+}
+
+impl ClientCertificate {
+    /// A chain (the client's own first) and the key of its first certificate.
+    pub fn new(chain: Vec<Certificate>, private_key: RsaPrivateKey) -> Result<Self> {
+        let leaf = chain.first().ok_or_else(|| {
+            Error::Internal("a client certificate chain needs at least one certificate".into())
+        })?;
+        if leaf.public_key() != &private_key.public_key() {
+            return Err(Error::Internal(
+                "the private key does not belong to the client certificate".into(),
+            ));
+        }
+        crate::x509::key::check_key_size(&private_key)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(ClientCertificate { chain, private_key })
+    }
+
+    /// The chain in DER, as the Certificate message carries it.
+    pub fn chain_der(&self) -> Vec<Vec<u8>> {
+        self.chain.iter().map(|c| c.der().to_vec()).collect()
+    }
+}
+
+/// Whether a server asks its clients for a certificate (RFC 5246 7.4.4), and which CAs it trusts
+/// to issue them. The CAs' names go into the CertificateRequest, so that a client with several
+/// certificates can pick the right one.
+#[derive(Clone, Debug, Default)]
+pub enum ClientAuth {
+    /// No CertificateRequest: clients stay anonymous (the default, and the web's usual way).
+    #[default]
+    None,
+    /// Ask; a client that sends no certificate is served anonymously, one that sends a chain
+    /// must have it verify against `trust_anchors` and prove its key.
+    Optional { trust_anchors: Vec<Certificate> },
+    /// Ask, and refuse a client without a certificate with `handshake_failure` (RFC 5246 7.4.6).
+    Required { trust_anchors: Vec<Certificate> },
+}
+
+impl ClientAuth {
+    /// The CAs trusted for client certificates; none when no certificate is asked for.
+    pub fn trust_anchors(&self) -> &[Certificate] {
+        match self {
+            ClientAuth::None => &[],
+            ClientAuth::Optional { trust_anchors } | ClientAuth::Required { trust_anchors } => {
+                trust_anchors
+            }
+        }
+    }
+
+    /// Verifies a client's chain (non-empty) as a client certificate at `now`
+    /// ([`crate::x509::verify::verify_client_chain`]), and returns the key that must have signed
+    /// the CertificateVerify.
+    pub fn verify(&self, chain: &[Vec<u8>], now: UnixTime) -> Result<RsaPublicKey> {
+        let cert_error = |e: CertError| Error::Certificate {
+            reason: format!("client certificate: {e}"),
+            alert: e.alert(),
+        };
+        let parsed = chain
+            .iter()
+            .map(|der| Certificate::from_der(der))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(cert_error)?;
+        verify_client_chain(&parsed, self.trust_anchors(), now).map_err(cert_error)?;
+        parsed
+            .first()
+            .map(|leaf| leaf.public_key().clone())
+            .ok_or_else(|| Error::Internal("empty chain passed verification".into()))
+    }
+}
+
 /// Client settings.
 pub struct ClientConfig {
     /// Checks the server's chain and name.
@@ -120,6 +197,9 @@ pub struct ClientConfig {
     pub io_timeout: Duration,
     /// Offer the extended master secret (RFC 7627), and whether to insist on it.
     pub extended_master_secret: EmsMode,
+    /// Our certificate and key, for a server that asks (RFC 5246 7.4.6); without one we answer
+    /// a CertificateRequest with an empty Certificate.
+    pub client_certificate: Option<Arc<ClientCertificate>>,
 }
 
 impl ClientConfig {
@@ -146,6 +226,7 @@ impl ClientConfig {
             handshake_timeout: Duration::from_secs(30),
             io_timeout: Duration::from_secs(30),
             extended_master_secret: EmsMode::Enabled,
+            client_certificate: None,
         }
     }
 }
@@ -167,6 +248,8 @@ pub struct ServerConfig {
     pub keylog: Option<Arc<dyn KeyLog>>,
     /// Answer a client's extended master secret offer (RFC 7627), and whether to insist on it.
     pub extended_master_secret: EmsMode,
+    /// Whether to ask clients for a certificate, and whom to trust for them.
+    pub client_auth: ClientAuth,
 }
 
 impl ServerConfig {
@@ -205,6 +288,7 @@ impl ServerConfig {
             trace: None,
             keylog: None,
             extended_master_secret: EmsMode::Enabled,
+            client_auth: ClientAuth::None,
         })
     }
 }

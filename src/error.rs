@@ -67,6 +67,9 @@ pub enum Error {
     /// RFC 5246 7.4.9). A pre-master secret the server could not decrypt gives the two sides
     /// different keys, so it shows one step earlier, as the Finished record's `bad_record_mac`.
     BadFinished,
+    /// The client's CertificateVerify is not a signature by its certificate's key over the
+    /// handshake so far (RFC 5246 7.4.8): it does not hold that key, or a message was changed.
+    BadCertificateVerify,
     /// The peer sent an alert; the connection is over.
     PeerAlert(AlertDescription),
     /// The transport closed without close_notify: the data received may have been cut short by an
@@ -96,6 +99,7 @@ impl Error {
             Error::BadRecordMac => A::BadRecordMac,
             Error::RecordOverflow { .. } => A::RecordOverflow,
             Error::BadFinished => A::DecryptError,
+            Error::BadCertificateVerify => A::DecryptError,
             Error::Internal(_) => A::InternalError,
             Error::PeerAlert(_) | Error::Truncated | Error::Closed | Error::Io(_) => return None,
         })
@@ -146,6 +150,9 @@ impl fmt::Display for Error {
             }
             Error::BadFinished => f.write_str(
                 "the peer's Finished message does not match: the two sides derived different keys or saw different handshakes",
+            ),
+            Error::BadCertificateVerify => f.write_str(
+                "the client's CertificateVerify signature does not verify with its certificate's key: it does not hold the key, or the handshake was changed",
             ),
             Error::PeerAlert(d) => write!(f, "the peer sent the alert {d}"),
             Error::Truncated => f.write_str(
@@ -212,6 +219,11 @@ pub enum Reason {
     /// RFC 7627 5.3: the client offers a session made with the extended master secret, without
     /// offering the extension.
     SessionNeedsExtendedMasterSecret,
+    /// RFC 5246 7.4.6: the client sent no certificate, and the server requires one.
+    ClientCertificateRequired,
+    /// RFC 5246 7.4.8: the client has a certificate to send, and the server's CertificateRequest
+    /// lists no signature algorithm it can sign with.
+    NoCommonSignatureAlgorithm,
 }
 
 impl fmt::Display for Reason {
@@ -246,6 +258,13 @@ impl fmt::Display for Reason {
             Reason::SessionNeedsExtendedMasterSecret => f.write_str(
                 "the client offers a session made with the extended master secret without \
                  offering the extension (RFC 7627 5.3)",
+            ),
+            Reason::ClientCertificateRequired => f.write_str(
+                "the client sent no certificate, and this server requires one (RFC 5246 7.4.6)",
+            ),
+            Reason::NoCommonSignatureAlgorithm => f.write_str(
+                "the server's CertificateRequest lists no signature algorithm we sign with \
+                 (rsa_pkcs1_sha256, rsa_pkcs1_sha384, rsa_pkcs1_sha512; RFC 5246 7.4.8)",
             ),
         }
     }
@@ -300,6 +319,8 @@ mod tests {
                 "RFC 7627 5.3",
             ),
             (Reason::SessionNeedsExtendedMasterSecret, "RFC 7627 5.3"),
+            (Reason::ClientCertificateRequired, "RFC 5246 7.4.6"),
+            (Reason::NoCommonSignatureAlgorithm, "RFC 5246 7.4.8"),
         ] {
             let e = Error::HandshakeFailure(r);
             assert_eq!(e.alert(), Some(A::HandshakeFailure));

@@ -22,7 +22,7 @@
 use crate::Side;
 use crate::record::ContentType;
 use crate::wire::alert::{AlertDescription, AlertLevel};
-use crate::wire::messages::{CipherSuite, HandshakeType, SessionId, hex};
+use crate::wire::messages::{CipherSuite, HandshakeType, SessionId, SignatureScheme, hex};
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -204,6 +204,17 @@ pub enum Note {
     HelloRequestIgnored,
     /// A renegotiation `request` after the handshake was refused with no_renegotiation.
     RenegotiationRefused { request: HandshakeType },
+    /// The client answers a CertificateRequest with an empty Certificate (RFC 5246 7.4.6):
+    /// `why`, it has no certificate, or the request does not accept the one it has.
+    EmptyClientCertificate { why: String },
+    /// The client signed the handshake so far for its CertificateVerify (RFC 5246 7.4.8).
+    CertificateVerifySigned { scheme: SignatureScheme },
+    /// The server: the client sent no certificate, and one is optional.
+    ClientAnonymous,
+    /// The server verified the client's chain; its leaf holds a `key_bits` RSA key.
+    ClientCertificateVerified { key_bits: usize },
+    /// The server verified the client's CertificateVerify signature.
+    CertificateVerifyVerified { scheme: SignatureScheme },
 }
 
 impl fmt::Display for Note {
@@ -251,6 +262,30 @@ impl fmt::Display for Note {
                 f,
                 "{} after the handshake: renegotiation refused with no_renegotiation",
                 request.name()
+            ),
+            Note::EmptyClientCertificate { why } => write!(
+                f,
+                "the server asks for a client certificate: {why}, so we send an empty \
+                 Certificate (RFC 5246 7.4.6)"
+            ),
+            Note::CertificateVerifySigned { scheme } => write!(
+                f,
+                "signed the handshake so far with our client key ({}): the server checks it \
+                 against our certificate",
+                scheme.name()
+            ),
+            Note::ClientAnonymous => f.write_str(
+                "the client sent no certificate: it stays anonymous (the certificate is optional)",
+            ),
+            Note::ClientCertificateVerified { key_bits } => write!(
+                f,
+                "client certificate chain verified ({key_bits}-bit RSA key); its \
+                 CertificateVerify must prove the client holds the key"
+            ),
+            Note::CertificateVerifyVerified { scheme } => write!(
+                f,
+                "client CertificateVerify verified ({}): the client holds its certificate's key",
+                scheme.name()
             ),
         }
     }

@@ -5,9 +5,12 @@
 //! ClientHello          -->                    ClientHello (cached session ID) -->
 //!                      <-- ServerHello                         <-- ServerHello (same ID)
 //!                      <-- Certificate                         <-- ChangeCipherSpec
-//!                      <-- ServerHelloDone                     <-- Finished
-//! ClientKeyExchange    -->                    ChangeCipherSpec -->
-//! ChangeCipherSpec     -->                    Finished         -->
+//!                      <-- CertificateRequest*                 <-- Finished
+//!                      <-- ServerHelloDone                    ChangeCipherSpec -->
+//! Certificate*         -->                    Finished         -->
+//! ClientKeyExchange    -->
+//! CertificateVerify*   -->
+//! ChangeCipherSpec     -->
 //! Finished             -->
 //!                      <-- ChangeCipherSpec
 //!                      <-- Finished
@@ -29,25 +32,35 @@
 //! resumption offer "MUST send" the extension, so an EMS session cannot be offered without it).
 //! A server that resumes with a different answer from the original session's is refused with
 //! `handshake_failure` (5.3, both cases MUST).
+//!
+//! Client certificates (the messages marked `*`, RFC 5246 7.4.4, 7.4.6, 7.4.8): a server may ask
+//! for one with a CertificateRequest. We answer with our chain when we have one the request can
+//! accept (an RSA signing key, `rsa_sign`, issued under one of the CAs it names, if it names
+//! any), then prove we hold its key with a CertificateVerify: a signature over every handshake
+//! message so far, with the first hash of the server's list that we have. Otherwise we send an
+//! empty Certificate and no CertificateVerify, and the server decides whether to go on.
 
 use super::Negotiated;
-use super::common::{self, Handshake};
+use super::common::{self, Handshake, signature_hash};
 use super::keys::{MasterSecret, PreMasterSecret};
 use super::session::Session;
-use crate::config::{ClientConfig, EmsMode, connection_rng};
+use crate::config::{ClientCertificate, ClientConfig, EmsMode, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Reason, Result};
 use crate::record::suite::{self, SuiteInfo};
 use crate::trace::{Derivation, Note, Secret};
+use crate::wire::messages::client_auth::RSA_SIGN;
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
-    CertificateMsg, ClientHello, ClientKeyExchange, HandshakeMessage, ProtocolVersion, ServerHello,
-    ServerHelloDone, SessionId,
+    CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
+    HandshakeMessage, ProtocolVersion, ServerHello, ServerHelloDone, SessionId, SignatureScheme,
 };
+use crate::x509::name::Name;
 use rand::rngs::StdRng;
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 /// Runs a client handshake over `conn` for `server_name` (checked against the certificate and
 /// sent as server_name) and `port` (with the name, the key of the session store).
@@ -65,6 +78,10 @@ pub fn handshake<T: Read + Write>(
         port,
         offered_session: None,
     };
+    if config.client_certificate.is_some() {
+        // A CertificateVerify may have to sign every message with SHA-384 or SHA-512.
+        c.hs.keep_messages();
+    }
     let client_hello = c.send_client_hello()?;
     let (server_hello, suite) = c.read_server_hello(&client_hello)?;
     // read_server_hello refused the extension if we did not offer it.
@@ -76,10 +93,19 @@ pub fn handshake<T: Read + Write>(
     c.check_full_handshake_ems(ems)?;
     let chain = c.read_certificate()?;
     let server_key = c.verify_certificate(&chain)?;
+    let request = c.read_certificate_request()?;
     c.read_server_hello_done()?;
+    let signer = match &request {
+        Some(request) => c.send_client_certificate(request)?,
+        None => None,
+    };
     let pre_master = c.send_client_key_exchange(&client_hello, &server_key)?;
     let master =
         c.hs.keys_from_pre_master(pre_master, &client_hello, &server_hello, ems, suite)?;
+    if let Some((identity, scheme)) = signer {
+        // After ClientKeyExchange, so outside the RFC 7627 session hash the master secret used.
+        c.send_certificate_verify(&identity, scheme)?;
+    }
     c.hs.send_change_cipher_spec_and_finished(&master)?;
     c.hs.read_change_cipher_spec_and_finished(&master)?;
 
@@ -295,6 +321,93 @@ impl<T: Read + Write> Client<'_, T> {
         Ok(key)
     }
 
+    /// RFC 5246 7.4.4: a server that wants a client certificate asks for it after its own
+    /// Certificate; most servers send ServerHelloDone instead.
+    fn read_certificate_request(&mut self) -> Result<Option<CertificateRequest>> {
+        if !self
+            .hs
+            .next_is::<CertificateRequest>("CertificateRequest or ServerHelloDone")?
+        {
+            return Ok(None);
+        }
+        let request: CertificateRequest = self.hs.read()?;
+        Ok(Some(request))
+    }
+
+    /// RFC 5246 7.4.6: our answer to a CertificateRequest, sent even when we have nothing to
+    /// send ("If no suitable certificate is available, the client MUST send a certificate
+    /// message containing no certificates"). Returns our key and the signature scheme for the
+    /// CertificateVerify when we sent a chain.
+    fn send_client_certificate(
+        &mut self,
+        request: &CertificateRequest,
+    ) -> Result<Option<(Arc<ClientCertificate>, SignatureScheme)>> {
+        let usable = match &self.config.client_certificate {
+            None => {
+                self.hs.tracer().note(|| Note::EmptyClientCertificate {
+                    why: "we have none".into(),
+                });
+                None
+            }
+            Some(identity) => match acceptable(identity, request) {
+                Ok(()) => Some(identity.clone()),
+                Err(why) => {
+                    self.hs
+                        .tracer()
+                        .note(|| Note::EmptyClientCertificate { why: why.clone() });
+                    None
+                }
+            },
+        };
+        let Some(identity) = usable else {
+            self.hs.send(HandshakeMessage::Certificate(CertificateMsg {
+                chain: vec![],
+            }))?;
+            return Ok(None);
+        };
+        // RFC 5246 7.4.8: the signature's hash and algorithm must be one the request lists; we
+        // take the server's most preferred one that we have. Without one there is no
+        // CertificateVerify the server would accept.
+        let scheme = request
+            .signature_algorithms
+            .iter()
+            .copied()
+            .find(|s| signature_hash(*s).is_some())
+            .ok_or(Error::HandshakeFailure(Reason::NoCommonSignatureAlgorithm))?;
+        self.hs.send(HandshakeMessage::Certificate(CertificateMsg {
+            chain: identity.chain_der(),
+        }))?;
+        Ok(Some((identity, scheme)))
+    }
+
+    /// RFC 5246 7.4.8: proof that we hold the key of the certificate we sent: our signature over
+    /// every handshake message so far (ClientHello through ClientKeyExchange). Only the key's
+    /// holder can make it, and it covers both randoms, so it cannot be replayed elsewhere.
+    fn send_certificate_verify(
+        &mut self,
+        identity: &ClientCertificate,
+        scheme: SignatureScheme,
+    ) -> Result<()> {
+        let hash = signature_hash(scheme)
+            .ok_or_else(|| Error::Internal("no hash for the chosen signature scheme".into()))?;
+        let messages = self
+            .hs
+            .messages()
+            .ok_or_else(|| Error::Internal("the handshake messages were not kept".into()))?;
+        let signature = identity
+            .private_key
+            .sign_pkcs1v15(&mut self.rng, hash, messages)
+            .map_err(|e| Error::Internal(format!("RSA signing failed: {e}")))?;
+        self.hs
+            .tracer()
+            .note(|| Note::CertificateVerifySigned { scheme });
+        self.hs
+            .send(HandshakeMessage::CertificateVerify(CertificateVerify {
+                algorithm: scheme,
+                signature,
+            }))
+    }
+
     /// RFC 5246 7.4.5: the server has sent all it will send before our key exchange.
     fn read_server_hello_done(&mut self) -> Result<()> {
         let _: ServerHelloDone = self.hs.read()?;
@@ -339,5 +452,37 @@ impl<T: Read + Write> Client<'_, T> {
                 extended_master_secret: n.extended_master_secret,
             },
         );
+    }
+}
+
+/// RFC 5246 7.4.4: may our chain answer this request? Its key is RSA, so the request must list
+/// `rsa_sign`; and if the request names CAs, one certificate of our chain must be issued by one
+/// of them (or be one of them). The reason why not, otherwise.
+fn acceptable(
+    identity: &ClientCertificate,
+    request: &CertificateRequest,
+) -> std::result::Result<(), String> {
+    if !request.certificate_types.contains(&RSA_SIGN) {
+        return Err(
+            "the server does not accept RSA signing keys (no rsa_sign in certificate_types)".into(),
+        );
+    }
+    if request.certificate_authorities.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<Name> = request
+        .certificate_authorities
+        .iter()
+        .filter_map(|dn| Name::from_der(dn).ok())
+        .collect();
+    let known = identity.chain.iter().any(|c| {
+        names
+            .iter()
+            .any(|n| n.matches(c.issuer()) || n.matches(c.subject()))
+    });
+    if known {
+        Ok(())
+    } else {
+        Err("our certificate is not issued by any CA the server names".into())
     }
 }

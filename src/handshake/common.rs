@@ -15,6 +15,7 @@ use crate::Side;
 use crate::clock::UnixTime;
 use crate::conn::Conn;
 use crate::crypto::ct::ct_eq;
+use crate::crypto::rsa::SignatureHash;
 use crate::error::{Error, Result};
 use crate::handshake::keys::{self, MasterSecret, PreMasterSecret};
 use crate::keylog::KeyLog;
@@ -23,8 +24,9 @@ use crate::record::suite::{RecordProtection, SuiteInfo};
 use crate::trace::{Derivation, Dir, Note, Secret, TraceEvent, Tracer};
 use crate::wire::codec::Reader;
 use crate::wire::messages::{
-    CertificateMsg, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
-    HandshakeType, Random, ServerHello, ServerHelloDone,
+    CertificateMsg, CertificateRequest, CertificateVerify, ChangeCipherSpec, ClientHello,
+    ClientKeyExchange, Finished, HandshakeMessage, HandshakeType, Random, ServerHello,
+    ServerHelloDone, SignatureScheme, client_auth,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -56,6 +58,8 @@ expected!(ServerHelloDone, ServerHelloDone);
 expected!(ClientKeyExchange, ClientKeyExchange);
 expected!(Finished, Finished);
 expected!(CertificateMsg, Certificate);
+expected!(CertificateRequest, CertificateRequest);
+expected!(CertificateVerify, CertificateVerify);
 
 /// One handshake in progress on a connection.
 pub struct Handshake<'c, T> {
@@ -69,6 +73,10 @@ pub struct Handshake<'c, T> {
     flight: Vec<u8>,
     /// Where the master secret goes when the keys are made (`SSLKEYLOGFILE`, [`crate::keylog`]).
     keylog: Option<Arc<dyn KeyLog>>,
+    /// Every handshake message so far, kept only when [`Self::keep_messages`] asked for it: a
+    /// CertificateVerify signs them with a hash the server chooses (RFC 5246 7.4.8), which need
+    /// not be the transcript's SHA-256.
+    messages: Option<Vec<u8>>,
 }
 
 impl<'c, T: Read + Write> Handshake<'c, T> {
@@ -79,6 +87,25 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
             transcript: Sha256::new(),
             flight: Vec::new(),
             keylog: None,
+            messages: None,
+        }
+    }
+
+    /// Keeps the handshake messages themselves from now on, not only their hash, for a
+    /// CertificateVerify (call before the first message).
+    pub fn keep_messages(&mut self) {
+        self.messages.get_or_insert_with(Vec::new);
+    }
+
+    /// The handshake messages so far, if [`Self::keep_messages`] was called.
+    pub fn messages(&self) -> Option<&[u8]> {
+        self.messages.as_deref()
+    }
+
+    fn add_to_transcript(transcript: &mut Sha256, messages: &mut Option<Vec<u8>>, bytes: &[u8]) {
+        transcript.update(bytes);
+        if let Some(m) = messages {
+            m.extend_from_slice(bytes);
         }
     }
 
@@ -106,7 +133,7 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
     /// Queues a handshake message of our current flight and adds it to the transcript.
     pub fn send(&mut self, msg: HandshakeMessage) -> Result<()> {
         let bytes = msg.to_bytes()?;
-        self.transcript.update(&bytes);
+        Self::add_to_transcript(&mut self.transcript, &mut self.messages, &bytes);
         self.conn.tracer.emit(|side| TraceEvent::Handshake {
             side,
             dir: Dir::Sent,
@@ -134,6 +161,30 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
     /// HelloRequests on the way (RFC 5246 7.4.1.1).
     pub fn read<M: Expected>(&mut self) -> Result<M> {
         let expected = M::TYPE.name();
+        let header = self.next_header(expected)?;
+        if header.typ != M::TYPE.code() {
+            return Err(Error::UnexpectedMessage {
+                expected,
+                got: HandshakeType::name_of(header.typ),
+            });
+        }
+        let c = &mut *self.conn;
+        let (transcript, messages) = (&mut self.transcript, &mut self.messages);
+        let msg = c.joiner.take(header, &c.tracer, |b| {
+            Self::add_to_transcript(transcript, messages, b)
+        })?;
+        M::from_message(msg).ok_or_else(|| Error::Internal("message type mismatch".into()))
+    }
+
+    /// Is the next handshake message of type `M`? Waits until it is whole, and leaves it to
+    /// [`Self::read`]: for the one optional message, CertificateRequest (RFC 5246 7.4.4), whose
+    /// absence is the next message's presence. `expected` names what may come, in errors.
+    pub fn next_is<M: Expected>(&mut self, expected: &'static str) -> Result<bool> {
+        Ok(self.next_header(expected)?.typ == M::TYPE.code())
+    }
+
+    /// The header of the next handshake message, once the whole message is buffered.
+    fn next_header(&mut self, expected: &'static str) -> Result<super::joiner::Header> {
         let header = loop {
             let c = &mut *self.conn;
             if c.side() == Side::Client {
@@ -150,16 +201,7 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
                 other => return Err(c.unexpected_record(expected, other, range)),
             }
         };
-        if header.typ != M::TYPE.code() {
-            return Err(Error::UnexpectedMessage {
-                expected,
-                got: HandshakeType::name_of(header.typ),
-            });
-        }
-        let c = &mut *self.conn;
-        let transcript = &mut self.transcript;
-        let msg = c.joiner.take(header, &c.tracer, |b| transcript.update(b))?;
-        M::from_message(msg).ok_or_else(|| Error::Internal("message type mismatch".into()))
+        Ok(header)
     }
 
     /// RFC 5246 7.1: sends ChangeCipherSpec (after the flight before it), and our records are
@@ -342,4 +384,15 @@ pub fn random(now: UnixTime, rng: &mut impl Rng) -> Random {
     random[..4].copy_from_slice(&(now.0 as u32).to_be_bytes());
     rng.fill_bytes(&mut random[4..]);
     Random(random)
+}
+
+/// The hash of an `rsa_pkcs1_*` scheme toytls signs with, or `None` for any other (SHA-1 and MD5
+/// are deprecated for TLS 1.2 signatures, RFC 9155; PSS and ECDSA are not implemented).
+pub fn signature_hash(s: SignatureScheme) -> Option<SignatureHash> {
+    match s {
+        client_auth::RSA_PKCS1_SHA256 => Some(SignatureHash::Sha256),
+        client_auth::RSA_PKCS1_SHA384 => Some(SignatureHash::Sha384),
+        client_auth::RSA_PKCS1_SHA512 => Some(SignatureHash::Sha512),
+        _ => None,
+    }
 }

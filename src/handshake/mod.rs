@@ -5,7 +5,7 @@
 //!   the other.
 //! - [`common`]: what both do the same way, written once: reading the next message, the flight
 //!   and the transcript, the randoms, the master secret and each side's keys, ChangeCipherSpec
-//!   and Finished.
+//!   and Finished, and the signature hashes of a CertificateVerify.
 //! - [`joiner`]: handshake messages out of records, with toytls's size limits.
 //! - [`keys`]: the key schedule, pre-master secret to master secret to key block to Finished.
 //! - [`session`]: what resumption keeps, and the caches that keep it.
@@ -26,7 +26,9 @@ pub struct Negotiated {
     pub session_id: SessionId,
     /// True if this was an abbreviated handshake resuming an earlier session.
     pub resumed: bool,
-    /// The server's certificate chain (DER, leaf first); empty on the server side.
+    /// The peer's certificate chain (DER, leaf first): the server's on the client side; on the
+    /// server side the client's, verified, when it sent one (RFC 5246 7.4.6), else empty. A
+    /// resumed session keeps the chain of the handshake that made it.
     pub peer_chain: Vec<Vec<u8>>,
     /// The host name the client asked for (and the server received, if sent).
     pub server_name: Option<String>,

@@ -29,21 +29,37 @@
 //! full handshakes without EMS (it is a legacy client), and the attack resumption would complete
 //! needs a renegotiation after it, which toytls never performs. OpenSSL and BoringSSL make the
 //! same choice. Under [`EmsMode::Required`] the row never arises (the hello is refused first).
+//!
+//! Client certificates (RFC 5246 7.4.4, 7.4.6, 7.4.8), under [`ClientAuth::Optional`] or
+//! [`ClientAuth::Required`]: our CertificateRequest, after our Certificate, asks for an RSA
+//! signing key (`rsa_sign`) certified by one of the trust anchors it names, signing with one of
+//! our hashes. The client's Certificate comes first in its flight: empty is refused with
+//! `handshake_failure` when required, served anonymously when optional; a chain is verified as a
+//! client's ([`crate::x509::verify::verify_client_chain`]: clientAuth, not a host name), with the
+//! verifier's alert. Then, after ClientKeyExchange, its CertificateVerify must be a signature by
+//! the certificate's key over every handshake message before it: an algorithm we did not list is
+//! `illegal_parameter`, a signature that does not verify `decrypt_error`. The verified chain is
+//! the session's peer chain, so a resumed session keeps the client's identity.
 
 use super::Negotiated;
-use super::common::{self, Handshake};
+use super::common::{self, Handshake, signature_hash};
 use super::keys::{MasterSecret, PreMasterSecret};
 use super::session::Session;
-use crate::config::{EmsMode, ServerConfig, connection_rng};
+use crate::config::{ClientAuth, EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
+use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Reason, Result};
 use crate::record::suite::{self, SuiteInfo};
 use crate::trace::{Derivation, Note, Secret};
+use crate::wire::messages::client_auth::{
+    RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_SIGN,
+};
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
-    CertificateMsg, ClientHello, ClientKeyExchange, HandshakeMessage, ProtocolVersion, ServerHello,
-    ServerHelloDone, SessionId, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
+    HandshakeMessage, ProtocolVersion, ServerHello, ServerHelloDone, SessionId,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -56,6 +72,11 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         config,
         rng: connection_rng(&config.rng),
     };
+    let ask_for_certificate = !matches!(config.client_auth, ClientAuth::None);
+    if ask_for_certificate {
+        // A CertificateVerify may sign every message with SHA-384 or SHA-512.
+        s.hs.keep_messages();
+    }
     let client_hello = s.read_client_hello()?;
     let suite = s.choose_suite(&client_hello)?;
     let server_name = client_hello.server_name()?;
@@ -70,21 +91,34 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     let session_id = s.new_session_id();
     let server_hello = s.send_server_hello(&client_hello, suite, session_id, ems)?;
     s.send_certificate()?;
+    let request = if ask_for_certificate {
+        Some(s.send_certificate_request()?)
+    } else {
+        None
+    };
     s.send_server_hello_done()?;
+    let (client_chain, client_key) = match &request {
+        Some(_) => s.read_client_certificate()?,
+        None => (vec![], None),
+    };
     let pre_master = s.read_client_key_exchange(&client_hello)?;
     let master =
         s.hs.keys_from_pre_master(pre_master, &client_hello, &server_hello, ems, suite)?;
+    if let (Some(request), Some(key)) = (&request, &client_key) {
+        // After ClientKeyExchange, so outside the RFC 7627 session hash the master secret used.
+        s.read_certificate_verify(request, key)?;
+    }
     s.hs.read_change_cipher_spec_and_finished(&master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
-    s.remember_session(session_id, suite, &master, ems);
+    s.remember_session(session_id, suite, &master, ems, &client_chain);
     s.hs.send_change_cipher_spec_and_finished(&master)?;
 
     Ok(Negotiated {
         suite: suite.suite,
         session_id,
         resumed: false,
-        peer_chain: vec![],
+        peer_chain: client_chain,
         server_name,
         extended_master_secret: ems,
     })
@@ -208,7 +242,8 @@ impl<T: Read + Write> Server<'_, T> {
             suite: session.suite,
             session_id: session.id,
             resumed: true,
-            peer_chain: vec![],
+            // The client proved this identity in the session's full handshake.
+            peer_chain: session.peer_chain.clone(),
             server_name,
             extended_master_secret: ems,
         })
@@ -256,6 +291,79 @@ impl<T: Read + Write> Server<'_, T> {
         }))
     }
 
+    /// RFC 5246 7.4.4: we ask for a client certificate: an RSA signing key, signatures with one of
+    /// our hashes (SHA-256 first), issued by one of the CAs we trust for clients (their subject
+    /// names, so a client can choose among its certificates).
+    fn send_certificate_request(&mut self) -> Result<CertificateRequest> {
+        let request = CertificateRequest {
+            certificate_types: vec![RSA_SIGN],
+            signature_algorithms: vec![RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512],
+            certificate_authorities: self
+                .config
+                .client_auth
+                .trust_anchors()
+                .iter()
+                .map(|ca| ca.subject().der().to_vec())
+                .collect(),
+        };
+        self.hs
+            .send(HandshakeMessage::CertificateRequest(request.clone()))?;
+        Ok(request)
+    }
+
+    /// RFC 5246 7.4.6: the client's chain, the first message of its flight. Empty: the client has
+    /// no certificate for us, refused with `handshake_failure` if we require one. Otherwise it
+    /// must verify as a client certificate, and its leaf's key is the one the CertificateVerify
+    /// must be signed with.
+    fn read_client_certificate(&mut self) -> Result<(Vec<Vec<u8>>, Option<RsaPublicKey>)> {
+        let m: CertificateMsg = self.hs.read()?;
+        if m.chain.is_empty() {
+            if matches!(self.config.client_auth, ClientAuth::Required { .. }) {
+                return Err(Error::HandshakeFailure(Reason::ClientCertificateRequired));
+            }
+            self.hs.tracer().note(|| Note::ClientAnonymous);
+            return Ok((vec![], None));
+        }
+        let key = self
+            .config
+            .client_auth
+            .verify(&m.chain, self.config.clock.now())?;
+        self.hs.tracer().note(|| Note::ClientCertificateVerified {
+            key_bits: key.bits(),
+        });
+        Ok((m.chain, Some(key)))
+    }
+
+    /// RFC 5246 7.4.8: the client signed every handshake message before this one with the key
+    /// of the certificate it sent, using one of the algorithms we listed. This is what makes the
+    /// certificate the client's own: anyone can send a copy of a certificate.
+    fn read_certificate_verify(
+        &mut self,
+        request: &CertificateRequest,
+        key: &RsaPublicKey,
+    ) -> Result<()> {
+        let signed = self
+            .hs
+            .messages()
+            .ok_or_else(|| Error::Internal("the handshake messages were not kept".into()))?
+            .to_vec();
+        let cv: CertificateVerify = self.hs.read()?;
+        if !request.signature_algorithms.contains(&cv.algorithm) {
+            return Err(Error::IllegalParameter(format!(
+                "the client's CertificateVerify is signed with {}, which our CertificateRequest did not offer (RFC 5246 7.4.8)",
+                cv.algorithm.name()
+            )));
+        }
+        let hash = signature_hash(cv.algorithm)
+            .ok_or_else(|| Error::Internal("a listed algorithm without a hash".into()))?;
+        key.verify_pkcs1v15(hash, &signed, &cv.signature)
+            .map_err(|_| Error::BadCertificateVerify)?;
+        self.hs.tracer().note(|| Note::CertificateVerifyVerified {
+            scheme: cv.algorithm,
+        });
+        Ok(())
+    }
+
     /// RFC 5246 7.4.5: our flight is complete; it goes out now, in as few records as possible.
     fn send_server_hello_done(&mut self) -> Result<()> {
         self.hs
@@ -282,7 +390,14 @@ impl<T: Read + Write> Server<'_, T> {
     }
 
     /// Caches the new session for resumption, if we gave it an ID.
-    fn remember_session(&self, id: SessionId, suite: &SuiteInfo, master: &MasterSecret, ems: bool) {
+    fn remember_session(
+        &self,
+        id: SessionId,
+        suite: &SuiteInfo,
+        master: &MasterSecret,
+        ems: bool,
+        client_chain: &[Vec<u8>],
+    ) {
         if id.is_empty() {
             return;
         }
@@ -290,7 +405,7 @@ impl<T: Read + Write> Server<'_, T> {
             id,
             suite: suite.suite,
             master_secret: master.clone(),
-            peer_chain: vec![],
+            peer_chain: client_chain.to_vec(),
             created: self.config.clock.now(),
             extended_master_secret: ems,
         });
