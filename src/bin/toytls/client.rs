@@ -27,6 +27,13 @@ pub struct ClientArgs {
     /// The CA certificate(s) to trust (PEM).
     #[arg(long)]
     ca: PathBuf,
+    /// Our certificate chain (PEM, ours first), sent when the server asks for one (RFC 5246
+    /// 7.4.6); needs --key. Without it a request is answered with an empty Certificate.
+    #[arg(long, requires = "key", value_name = "FILE")]
+    cert: Option<PathBuf>,
+    /// The private key of --cert (PEM, PKCS#8 or PKCS#1), which signs the CertificateVerify.
+    #[arg(long, requires = "cert", value_name = "FILE")]
+    key: Option<PathBuf>,
     /// The name the certificate must carry (default: the host part of ADDR).
     #[arg(long)]
     server_name: Option<String>,
@@ -87,6 +94,12 @@ fn client(args: ClientArgs) -> Result<(), String> {
     config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     config.io_timeout = Duration::from_secs_f64(args.io_timeout);
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let (chain, key) = crate::server::load_chain_and_key(cert, key)?;
+        config.client_certificate = Some(Arc::new(
+            toytls::config::ClientCertificate::new(chain, key).map_err(|e| e.to_string())?,
+        ));
+    }
     let pcap = args.pcap.open(&mut config.keylog)?;
     let config = Arc::new(config);
     let host = args

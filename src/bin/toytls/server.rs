@@ -13,12 +13,12 @@ mod http;
 use crate::render::StderrTrace;
 use clap::Args;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use toytls::capture::{Opener, Recorded};
-use toytls::config::ServerConfig;
+use toytls::config::{ClientAuth, ServerConfig};
 use toytls::net::serve::{ServerLimits, WhenFull};
 use toytls::stream::TlsStream;
 
@@ -33,6 +33,14 @@ pub struct ServerArgs {
     /// The server's private key (PEM, PKCS#8 or PKCS#1).
     #[arg(long)]
     key: PathBuf,
+    /// Ask clients for a certificate issued by one of the CAs in FILE (PEM), and verify the one
+    /// they send (RFC 5246 7.4.4); a client that sends none is served anonymously unless
+    /// --require-client-cert.
+    #[arg(long, value_name = "FILE")]
+    client_ca: Option<PathBuf>,
+    /// Refuse (handshake_failure) a client that sends no certificate; needs --client-ca.
+    #[arg(long, requires = "client_ca")]
+    require_client_cert: bool,
     /// Echo application data back (the default).
     #[arg(long, conflicts_with = "http")]
     echo: bool,
@@ -95,15 +103,35 @@ pub fn run(args: ServerArgs) -> ExitCode {
     }
 }
 
-pub fn load_config(cert: &PathBuf, key: &PathBuf) -> Result<ServerConfig, String> {
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
-    };
-    let chain = toytls::x509::pem::parse_certificates(&read(cert)?)
-        .map_err(|e| format!("{}: {e}", cert.display()))?;
-    let key = toytls::x509::pem::parse_private_key(&zeroize::Zeroizing::new(read(key)?))
-        .map_err(|e| format!("{}: {e}", key.display()))?;
+pub fn load_config(cert: &Path, key: &Path) -> Result<ServerConfig, String> {
+    let (chain, key) = load_chain_and_key(cert, key)?;
     ServerConfig::from_certificates(&chain, key).map_err(|e| e.to_string())
+}
+
+/// A certificate chain and a private key from PEM files (a server's, or a client's).
+pub fn load_chain_and_key(
+    cert: &Path,
+    key: &Path,
+) -> Result<
+    (
+        Vec<toytls::x509::Certificate>,
+        toytls::crypto::rsa::RsaPrivateKey,
+    ),
+    String,
+> {
+    let chain = load_certificates(cert)?;
+    let key = toytls::x509::pem::parse_private_key(&zeroize::Zeroizing::new(read_file(key)?))
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+    Ok((chain, key))
+}
+
+fn read_file(p: &Path) -> Result<String, String> {
+    std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+}
+
+fn load_certificates(p: &Path) -> Result<Vec<toytls::x509::Certificate>, String> {
+    toytls::x509::pem::parse_certificates(&read_file(p)?)
+        .map_err(|e| format!("{}: {e}", p.display()))
 }
 
 fn serve(args: ServerArgs) -> Result<(), String> {
@@ -114,6 +142,14 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     config.suites = crate::render::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
+    if let Some(ca) = &args.client_ca {
+        let trust_anchors = load_certificates(ca)?;
+        config.client_auth = if args.require_client_cert {
+            ClientAuth::Required { trust_anchors }
+        } else {
+            ClientAuth::Optional { trust_anchors }
+        };
+    }
     let pcap = args.pcap.open(&mut config.keylog)?;
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen)

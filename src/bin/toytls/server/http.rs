@@ -141,13 +141,26 @@ pub fn serve<T: Read + Write>(tls: &mut TlsStream<T>) -> Result<()> {
 /// The page `GET /` answers: what was negotiated.
 fn page<T: Read + Write>(tls: &TlsStream<T>) -> String {
     format!(
-        "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nserver name: {}\n",
+        "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nclient certificate: {}\nserver name: {}\n",
         tls.suite().name(),
         if tls.resumed() { "yes" } else { "no" },
         crate::render::yes_no(tls.extended_master_secret()),
         toytls::wire::messages::hex(tls.session_id().as_slice()),
+        client_subject(tls.peer_certificates()),
         tls.server_name().unwrap_or("(none)"),
     )
+}
+
+/// The subject of the client's certificate (verified by the handshake), or `(none)`.
+fn client_subject(chain: &[Vec<u8>]) -> String {
+    match chain
+        .first()
+        .map(|der| toytls::x509::Certificate::from_der(der))
+    {
+        None => "(none)".into(),
+        Some(Ok(leaf)) => leaf.subject().to_string(),
+        Some(Err(e)) => format!("(unreadable: {e})"),
+    }
 }
 
 /// An answer's body.
