@@ -37,9 +37,9 @@ use toytls::wire::alert::AlertDescription;
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO};
 use toytls::wire::messages::{
-    AlertMessage, CertificateMsg, ChangeCipherSpec, CipherSuite, ClientHello, ClientKeyExchange,
-    Extension, Finished, HandshakeMessage, ProtocolVersion, Random, ServerHello, ServerHelloDone,
-    SessionId,
+    AlertMessage, CertificateMsg, CertificateRequest, CertificateVerify, ChangeCipherSpec,
+    CipherSuite, ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage,
+    ProtocolVersion, Random, ServerHello, ServerHelloDone, SessionId, client_auth,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -81,6 +81,10 @@ struct Flights {
     client_key_exchange: Vec<u8>,
     finished: Vec<u8>,
     hello_request: Vec<u8>,
+    /// Client certificates (RFC 5246 7.4.4, 7.4.8): the request our server sends (naming one
+    /// CA), and a CertificateVerify shaped like ours (rsa_pkcs1_sha256, a 2048-bit signature).
+    certificate_request: Vec<u8>,
+    certificate_verify: Vec<u8>,
 }
 
 impl Flights {
@@ -138,6 +142,23 @@ impl Flights {
                 verify_data: [0xf1; 12],
             }))?,
             hello_request: bytes(HandshakeMessage::HelloRequest)?,
+            certificate_request: bytes(HandshakeMessage::CertificateRequest(CertificateRequest {
+                certificate_types: vec![client_auth::RSA_SIGN],
+                signature_algorithms: vec![
+                    client_auth::RSA_PKCS1_SHA256,
+                    client_auth::RSA_PKCS1_SHA384,
+                    client_auth::RSA_PKCS1_SHA512,
+                ],
+                certificate_authorities: vec![
+                    toytls::x509::name::Name::common_name("toytls fuzz CA")
+                        .der()
+                        .to_vec(),
+                ],
+            }))?,
+            certificate_verify: bytes(HandshakeMessage::CertificateVerify(CertificateVerify {
+                algorithm: client_auth::RSA_PKCS1_SHA256,
+                signature: vec![0x5c; 256],
+            }))?,
         })
     }
 }
@@ -164,6 +185,30 @@ fn handshake_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
         dir,
         "client_flight",
         &[&f.client_key_exchange[..], &f.finished].concat(),
+    )?;
+    write(dir, "certificate_request", &f.certificate_request)?;
+    write(dir, "certificate_verify", &f.certificate_verify)?;
+    write(
+        dir,
+        "server_flight_client_auth",
+        &[
+            &f.server_hello[..],
+            &f.certificate,
+            &f.certificate_request,
+            &f.server_hello_done,
+        ]
+        .concat(),
+    )?;
+    write(
+        dir,
+        "client_flight_client_auth",
+        &[
+            &f.certificate[..],
+            &f.client_key_exchange,
+            &f.certificate_verify,
+            &f.finished,
+        ]
+        .concat(),
     )?;
     Ok(())
 }
@@ -408,10 +453,24 @@ fn record_connection(
     server_session: bool,
     server_prefers_gcm: bool,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    record_connection_with(client_session, server_session, server_prefers_gcm, 0)
+}
+
+/// [`record_connection`], with `server_flags` (the server target's settings byte) added to the
+/// server's configuration: [`entries::HANDSHAKE_CLIENT_AUTH`] makes it ask for a certificate.
+fn record_connection_with(
+    client_session: bool,
+    server_session: bool,
+    server_prefers_gcm: bool,
+    server_flags: u8,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
     let (c_end, s_end) = pipe();
     let (c_sent, s_sent) = (c_end.sent.clone(), s_end.sent.clone());
     let server = std::thread::spawn(move || -> Result<bool, String> {
-        let config = entries::server_config(server_session, server_prefers_gcm);
+        let mut config = entries::server_config(server_session, server_prefers_gcm);
+        if server_flags & entries::HANDSHAKE_CLIENT_AUTH != 0 {
+            config.client_auth = entries::server_config_for_flags(server_flags).client_auth;
+        }
         let config = Arc::new(config);
         let mut s = TlsStream::accept(s_end, config).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 4];
@@ -488,6 +547,25 @@ fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> 
             let (s, c) = (&client_bytes, &server_bytes);
             write(server_dir, "full_traced", &traced(handshake_input(ss, s)))?;
             write(client_dir, "full_traced", &traced(handshake_input(cs, c)))?;
+        }
+        if name == "full" {
+            // A server that asks for a client certificate (RFC 5246 7.4.4), and our client
+            // without one: its empty Certificate for the server target; the CertificateRequest
+            // for the client target, answered empty, and (with a certificate) with a chain and
+            // a CertificateVerify, after which that client's Finished no longer matches.
+            let auth = entries::HANDSHAKE_CLIENT_AUTH;
+            let (c, s) = record_connection_with(cs, ss, gcm, auth)?;
+            let mut server_input = handshake_input(ss, &c);
+            server_input[0] |= auth;
+            write(server_dir, "client_auth_anonymous", &server_input)?;
+            write(
+                client_dir,
+                "client_auth_anonymous",
+                &handshake_input(cs, &s),
+            )?;
+            let mut client_input = handshake_input(cs, &s);
+            client_input[0] |= auth;
+            write(client_dir, "client_auth_with_certificate", &client_input)?;
         }
         if name == "full" {
             // Just the first flight: the ClientHello record alone, and the server's first flight.

@@ -140,7 +140,16 @@ fn replay_handshake_message() {
         ("openssl_client_hello_tls13", 2),
         ("openssl_server_flight", 3),
     ];
-    for (name, want) in openssl {
+    // Client certificates: CertificateRequest and CertificateVerify alone, and in the flights
+    // that carry them (ServerHello, Certificate, CertificateRequest, ServerHelloDone; the
+    // client's Certificate, ClientKeyExchange, CertificateVerify, Finished).
+    let client_auth = [
+        ("certificate_request", 1),
+        ("certificate_verify", 1),
+        ("server_flight_client_auth", 4),
+        ("client_flight_client_auth", 4),
+    ];
+    for (name, want) in openssl.into_iter().chain(client_auth) {
         let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
         assert_eq!(n, Some(want), "fuzz/corpus/handshake_message/{name}");
     }
@@ -181,6 +190,12 @@ fn unknown_target_names_are_refused() {
 fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &[&str]) {
     let expect = |name: &str| match name {
         "full" | "resumed" | "full_traced" | "resumption_refused" | "full_gcm" => Some(5),
+        // A server that asks for a client certificate and a client without one: the handshake
+        // completes with the empty Certificate (RFC 5246 7.4.6).
+        "client_auth_anonymous" => Some(5),
+        // The same server flight to a client with a certificate: it sends its chain and
+        // CertificateVerify, so its transcript is not the recorded server's and Finished fails.
+        "client_auth_with_certificate" => Some(0),
         // A first flight alone stops at the end of the input: no handshake.
         "client_hello" | "server_hello_flight" => Some(0),
         _ if openssl.contains(&name) => Some(6),
@@ -198,9 +213,13 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &
             );
         }
     }
+    let client_auth = match target {
+        "server" => 1,
+        _ => 2,
+    };
     assert_eq!(
         recorded,
-        6 + openssl.len(),
+        6 + client_auth + openssl.len(),
         "fuzz/corpus/{target}/: recorded connections"
     );
 }

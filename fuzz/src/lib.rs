@@ -417,6 +417,12 @@ pub const HANDSHAKE_SERVER_GCM: u8 = 4;
 /// is under TLS_RSA_WITH_AES_128_GCM_SHA256 instead of the toy suite, so that a peer that has
 /// only the standard suites (OpenSSL, see `examples/fuzz_corpus_openssl.rs`) can resume it.
 pub const HANDSHAKE_SESSION_GCM: u8 = 8;
+/// Settings byte 0 of the handshake targets, bit 4: client certificates (RFC 5246 7.4.4). The
+/// server asks for one (optional, trusting the fixed CA), so the client's Certificate and
+/// CertificateVerify are read; the client holds one (the fixed certificate and key, which a
+/// request naming the fixed CA accepts), so a CertificateRequest is answered with a chain and a
+/// signature instead of an empty Certificate.
+pub const HANDSHAKE_CLIENT_AUTH: u8 = 16;
 /// The name the client connects to, and the name on the fixed server certificate.
 pub const HANDSHAKE_HOST: &str = "localhost";
 pub const HANDSHAKE_PORT: u16 = 443;
@@ -528,6 +534,11 @@ pub fn server_config_for_flags(flags: u8) -> ServerConfig {
     if flags & HANDSHAKE_TRACE != 0 {
         config.trace = Some(TraceLog::new());
     }
+    if flags & HANDSHAKE_CLIENT_AUTH != 0 {
+        config.client_auth = toytls::config::ClientAuth::Optional {
+            trust_anchors: vec![handshake_keys().ca.clone()],
+        };
+    }
     config
 }
 
@@ -541,6 +552,13 @@ pub fn client_config_for_flags(flags: u8) -> ClientConfig {
     }
     if flags & HANDSHAKE_TRACE != 0 {
         config.trace = Some(TraceLog::new());
+    }
+    if flags & HANDSHAKE_CLIENT_AUTH != 0 {
+        let k = handshake_keys();
+        config.client_certificate =
+            toytls::config::ClientCertificate::new(vec![k.server.clone()], k.server_key.clone())
+                .ok()
+                .map(Arc::new);
     }
     config
 }
