@@ -3,6 +3,8 @@
 //! Everything is made in memory (a CA, a server certificate for `localhost`), the server listens on
 //! a free port of 127.0.0.1, and the client connects twice: a full handshake, then a resumed one.
 //! The narration is rendered from the library's trace events; the library itself never prints.
+//! With `--client-auth` the server also asks the client for a certificate (RFC 5246 7.4.4), and the
+//! story tells the two extra messages and what they prove.
 
 use clap::Args;
 use std::io::{Read, Write};
@@ -13,7 +15,7 @@ use std::time::Instant;
 use toytls::Side;
 use toytls::capture::{Opener, Recorded};
 use toytls::clock::{Clock, SystemClock, UnixTime};
-use toytls::config::{ClientConfig, ServerConfig};
+use toytls::config::{ClientAuth, ClientCertificate, ClientConfig, ServerConfig};
 use toytls::handshake::keys;
 use toytls::record::ContentType;
 use toytls::record::suite::lookup;
@@ -21,13 +23,17 @@ use toytls::stream::TlsStream;
 use toytls::trace::{Derivation, Dir, KeyPart, Note, Secret, TraceEvent, TraceSink};
 use toytls::wire::messages::hex;
 use toytls::wire::messages::{CipherSuite, HandshakeType};
-use toytls::x509::builder::{generate_ca, issue_server_cert};
+use toytls::x509::builder::{generate_ca, issue_client_cert, issue_server_cert};
 
 #[derive(Args)]
 pub struct DemoArgs {
     /// Print only the summary.
     #[arg(long)]
     quiet: bool,
+    /// Mutual TLS: the server asks for a client certificate, and the client proves who it is
+    /// with its own certificate and a CertificateVerify signature (RFC 5246 7.4.4, 7.4.6, 7.4.8).
+    #[arg(long)]
+    client_auth: bool,
     #[command(flatten)]
     pcap: crate::pcap::PcapArg,
     /// Cipher suites both peers offer, in order of preference: `toy` (our
@@ -45,7 +51,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match demo(args.quiet, &args.pcap, suites) {
+    match demo(args.quiet, args.client_auth, &args.pcap, suites) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("toytls demo failed: {e}");
@@ -58,6 +64,7 @@ const MESSAGE: &[u8] = b"Hello, server! Only you can read this.";
 
 fn demo(
     quiet: bool,
+    client_auth: bool,
     pcap_arg: &crate::pcap::PcapArg,
     suites: Vec<CipherSuite>,
 ) -> Result<(), String> {
@@ -81,6 +88,22 @@ fn demo(
         ca.subject()
     ));
 
+    let client_identity = if client_auth {
+        let (client_cert, client_key) =
+            issue_client_cert(&mut rng, &ca, &ca_key, "demo client", nb, na)
+                .map_err(|e| e.to_string())?;
+        say(&format!(
+            "   Mutual TLS: the same CA also signs '{}', a client certificate (extendedKeyUsage clientAuth)\n   holding the client's own RSA key. The server trusts the CA for clients too.\n",
+            client_cert.subject()
+        ));
+        Some(
+            ClientCertificate::new(vec![client_cert, ca.clone()], client_key)
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+
     let story = Arc::new(Story::new(quiet));
     let decrypt_hint = crate::pcap::demo_key(pcap_arg, &key)?;
     let mut server_config = ServerConfig::from_certificates(std::slice::from_ref(&cert), key)
@@ -88,9 +111,15 @@ fn demo(
     server_config.trace = Some(story.clone());
     let pcap = pcap_arg.open(&mut server_config.keylog)?;
     server_config.suites = suites.clone();
+    if client_identity.is_some() {
+        server_config.client_auth = ClientAuth::Required {
+            trust_anchors: vec![ca.clone()],
+        };
+    }
     let mut client_config = ClientConfig::new(vec![ca]);
     client_config.trace = Some(story.clone());
     client_config.suites = suites;
+    client_config.client_certificate = client_identity.map(Arc::new);
     let (server_config, client_config) = (Arc::new(server_config), Arc::new(client_config));
 
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
@@ -107,6 +136,12 @@ fn demo(
                 Recorded::maybe(recorder.as_ref(), tcp, Opener::Peer).map_err(|e| e.to_string())?;
             let mut tls =
                 TlsStream::accept(tcp, server_config.clone()).map_err(|e| e.to_string())?;
+            let client_subject = tls
+                .peer_certificates()
+                .first()
+                .and_then(|der| toytls::x509::Certificate::from_der(der).ok())
+                .map(|c| format!(" from '{}'", c.subject()))
+                .unwrap_or_default();
             let _ = handshake_done.send(());
             let mut buf = [0u8; 1024];
             loop {
@@ -115,7 +150,7 @@ fn demo(
                     break;
                 }
                 let reply = format!(
-                    "The server read {n} bytes: {:?}",
+                    "The server read {n} bytes{client_subject}: {:?}",
                     String::from_utf8_lossy(&buf[..n])
                 );
                 tls.write_data(reply.as_bytes())
@@ -166,6 +201,11 @@ fn demo(
             say(
                 "\n   Resumed with the abbreviated handshake. Skipped: Certificate, the certificate check,\n   ServerHelloDone, ClientKeyExchange and both RSA operations. New randoms gave new keys\n   from the cached master secret, and both Finished messages still prove both sides agree.",
             );
+            if client_auth {
+                say(
+                    "   No CertificateRequest either: the session remembers the client's certificate, proved in the\n   full handshake, and only a client holding that session's master secret can finish this one.",
+                );
+            }
         }
         summary.push(format!(
             "connection {}: {} handshake in {:.1} ms, suite {}, session {}…",
@@ -303,6 +343,15 @@ fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
             if *message == HandshakeType::ClientHello && st.round == 1 {
                 out += "        (a non-empty session_id: the client asks to resume)\n";
             }
+            if *message == HandshakeType::CertificateRequest {
+                out += "        the server asks the client to prove who it is too: a certificate from one of these CAs,\n        and a signature made with one of these hashes (RFC 5246 7.4.4)\n";
+            }
+            if *message == HandshakeType::Certificate && *side == Side::Client {
+                out += "        the client's own chain, in the clear: anyone may copy a certificate, so it proves nothing yet\n";
+            }
+            if *message == HandshakeType::CertificateVerify {
+                out += "        = RSA signature, with the client's private key, over every handshake message so far (RFC 5246 7.4.8)\n        this proves the client holds the certificate's key, and it covers both randoms, so it cannot be\n        replayed into another connection. The pre-master secret is still the only secret the keys come from.\n";
+            }
             if *message == HandshakeType::Finished {
                 out += &format!(
                     "        = PRF(master secret, \"{from} finished\", SHA-256(all handshake messages so far))[0..12]\n        sent encrypted: a man in the middle who changed any message above cannot forge it.\n"
@@ -318,6 +367,9 @@ fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
             let (me, _) = who(*side);
             if matches!(note, Note::CertificateVerified { .. }) {
                 out += "4. The client checks the certificate.\n";
+            }
+            if matches!(note, Note::ClientCertificateVerified { .. }) {
+                out += "   The server checks the client's certificate as the client checked the server's (a CA it trusts,\n   valid now, for clientAuth); the CertificateVerify below must then prove the key is the client's.\n";
             }
             out += &format!("   [{me}] {note}\n");
         }
