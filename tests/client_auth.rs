@@ -546,3 +546,79 @@ fn a_client_key_that_does_not_match_its_certificate_is_refused_up_front() {
     assert!(err.to_string().contains("does not belong"), "{err}");
     assert!(ClientCertificate::new(vec![], cp.alice.private_key.clone()).is_err());
 }
+
+/// A scripted server that sends `flight` after reading our client's hello; returns the alert
+/// our client sent.
+fn client_alert_for(flight: Vec<HandshakeMessage>) -> (Error, Vec<u8>) {
+    scripted_server_against(client_with(37, Some(&client_pki().alice)), flight)
+}
+
+fn server_hello() -> HandshakeMessage {
+    HandshakeMessage::ServerHello(ServerHello {
+        server_version: ProtocolVersion::TLS12,
+        random: Random([7; 32]),
+        session_id: SessionId::EMPTY,
+        cipher_suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+        compression_method: 0,
+        extensions: None,
+    })
+}
+
+#[test]
+fn a_certificate_request_out_of_place_is_unexpected_message() {
+    let cert = || {
+        HandshakeMessage::Certificate(CertificateMsg {
+            chain: vec![pki().server.der().to_vec()],
+        })
+    };
+    let req = || {
+        HandshakeMessage::CertificateRequest(request(
+            vec![RSA_SIGN],
+            vec![RSA_PKCS1_SHA256],
+            vec![],
+        ))
+    };
+    for (why, flight) in [
+        (
+            "before the server's Certificate",
+            vec![server_hello(), req(), cert()],
+        ),
+        ("twice", vec![server_hello(), cert(), req(), req()]),
+    ] {
+        let (e, alert) = client_alert_for(flight);
+        assert_eq!(e.alert(), Some(A::UnexpectedMessage), "{why}: {e}");
+        assert_eq!(alert[5..], [2, 10], "{why}");
+    }
+}
+
+#[test]
+fn a_client_certificate_nobody_asked_for_is_unexpected_message() {
+    // A scripted client: hello, then a Certificate right after the server's flight, which did
+    // not ask for one (RFC 5246 7.4.6: the client sends one only in answer to a request).
+    let (c, s) = pipe();
+    let server = Arc::new(server_config(39));
+    let st = thread::spawn(move || TlsStream::accept(s, server).map(|_| ()));
+    let mut cli = Conn::new(c, Side::Client, None);
+    let mut hs = Handshake::new(&mut cli);
+    hs.send(HandshakeMessage::ClientHello(ClientHello {
+        client_version: ProtocolVersion::TLS12,
+        random: Random([9; 32]),
+        session_id: SessionId::EMPTY,
+        cipher_suites: vec![TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256],
+        compression_methods: vec![0],
+        extensions: None,
+    }))
+    .unwrap();
+    hs.flush().unwrap();
+    let _: ServerHello = hs.read().unwrap();
+    let _: CertificateMsg = hs.read().unwrap();
+    let _: ServerHelloDone = hs.read().unwrap();
+    hs.send(HandshakeMessage::Certificate(CertificateMsg {
+        chain: der(&client_pki().alice),
+    }))
+    .unwrap();
+    hs.flush().unwrap();
+    let e = st.join().unwrap().unwrap_err();
+    assert_eq!(e.alert(), Some(A::UnexpectedMessage), "{e}");
+    assert_eq!(read_alert_record(&mut cli.io)[5..], [2, 10]);
+}
