@@ -460,26 +460,45 @@ pub fn server_cert_with_key<R: rand::CryptoRng + ?Sized>(
         .iter()
         .map(|n| parse_san(n))
         .collect::<Result<Vec<_>, _>>()?;
-    if ca_cert.public_key() != &ca_key.public_key() {
-        return Err(CertError::Build(
-            "the CA key does not belong to the CA certificate".into(),
-        ));
-    }
     let subject = Name::common_name(first);
-    let mut extensions = vec![
+    let extensions = vec![
         basic_constraints(false, None),
         key_usage(&[KeyUsage::DIGITAL_SIGNATURE, KeyUsage::KEY_ENCIPHERMENT]),
         ext_key_usage(oid::KP_SERVER_AUTH),
         subject_alt_names(&sans),
         subject_key_id(public_key),
     ];
+    end_entity(
+        rng, ca_cert, ca_key, public_key, &subject, extensions, not_before, not_after,
+    )
+}
+
+/// An end-entity certificate (a server's or a client's) for `public_key` named `subject` with
+/// `extensions` (an authorityKeyIdentifier is added when the CA has a key identifier), signed
+/// by the CA.
+#[allow(clippy::too_many_arguments)]
+fn end_entity<R: rand::CryptoRng + ?Sized>(
+    rng: &mut R,
+    ca_cert: &Certificate,
+    ca_key: &RsaPrivateKey,
+    public_key: &RsaPublicKey,
+    subject: &Name,
+    mut extensions: Vec<Vec<u8>>,
+    not_before: UnixTime,
+    not_after: UnixTime,
+) -> Result<Certificate, CertError> {
+    if ca_cert.public_key() != &ca_key.public_key() {
+        return Err(CertError::Build(
+            "the CA key does not belong to the CA certificate".into(),
+        ));
+    }
     if let Some(id) = &ca_cert.extensions().subject_key_id {
         extensions.push(authority_key_id(id));
     }
     let t = Template {
         serial: random_serial(rng),
         issuer: ca_cert.subject(),
-        subject: &subject,
+        subject,
         not_before,
         not_after,
         public_key,
@@ -525,29 +544,14 @@ pub fn client_cert_with_key<R: rand::CryptoRng + ?Sized>(
     not_before: UnixTime,
     not_after: UnixTime,
 ) -> Result<Certificate, CertError> {
-    if ca_cert.public_key() != &ca_key.public_key() {
-        return Err(CertError::Build(
-            "the CA key does not belong to the CA certificate".into(),
-        ));
-    }
     let subject = Name::common_name(common_name);
-    let mut extensions = vec![
+    let extensions = vec![
         basic_constraints(false, None),
         key_usage(&[KeyUsage::DIGITAL_SIGNATURE]),
         ext_key_usage(oid::KP_CLIENT_AUTH),
         subject_key_id(public_key),
     ];
-    if let Some(id) = &ca_cert.extensions().subject_key_id {
-        extensions.push(authority_key_id(id));
-    }
-    let t = Template {
-        serial: random_serial(rng),
-        issuer: ca_cert.subject(),
-        subject: &subject,
-        not_before,
-        not_after,
-        public_key,
-        extensions,
-    };
-    sign(rng, &t, ca_key)
+    end_entity(
+        rng, ca_cert, ca_key, public_key, &subject, extensions, not_before, not_after,
+    )
 }
