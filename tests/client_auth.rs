@@ -622,3 +622,31 @@ fn a_client_certificate_nobody_asked_for_is_unexpected_message() {
     assert_eq!(e.alert(), Some(A::UnexpectedMessage), "{e}");
     assert_eq!(read_alert_record(&mut cli.io)[5..], [2, 10]);
 }
+
+#[test]
+fn a_client_key_under_2048_bits_is_bad_certificate() {
+    // The same minimum as for servers (x509::verify::MIN_RSA_BITS): whoever factors the key can
+    // sign as the client.
+    let p = pki();
+    let mut rng = StdRng::seed_from_u64(41);
+    let small = RsaPrivateKey::generate(&mut rng, 1024).unwrap();
+    let cert = client_cert_with_key(
+        &mut rng,
+        &p.ca,
+        &p.ca_key,
+        &small.public_key(),
+        "weak",
+        UnixTime(NOW - 86400),
+        UnixTime(NOW + 86400),
+    )
+    .unwrap();
+    let e = optional()
+        .verify(&[cert.der().to_vec()], UnixTime(NOW))
+        .unwrap_err();
+    assert_eq!(e.alert(), Some(A::BadCertificate), "{e}");
+    assert!(
+        e.to_string()
+            .contains("refuses client keys under 2048 bits"),
+        "{e}"
+    );
+}
