@@ -22,9 +22,10 @@
 //!   like any timeout) and the slot is freed. Without it a client that keeps each read and write
 //!   within the timeouts would hold its slot for ever.
 //!
-//! Every connection, served or failed, ends with [`crate::net::timed::orderly_close`]: our write side
-//! is shut down after the last record and what the client still sends is read (bounded) before
-//! the socket closes, so that a reset does not destroy the answer or the alert in flight.
+//! A connection whose end sent the client a last record (the handler's close_notify, or the
+//! fatal alert of a failure) ends with [`crate::net::timed::orderly_close`]: our write side is
+//! shut down and what the client still sends is read (bounded) before the socket closes, so that
+//! a reset does not destroy the answer or the alert in flight.
 //!
 //! A failed connection never stops the server: its error is passed to the `log` callback (one line
 //! per connection) and its slot is freed, also if the handler panics (the panic is caught and
@@ -282,10 +283,23 @@ where
     // by a reset.
     let last = tcp.try_clone().ok();
     let result = run_connection(tcp, config, limits, wrap, handler);
-    if let Some(tcp) = last {
+    if let Some(tcp) = last
+        && sent_a_last_record(&result)
+    {
         crate::net::timed::orderly_close(tcp);
     }
     result
+}
+
+/// Whether the connection's end sent the client something it must be able to read: after the
+/// handler's end the close_notify (a handler normally sends it), after a failure its fatal
+/// alert. A timeout, a dead transport or the client's own fatal alert leave nothing of ours in
+/// flight, so the socket is closed at once rather than waiting for a client that is gone.
+fn sent_a_last_record(result: &std::result::Result<(), ConnectionError>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(ConnectionError::Handshake(e) | ConnectionError::After(e)) => e.alert().is_some(),
+    }
 }
 
 /// The handshake and the handler; the TLS stream and its transport are dropped on return.

@@ -259,10 +259,21 @@ fn connect_until<T: Read + Write + AsMut<TimedStream>>(
     deadline: Instant,
 ) -> Result<TlsStream<T>> {
     let _ = tcp.set_nodelay(true);
+    // Kept for the orderly close if the handshake fails with an alert of ours.
+    let last = tcp.try_clone()?;
     let io = wrap(TimedStream::new(tcp, config.io_timeout, Some(deadline))?)?;
-    let mut tls = TlsStream::connect(io, config, server_name, port)?;
-    tls.get_mut().as_mut().clear_deadline()?;
-    Ok(tls)
+    match TlsStream::connect(io, config, server_name, port) {
+        Ok(mut tls) => {
+            tls.get_mut().as_mut().clear_deadline()?;
+            Ok(tls)
+        }
+        Err(e) => {
+            if e.alert().is_some() {
+                orderly_close(last);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Tries each address of `addr` in turn until one connects, each attempt bounded by the time
