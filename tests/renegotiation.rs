@@ -21,7 +21,7 @@ use std::thread::{self, JoinHandle};
 use toytls::Side;
 use toytls::conn::{Conn, MAX_REFUSED_RENEGOTIATIONS};
 use toytls::error::Error;
-use toytls::handshake::joiner::MAX_HANDSHAKE_MESSAGE;
+use toytls::handshake::joiner::MAX_CLIENT_HELLO;
 use toytls::handshake::{client, server};
 use toytls::record::ContentType;
 use toytls::stream::TlsStream;
@@ -242,7 +242,7 @@ fn server_refuses_other_handshake_messages_and_malformed_hellos_after_the_handsh
     truncated_hello.truncate(30);
     truncated_hello[3] = 26; // a consistent header around a body that ends too soon
     let mut oversized = vec![1u8];
-    oversized.extend_from_slice(&((MAX_HANDSHAKE_MESSAGE + 1) as u32).to_be_bytes()[1..]);
+    oversized.extend_from_slice(&((MAX_CLIENT_HELLO + 1) as u32).to_be_bytes()[1..]);
     let cases: Vec<(&str, Vec<u8>, [u8; 2])> = vec![
         (
             "HelloRequest",

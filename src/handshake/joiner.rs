@@ -17,15 +17,32 @@ use crate::error::{Error, Result};
 use crate::trace::{Dir, Note, TraceEvent, Tracer};
 use crate::wire::messages::{HANDSHAKE_HEADER_LEN, HandshakeMessage, HandshakeType};
 
-/// The largest handshake message toytls accepts (body length), `spec/limits.md`. Certificate
-/// chains are the largest messages; 64 KiB holds chains of a dozen 4096-bit certificates.
+/// The largest handshake message toytls accepts (body length), `spec/limits.md`, except a
+/// ClientHello ([`MAX_CLIENT_HELLO`]). Certificate chains are the largest messages; 64 KiB holds
+/// chains of a dozen 4096-bit certificates.
 pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
 
+/// The largest ClientHello body the wire format allows (RFC 5246 7.4.1.2), which toytls accepts
+/// whole, as OpenSSL does: version 2, random 32, session_id 1 + 32, cipher_suites 2 + 65,534,
+/// compression_methods 1 + 255, extensions 2 + 65,535. Clients do send hellos over 64 KiB (padding,
+/// thousands of extensions, large key shares); refusing them would refuse those clients.
+pub const MAX_CLIENT_HELLO: usize = 2 + 32 + (1 + 32) + (2 + 65_534) + (1 + 255) + (2 + 65_535);
+
 /// The most handshake bytes toytls accepts from a peer over a whole handshake (`spec/limits.md`):
-/// one message of the largest size plus 16 KiB for all the others. A server's flight is one
-/// certificate chain and a few small messages, a client's one hello and a few small messages, so
-/// an honest peer stays far below it; a hostile one cannot make us hash and buffer more.
-pub const MAX_HANDSHAKE_TOTAL: usize = MAX_HANDSHAKE_MESSAGE + (1 << 14);
+/// the largest message, a ClientHello, with its header, plus 16 KiB for all the others. A
+/// server's flight is one certificate chain and a few small messages, a client's one hello and a
+/// few small messages, so an honest peer stays far below it; a hostile one cannot make us hash
+/// and buffer more.
+pub const MAX_HANDSHAKE_TOTAL: usize = HANDSHAKE_HEADER_LEN + MAX_CLIENT_HELLO + (1 << 14);
+
+/// The largest body toytls accepts for a handshake message of type `typ`.
+pub fn max_body(typ: u8) -> usize {
+    if typ == HandshakeType::ClientHello.code() {
+        MAX_CLIENT_HELLO
+    } else {
+        MAX_HANDSHAKE_MESSAGE
+    }
+}
 
 /// The header of a handshake message (RFC 5246 7.4): `HandshakeType msg_type; uint24 length;`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,14 +54,16 @@ pub struct Header {
 }
 
 impl Header {
-    /// Refuses a message longer than [`MAX_HANDSHAKE_MESSAGE`], from its header alone:
+    /// Refuses a message longer than its type allows ([`max_body`]: [`MAX_CLIENT_HELLO`] for a
+    /// ClientHello, [`MAX_HANDSHAKE_MESSAGE`] for the others), from its header alone:
     /// `decode_error`.
     pub fn within_limit(self) -> Result<Self> {
-        if self.len > MAX_HANDSHAKE_MESSAGE {
+        let max = max_body(self.typ);
+        if self.len > max {
             return Err(Error::decode(
                 "handshake message",
                 format!(
-                    "{} of {} bytes exceeds toytls's limit of {MAX_HANDSHAKE_MESSAGE}",
+                    "{} of {} bytes exceeds toytls's limit of {max}",
                     HandshakeType::name_of(self.typ),
                     self.len
                 ),
@@ -245,6 +264,23 @@ mod tests {
     }
 
     #[test]
+    fn a_client_hello_may_be_as_large_as_the_wire_format_allows_and_no_larger() {
+        // The header of a ClientHello of MAX_CLIENT_HELLO bytes is accepted: the server waits
+        // for the body (here the transport ends first). One byte more is refused from the header.
+        let mut c = conn(records(&header(1, MAX_CLIENT_HELLO)));
+        let e = Handshake::new(&mut c).read::<ClientHello>().unwrap_err();
+        assert!(matches!(e, Error::Truncated), "{e}");
+        let mut c = conn(records(&header(1, MAX_CLIENT_HELLO + 1)));
+        let e = Handshake::new(&mut c).read::<ClientHello>().unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{e}");
+        assert!(e.to_string().contains("131396"), "{e}");
+        // Every other type keeps the 64 KiB limit.
+        assert_eq!(max_body(11), MAX_HANDSHAKE_MESSAGE);
+        assert_eq!(max_body(16), MAX_HANDSHAKE_MESSAGE);
+        assert_eq!(MAX_CLIENT_HELLO, 131_396);
+    }
+
+    #[test]
     fn a_message_of_exactly_the_limit_is_reassembled_from_many_records() {
         // A Certificate of exactly MAX_HANDSHAKE_MESSAGE bytes: one certificate filling it.
         let cert_len = MAX_HANDSHAKE_MESSAGE - 6;
@@ -279,18 +315,19 @@ mod tests {
 
     #[test]
     fn the_whole_handshake_is_limited_too() {
-        // Two ClientKeyExchange messages of the largest size, back to back: the first is read
-        // whole; the second is refused on the record that crosses MAX_HANDSHAKE_TOTAL, before it
-        // is complete.
+        // Three ClientKeyExchange messages of the largest size, back to back: the first two are
+        // read whole; the third is refused on the record that crosses MAX_HANDSHAKE_TOTAL,
+        // before it is complete.
         let mut big = header(16, MAX_HANDSHAKE_MESSAGE);
         big.extend_from_slice(&((MAX_HANDSHAKE_MESSAGE - 2) as u16).to_be_bytes());
         big.resize(4 + MAX_HANDSHAKE_MESSAGE, 7);
-        let mut data = big.clone();
-        data.extend_from_slice(&big);
+        let data = [big.clone(), big.clone(), big].concat();
         let mut c = conn(records(&data));
         let mut hs = Handshake::new(&mut c);
-        let first = hs.read::<ClientKeyExchange>().unwrap();
-        assert_eq!(first.encrypted_pre_master.len(), MAX_HANDSHAKE_MESSAGE - 2);
+        for _ in 0..2 {
+            let m = hs.read::<ClientKeyExchange>().unwrap();
+            assert_eq!(m.encrypted_pre_master.len(), MAX_HANDSHAKE_MESSAGE - 2);
+        }
         let e = hs.read::<ClientKeyExchange>().unwrap_err();
         let text = e.to_string();
         assert!(text.contains("handshake bytes"), "{text}");
