@@ -13,13 +13,21 @@
 //! peer decides whether to carry on without renegotiating or to close. A peer that keeps asking
 //! after [`MAX_REFUSED_RENEGOTIATIONS`] refusals is not going to take no for an answer: the next
 //! request ends the connection with a fatal `unexpected_message`.
+//!
+//! Alerts at level warning other than close_notify do not end the connection, during the
+//! handshake or after it, on either side (RFC 5246 7.2.2: for a warning "the receiving party MAY
+//! decide at its discretion whether to treat this as a fatal error or not"): [`Conn::read_record`]
+//! passes over them, which is what lets a server's warning `unrecognized_name` (RFC 6066 3) or a
+//! client's `no_renegotiation` through. A peer could keep us reading warnings for ever, though
+//! (the "SSL Death Alert", CVE-2016-8610): after [`MAX_WARNINGS_IN_A_ROW`] in a row with no other
+//! record of content between them, the next warning is a fatal `unexpected_message`.
 
 use crate::Side;
 use crate::error::{Error, Result};
 use crate::handshake::joiner::Joiner;
 use crate::record::{ContentType, RecordLayer};
 use crate::trace::{Dir, Note, TraceEvent, TraceSink, Tracer};
-use crate::wire::alert::AlertDescription;
+use crate::wire::alert::{AlertDescription, AlertLevel};
 use crate::wire::codec::Reader;
 use crate::wire::messages::HandshakeType;
 use crate::wire::messages::alert::AlertMessage;
@@ -31,6 +39,10 @@ use std::sync::Arc;
 /// An honest peer asks once and accepts the answer; the request after this many is fatal
 /// (`unexpected_message`), so a peer cannot keep us answering forever.
 pub const MAX_REFUSED_RENEGOTIATIONS: u32 = 3;
+
+/// How many warning alerts in a row [`Conn::read_record`] passes over (the same as OpenSSL): the
+/// next one, unless another record with content came between, is fatal `unexpected_message`.
+pub const MAX_WARNINGS_IN_A_ROW: u32 = 4;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +76,9 @@ pub struct Conn<T> {
     app_pending: Range<usize>,
     /// Renegotiation requests refused so far (see [`MAX_REFUSED_RENEGOTIATIONS`]).
     renegotiations_refused: u32,
+    /// Warning alerts passed over since the last record with content (see
+    /// [`MAX_WARNINGS_IN_A_ROW`]).
+    warnings_in_a_row: u32,
 }
 
 impl<T: Read + Write> Conn<T> {
@@ -80,12 +95,50 @@ impl<T: Read + Write> Conn<T> {
             joiner: Joiner::default(),
             app_pending: 0..0,
             renegotiations_refused: 0,
+            warnings_in_a_row: 0,
         }
     }
 
     /// Which end of the connection we are.
     pub fn side(&self) -> Side {
         self.side
+    }
+
+    /// Reads the next record, for the handshake or for the application. Warning alerts other
+    /// than close_notify are traced and passed over here (see the module doc), up to
+    /// [`MAX_WARNINGS_IN_A_ROW`] in a row; the one after them is `unexpected_message`. Every
+    /// other record, fatal alerts and close_notify included, goes to the caller. A record with
+    /// content that is not an alert is progress: the count starts again (an empty
+    /// application-data record carries nothing and is not).
+    pub(crate) fn read_record(&mut self) -> Result<(ContentType, Range<usize>)> {
+        loop {
+            let (typ, range) = self.rec.read_record(&mut self.io)?;
+            if typ != ContentType::Alert {
+                if !range.is_empty() {
+                    self.warnings_in_a_row = 0;
+                }
+                return Ok((typ, range));
+            }
+            // One that does not decode goes to the caller, whose decoding refuses it.
+            match AlertMessage::decode(&mut Reader::new(self.rec.plaintext(range.clone()))) {
+                Ok(a)
+                    if a.level == AlertLevel::Warning
+                        && a.description != AlertDescription::CloseNotify => {}
+                _ => return Ok((typ, range)),
+            }
+            let d = self.receive_alert(range)?;
+            if self.warnings_in_a_row == MAX_WARNINGS_IN_A_ROW {
+                return Err(Error::UnexpectedMessage {
+                    expected: "a record other than a warning alert",
+                    got: format!(
+                        "a warning {} after {MAX_WARNINGS_IN_A_ROW} warning alerts in a row \
+                         (CVE-2016-8610)",
+                        d.name()
+                    ),
+                });
+            }
+            self.warnings_in_a_row += 1;
+        }
     }
 
     /// The error for a record of the wrong type; an alert from the peer becomes
@@ -195,7 +248,7 @@ impl<T: Read + Write> Conn<T> {
             if buf.is_empty() {
                 return Ok(0);
             }
-            let (typ, range) = match self.rec.read_record(&mut self.io) {
+            let (typ, range) = match self.read_record() {
                 Ok(r) => r,
                 Err(e) => return Err(self.fail(e)),
             };

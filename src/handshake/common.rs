@@ -195,7 +195,7 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
             {
                 break h;
             }
-            let (typ, range) = c.rec.read_record(&mut c.io)?;
+            let (typ, range) = c.read_record()?;
             match typ {
                 ContentType::Handshake => c.joiner.push(c.rec.plaintext(range))?,
                 other => return Err(c.unexpected_record(expected, other, range)),
@@ -233,10 +233,23 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
                     got: "a handshake message before it".into(),
                 });
             }
-            let (typ, range) = c.rec.read_record(&mut c.io)?;
+            let (typ, range) = c.read_record()?;
             match typ {
                 ContentType::ChangeCipherSpec => {
-                    ChangeCipherSpec::decode(&mut Reader::new(c.rec.plaintext(range)))?;
+                    let body = c.rec.plaintext(range);
+                    // RFC 5246 6.2.1 lets messages of one type share a record: a record of
+                    // 01 01 is two ChangeCipherSpec messages, and what follows the first comes
+                    // where only Finished, in a handshake record, may.
+                    if body.len() > 1 && body[0] == ChangeCipherSpec::BYTES[0] {
+                        return Err(Error::UnexpectedMessage {
+                            expected: "Finished",
+                            got: format!(
+                                "{} more bytes after the ChangeCipherSpec in its record",
+                                body.len() - 1
+                            ),
+                        });
+                    }
+                    ChangeCipherSpec::decode(&mut Reader::new(body))?;
                     c.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
                         side,
                         dir: Dir::Received,
