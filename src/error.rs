@@ -114,6 +114,10 @@ impl Error {
     }
 }
 
+/// How many of the peer's suites [`Error::NoCommonCipherSuite`] prints (8 bytes each): the
+/// peer's data in an error's text is bounded, whatever it sent.
+const MAX_SUITES_SHOWN: usize = 32;
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -127,11 +131,21 @@ impl fmt::Display for Error {
             ),
             Error::NoCommonCipherSuite { offered } => {
                 write!(f, "no cipher suite in common; the client offered [")?;
-                for (i, s) in offered.iter().enumerate() {
+                // The list is the peer's: a hello may hold 32,767 suites, and this text ends up
+                // in a server's log, so only the first few are printed, and how many there were.
+                for (i, s) in offered.iter().take(MAX_SUITES_SHOWN).enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
                     write!(f, "0x{s:04x}")?;
+                }
+                if offered.len() > MAX_SUITES_SHOWN {
+                    write!(
+                        f,
+                        ", ... {} more; {} in all",
+                        offered.len() - MAX_SUITES_SHOWN,
+                        offered.len()
+                    )?;
                 }
                 f.write_str("]")
             }
