@@ -29,8 +29,8 @@ use crate::record::{ContentType, RecordLayer};
 use crate::trace::{Dir, Note, TraceEvent, TraceSink, Tracer};
 use crate::wire::alert::{AlertDescription, AlertLevel};
 use crate::wire::codec::Reader;
-use crate::wire::messages::HandshakeType;
 use crate::wire::messages::alert::AlertMessage;
+use crate::wire::messages::{HandshakeType, SessionId};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::sync::Arc;
@@ -70,6 +70,10 @@ pub struct Conn<T> {
     /// never be resumed (RFC 5246 7.2.2). A transport that merely ends does not set it (RFC 5246
     /// 7.2.1: since TLS 1.1 an unclean close no longer forbids resumption).
     pub fatal_alert: bool,
+    /// The session the connection makes or resumes, once the server has named it in its
+    /// ServerHello (set by the server's handshake; empty until then): the one a fatal alert
+    /// invalidates, also when the handshake itself fails.
+    pub session_id: SessionId,
     /// Handshake messages out of records, during the handshake and after it.
     pub joiner: Joiner,
     /// Application data received and not yet handed to the reader.
@@ -92,6 +96,7 @@ impl<T: Read + Write> Conn<T> {
             side,
             state: State::Open,
             fatal_alert: false,
+            session_id: SessionId::EMPTY,
             joiner: Joiner::default(),
             app_pending: 0..0,
             renegotiations_refused: 0,

@@ -63,7 +63,14 @@ impl<T: Read + Write> TlsStream<T> {
                 negotiated,
                 owner: Owner::Server(config),
             }),
-            Err(e) => Err(conn.fail(e)),
+            Err(e) => {
+                let e = conn.fail(e);
+                // RFC 5246 7.2.2: a resumption that fails fatally invalidates its session too.
+                if conn.fatal_alert && !conn.session_id.is_empty() {
+                    config.sessions.remove(&conn.session_id);
+                }
+                Err(e)
+            }
         }
     }
 

@@ -350,6 +350,8 @@ fn client_refuses_an_ems_answer_it_did_not_ask_for() {
             master_secret: MasterSecret([9; 48]),
             peer_chain: vec![],
             created: toytls::clock::UnixTime(NOW),
+            server_name: Some("localhost".into()),
+            valid_until: None,
             extended_master_secret: false,
         },
     );

@@ -470,6 +470,9 @@ pub fn fixed_session_with(suite: toytls::wire::messages::CipherSuite) -> Session
         master_secret: MasterSecret(FIXED_MASTER_SECRET),
         peer_chain: vec![handshake_keys().server.der().to_vec()],
         created: X509_NOW,
+        // Made for the name the fuzzed client asks for: the server resumes only under it.
+        server_name: Some(HANDSHAKE_HOST.to_string()),
+        valid_until: None,
         // Both fuzzed sides use the extended master secret by default (RFC 7627), and resume
         // only sessions made with it (5.3).
         extended_master_secret: true,

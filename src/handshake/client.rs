@@ -144,7 +144,7 @@ impl<T: Read + Write> Client<'_, T> {
         self.offered_session = self
             .config
             .sessions
-            .get(self.server_name, self.port)
+            .get_fresh(self.server_name, self.port, self.config.clock.now())
             .filter(|s| {
                 let usable = s.extended_master_secret == offer_ems;
                 if !usable {
@@ -449,6 +449,13 @@ impl<T: Read + Write> Client<'_, T> {
                 master_secret: master,
                 peer_chain: n.peer_chain.clone(),
                 created: self.config.clock.now(),
+                server_name: Some(self.server_name.to_string()),
+                // Verified a moment ago, so it parses.
+                valid_until: n
+                    .peer_chain
+                    .first()
+                    .and_then(|leaf| crate::x509::cert::Certificate::from_der(leaf).ok())
+                    .map(|leaf| leaf.not_after()),
                 extended_master_secret: n.extended_master_secret,
             },
         );

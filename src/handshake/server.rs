@@ -84,7 +84,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     // RFC 7627 5.2: we echo the extension, and use the extended master secret, when the client
     // offers it and we have not switched it off.
     let ems = client_ems && config.extended_master_secret != EmsMode::Off;
-    if let Some((session, suite)) = s.find_session(&client_hello, client_ems, ems)? {
+    if let Some((session, suite)) = s.find_session(&client_hello, &server_name, client_ems, ems)? {
         return s.abbreviated(&client_hello, session, suite, server_name);
     }
 
@@ -111,7 +111,14 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     s.hs.read_change_cipher_spec_and_finished(&master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
-    s.remember_session(session_id, suite, &master, ems, &client_chain);
+    s.remember_session(
+        session_id,
+        suite,
+        &master,
+        ems,
+        &client_chain,
+        server_name.clone(),
+    );
     s.hs.send_change_cipher_spec_and_finished(&master)?;
 
     Ok(Negotiated {
@@ -183,9 +190,13 @@ impl<T: Read + Write> Server<'_, T> {
     /// otherwise run a full handshake. The session comes back with its suite: RFC 5246 7.4.1.3, a
     /// resumed ServerHello carries the session's suite, whatever we would choose for a new one.
     /// `client_ems`: the hello carries extended_master_secret; `ems`: a full handshake would use it.
+    /// A session made for another `server_name` is not resumed (RFC 6066 3: "MUST NOT accept the
+    /// request to resume the session if the server_name extension contains a different name.
+    /// Instead, it proceeds with a full handshake").
     fn find_session(
         &self,
         ch: &ClientHello,
+        server_name: &Option<String>,
         client_ems: bool,
         ems: bool,
     ) -> Result<Option<(Session, &'static SuiteInfo)>> {
@@ -193,7 +204,11 @@ impl<T: Read + Write> Server<'_, T> {
             return Ok(None);
         }
         let config = self.config;
-        let Some(s) = config.sessions.get(&ch.session_id, config.clock.now()) else {
+        let Some(s) = config
+            .sessions
+            .get(&ch.session_id, config.clock.now())
+            .filter(|s| s.server_name == *server_name)
+        else {
             return Ok(None);
         };
         let Some(suite) = suite::lookup(s.suite)
@@ -281,6 +296,9 @@ impl<T: Read + Write> Server<'_, T> {
             extensions: server_extensions(ch, ems)?,
         };
         self.hs.send(HandshakeMessage::ServerHello(sh.clone()))?;
+        // From here on the connection is associated with this session: a fatal end invalidates it
+        // (RFC 5246 7.2.2), the resumed one included.
+        self.hs.conn.session_id = session_id;
         Ok(sh)
     }
 
@@ -397,6 +415,7 @@ impl<T: Read + Write> Server<'_, T> {
         master: &MasterSecret,
         ems: bool,
         client_chain: &[Vec<u8>],
+        server_name: Option<String>,
     ) {
         if id.is_empty() {
             return;
@@ -407,6 +426,8 @@ impl<T: Read + Write> Server<'_, T> {
             master_secret: master.clone(),
             peer_chain: client_chain.to_vec(),
             created: self.config.clock.now(),
+            server_name,
+            valid_until: None,
             extended_master_secret: ems,
         });
     }

@@ -9,9 +9,18 @@
 //! [`crate::handshake::server`]).
 //!
 //! Both caches are bounded. The server's holds at most `capacity` sessions for at most `lifetime`
-//! seconds each (oldest evicted first); the client's keeps one session per (server name, port).
-//! A connection that ends with a fatal alert removes its session from both (RFC 5246 7.2.2:
-//! "...any session identifier associated with the connection MUST be invalidated").
+//! seconds each (oldest evicted first); the client's keeps one session per (server name, port),
+//! for at most [`CLIENT_SESSION_LIFETIME`] and never past the end of the validity of the server
+//! certificate it verified for it: resuming skips the certificate check, so without that an
+//! expired certificate would go on being accepted. A connection that ends with a fatal alert
+//! removes its session from both (RFC 5246 7.2.2: "...any session identifier associated with the
+//! connection MUST be invalidated"; [`crate::stream`]), on the server also when the failing
+//! connection is itself a resumption.
+//!
+//! A session belongs to the server name it was made for: the server resumes it only under the
+//! same server_name (RFC 6066 3: "the server MUST NOT accept the request to resume the session if
+//! the server_name extension contains a different name. Instead, it proceeds with a full
+//! handshake to establish a new session").
 
 use crate::clock::UnixTime;
 use crate::handshake::keys::MasterSecret;
@@ -29,6 +38,13 @@ pub struct Session {
     pub peer_chain: Vec<Vec<u8>>,
     /// When the full handshake completed.
     pub created: UnixTime,
+    /// The server name the full handshake was made for (the client's server_name extension; on
+    /// the client, the name it verified the certificate for). The server resumes the session only
+    /// for the same name (RFC 6066 3).
+    pub server_name: Option<String>,
+    /// On the client: the end of the validity (notAfter) of the server certificate verified in
+    /// the full handshake; the session is not offered after it. `None` on the server.
+    pub valid_until: Option<UnixTime>,
     /// True if the master secret is the extended one (RFC 7627 4). Resumption must agree with the
     /// original handshake on this (RFC 7627 5.3): an abbreviated handshake inherits the master
     /// secret, so it inherits its protection, or its lack of it.
@@ -42,6 +58,8 @@ impl std::fmt::Debug for Session {
             .field("id", &self.id)
             .field("suite", &self.suite)
             .field("created", &self.created)
+            .field("server_name", &self.server_name)
+            .field("valid_until", &self.valid_until)
             .field("extended_master_secret", &self.extended_master_secret)
             .finish_non_exhaustive()
     }
@@ -144,19 +162,48 @@ impl ServerSessionCache {
     }
 }
 
+/// How long the client keeps a session by default: 24 hours, the upper limit RFC 5246 F.1.4
+/// suggests for session IDs ("Applications that may be run in relatively insecure environments
+/// should not write session IDs to stable storage").
+pub const CLIENT_SESSION_LIFETIME: i64 = 24 * 3600;
+
 /// The client's sessions, one per (server name, port).
 pub struct ClientSessionStore {
     inner: Mutex<Bounded<(String, u16)>>,
     capacity: usize,
+    lifetime_secs: i64,
 }
 
 impl ClientSessionStore {
-    /// Remembers at most `capacity` servers (0 disables resumption).
+    /// Remembers at most `capacity` servers (0 disables resumption), each session for
+    /// [`CLIENT_SESSION_LIFETIME`].
     pub fn new(capacity: usize) -> Self {
+        Self::with_lifetime(capacity, CLIENT_SESSION_LIFETIME)
+    }
+
+    /// Remembers at most `capacity` servers, each session for `lifetime_secs`.
+    pub fn with_lifetime(capacity: usize, lifetime_secs: i64) -> Self {
         ClientSessionStore {
             inner: Mutex::new(Bounded::new()),
             capacity,
+            lifetime_secs,
         }
+    }
+
+    /// The session stored for (`server_name`, `port`) if it may still be offered at `now`: not
+    /// older than the lifetime and not past the end of the validity of the certificate verified
+    /// for it. One that may not is forgotten.
+    pub fn get_fresh(&self, server_name: &str, port: u16, now: UnixTime) -> Option<Session> {
+        let key = (server_name.to_string(), port);
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let s = g.map.get(&key)?;
+        let too_old = now.0.saturating_sub(s.created.0) > self.lifetime_secs;
+        let expired = s.valid_until.is_some_and(|end| now.0 > end.0);
+        if too_old || expired {
+            g.remove(&key);
+            return None;
+        }
+        Some(s.clone())
     }
 
     pub fn insert(&self, server_name: &str, port: u16, s: Session) {
@@ -188,6 +235,8 @@ mod tests {
             master_secret: MasterSecret([id; 48]),
             peer_chain: vec![],
             created: UnixTime(created),
+            server_name: None,
+            valid_until: Some(UnixTime(created + 500)),
             extended_master_secret: true,
         }
     }
@@ -234,5 +283,19 @@ mod tests {
         assert!(s.get("b", 1).is_none());
         s.remove("a", 1);
         assert!(s.get("a", 1).is_none());
+    }
+
+    #[test]
+    fn client_store_forgets_sessions_after_the_lifetime_or_the_certificate() {
+        let s = ClientSessionStore::with_lifetime(4, 100);
+        s.insert("a", 1, session(1, 1000));
+        assert!(s.get_fresh("a", 1, UnixTime(1100)).is_some());
+        assert!(s.get_fresh("a", 1, UnixTime(1101)).is_none());
+        assert!(s.get("a", 1).is_none(), "forgotten for good");
+        // The certificate's end (created + 500 here) comes before a long lifetime's.
+        let s = ClientSessionStore::with_lifetime(4, 10_000);
+        s.insert("a", 1, session(1, 1000));
+        assert!(s.get_fresh("a", 1, UnixTime(1500)).is_some());
+        assert!(s.get_fresh("a", 1, UnixTime(1501)).is_none());
     }
 }
