@@ -83,6 +83,10 @@ pub struct Conn<T> {
     /// Warning alerts passed over since the last record with content (see
     /// [`MAX_WARNINGS_IN_A_ROW`]).
     warnings_in_a_row: u32,
+    /// Called whenever application bytes move, either way (not for empty records, alerts or
+    /// refused renegotiations): how the server's idle timeout learns of progress
+    /// ([`crate::net::timed::Activity`]).
+    pub on_app_data: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl<T: Read + Write> Conn<T> {
@@ -101,6 +105,14 @@ impl<T: Read + Write> Conn<T> {
             app_pending: 0..0,
             renegotiations_refused: 0,
             warnings_in_a_row: 0,
+            on_app_data: None,
+        }
+    }
+
+    /// Application bytes moved: tell whoever watches for idleness.
+    fn app_data_moved(&self) {
+        if let Some(f) = &self.on_app_data {
+            f();
         }
     }
 
@@ -225,12 +237,17 @@ impl<T: Read + Write> Conn<T> {
             State::Open | State::PeerClosed => {}
             _ => return Err(Error::Closed),
         }
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.app_data_moved();
         if let Err(e) = self
             .rec
             .write_records(&mut self.io, ContentType::ApplicationData, data)
         {
             return Err(self.fail(e));
         }
+        self.app_data_moved();
         Ok(())
     }
 
@@ -258,7 +275,12 @@ impl<T: Read + Write> Conn<T> {
                 Err(e) => return Err(self.fail(e)),
             };
             match typ {
-                ContentType::ApplicationData => self.app_pending = range,
+                ContentType::ApplicationData => {
+                    if !range.is_empty() {
+                        self.app_data_moved();
+                    }
+                    self.app_pending = range;
+                }
                 ContentType::Alert => match self.receive_alert(range) {
                     Ok(AlertDescription::CloseNotify) => {
                         self.state = match self.state {

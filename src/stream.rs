@@ -115,6 +115,13 @@ impl<T: Read + Write> TlsStream<T> {
         &mut self.conn.io
     }
 
+    /// Calls `f` whenever application data moves on this connection, either way (not for empty
+    /// records, alerts or refused renegotiations): what an idle timeout watches
+    /// ([`crate::net::serve`] passes it to the [`crate::net::timed::TimedStream`] underneath).
+    pub fn on_application_data(&mut self, f: Arc<dyn Fn() + Send + Sync>) {
+        self.conn.on_app_data = Some(f);
+    }
+
     /// Sends close_notify: we will write nothing more (reading the peer's remaining data and its
     /// close_notify is still possible).
     pub fn close(&mut self) -> Result<()> {

@@ -17,6 +17,10 @@
 //!   trickling bytes does not buy more time.
 //! - **Read and write timeouts**: after the handshake every read and write must make progress
 //!   within [`ServerLimits::io_timeout`].
+//! - **Idle timeout**: after the handshake a connection on which no application data has moved,
+//!   either way, for [`ServerLimits::idle_timeout`] is closed (no alert, like any timeout). The
+//!   read and write timeouts alone are renewed by any byte: a client sending an empty
+//!   application-data record every 29 s would hold its slot for ever.
 //! - **Maximum lifetime**: no connection lasts longer than [`ServerLimits::max_lifetime`] from
 //!   its accept, however much it sends: past it every read and write fails at once (no alert,
 //!   like any timeout) and the slot is freed. Without it a client that keeps each read and write
@@ -56,20 +60,24 @@ pub struct ServerLimits {
     pub handshake_timeout: Duration,
     /// Longest wait for one read or write after the handshake.
     pub io_timeout: Duration,
+    /// Longest time without application data, either way, after the handshake (empty records,
+    /// warning alerts and refused renegotiations do not count).
+    pub idle_timeout: Duration,
     /// Time from accept to the end of the connection, however busy it is: past it every read
     /// and write fails and the connection is closed.
     pub max_lifetime: Duration,
 }
 
 impl Default for ServerLimits {
-    /// 64 connections (more wait), a 10 s handshake deadline, 30 s read and write timeouts, at
-    /// most an hour per connection.
+    /// 64 connections (more wait), a 10 s handshake deadline, 30 s read and write timeouts, 2
+    /// minutes without application data, at most an hour per connection.
     fn default() -> Self {
         ServerLimits {
             max_connections: 64,
             when_full: WhenFull::Wait,
             handshake_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(120),
             max_lifetime: Duration::from_secs(3600),
         }
     }
@@ -329,6 +337,11 @@ where
             "the connection's maximum lifetime",
         )
         .map_err(|e| ConnectionError::After(Error::Io(e)))?;
+    let activity = crate::net::timed::Activity::new();
+    tls.get_mut()
+        .as_mut()
+        .set_idle_timeout(limits.idle_timeout, activity.clone());
+    tls.on_application_data(Arc::new(move || activity.touch()));
     handler(&mut tls).map_err(ConnectionError::After)
 }
 

@@ -5,6 +5,13 @@
 //! a timeout, and during the handshake a deadline: each call may wait only for the time left
 //! before it, so trickling bytes does not buy a peer more time.
 //!
+//! After the handshake the server also gives a connection an idle timeout
+//! ([`TimedStream::set_idle_timeout`]): the time since application data last moved, either way,
+//! which only the TLS layer can tell ([`Activity`], touched through
+//! [`TlsStream::on_application_data`]). The I/O timeout alone is renewed by any byte, so a
+//! peer sending an empty application-data record now and then would hold its connection for
+//! ever.
+//!
 //! [`orderly_close`] ends a TCP connection without destroying our last record in flight.
 //!
 //! The server uses it through [`crate::net::serve`]; the client through
@@ -22,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::stream::TlsStream;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long [`orderly_close`] waits for the peer to end its side.
@@ -70,6 +77,37 @@ pub struct TimedStream {
     tcp: TcpStream,
     io_timeout: Duration,
     deadline: Option<Deadline>,
+    idle: Option<Idle>,
+    /// True while the socket's timeouts are below the I/O timeout (set for a deadline or the
+    /// idle timeout close at hand), so they are put back once more time is left again.
+    lowered: bool,
+}
+
+/// When application data last moved on a connection. The TLS stream, which knows what is
+/// application data, touches it ([`TlsStream::on_application_data`]); the [`TimedStream`] under
+/// it ends the connection when it has not been touched for the idle timeout.
+pub struct Activity(Mutex<Instant>);
+
+impl Activity {
+    /// Application data moved just now.
+    pub fn new() -> Arc<Activity> {
+        Arc::new(Activity(Mutex::new(Instant::now())))
+    }
+
+    /// Application data moved just now.
+    pub fn touch(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn last(&self) -> Instant {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The idle timeout and the activity it watches.
+struct Idle {
+    timeout: Duration,
+    activity: Arc<Activity>,
 }
 
 /// A point in time no read or write may pass, and what it is, for the error message.
@@ -94,6 +132,8 @@ impl TimedStream {
             tcp,
             io_timeout,
             deadline: None,
+            idle: None,
+            lowered: false,
         };
         match deadline {
             Some(at) => {
@@ -112,6 +152,17 @@ impl TimedStream {
     /// Lifts the deadline (the handshake is over); the I/O timeout stays.
     pub fn clear_deadline(&mut self) -> std::io::Result<()> {
         self.deadline = None;
+        self.restore_io_timeout()
+    }
+
+    /// From now on a read or write fails once no application data has moved for `timeout`, as
+    /// `activity` tells (a `TimedOut` error saying "idle timeout"); see the module doc.
+    pub fn set_idle_timeout(&mut self, timeout: Duration, activity: Arc<Activity>) {
+        self.idle = Some(Idle { timeout, activity });
+    }
+
+    fn restore_io_timeout(&mut self) -> std::io::Result<()> {
+        self.lowered = false;
         self.tcp.set_read_timeout(Some(self.io_timeout))?;
         self.tcp.set_write_timeout(Some(self.io_timeout))
     }
@@ -145,19 +196,51 @@ impl TimedStream {
         )
     }
 
+    fn idle_passed(&self, i: &Idle) -> std::io::Error {
+        std::io::Error::new(
+            ErrorKind::TimedOut,
+            format!("no application data for {:?} (idle timeout)", i.timeout),
+        )
+    }
+
+    /// When the idle timeout ends, if there is one.
+    fn idle_end(&self) -> Option<Instant> {
+        self.idle.as_ref().map(|i| i.activity.last() + i.timeout)
+    }
+
     /// The timeout for the next call if it must be shorter than the I/O timeout: the time left
-    /// before the deadline. `None` while more than the I/O timeout is left, when the socket's
-    /// timeouts are still the I/O timeout (set by `clear_deadline`; the time left only shrinks),
+    /// before the deadline or the end of the idle timeout. `None` while more than the I/O timeout
+    /// is left, when the socket's timeouts are the I/O timeout (put back if they were lowered),
     /// so a long connection does not pay two system calls per record.
-    fn time_left(&self) -> std::io::Result<Option<Duration>> {
-        let Some(d) = self.deadline else {
-            return Ok(None);
-        };
-        let left = d.at.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(self.deadline_passed(d));
+    fn time_left(&mut self) -> std::io::Result<Option<Duration>> {
+        let now = Instant::now();
+        let mut left = None::<Duration>;
+        if let Some(d) = self.deadline {
+            let l = d.at.saturating_duration_since(now);
+            if l.is_zero() {
+                return Err(self.deadline_passed(d));
+            }
+            left = Some(l);
         }
-        Ok((left < self.io_timeout).then_some(left))
+        if let Some(end) = self.idle_end() {
+            let l = end.saturating_duration_since(now);
+            if l.is_zero() {
+                return Err(self.idle_passed(self.idle.as_ref().expect("idle_end")));
+            }
+            left = Some(left.map_or(l, |d| d.min(l)));
+        }
+        match left {
+            Some(l) if l < self.io_timeout => {
+                self.lowered = true;
+                Ok(Some(l))
+            }
+            _ => {
+                if self.lowered {
+                    self.restore_io_timeout()?;
+                }
+                Ok(None)
+            }
+        }
     }
 
     /// Names a timeout for what it was: the deadline or the I/O timeout (the socket only says
@@ -166,8 +249,14 @@ impl TimedStream {
         if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
             return e;
         }
+        let now = Instant::now();
+        if let Some(i) = &self.idle
+            && self.idle_end().is_some_and(|end| now >= end)
+        {
+            return self.idle_passed(i);
+        }
         match self.deadline {
-            Some(d) if Instant::now() >= d.at => self.deadline_passed(d),
+            Some(d) if now >= d.at => self.deadline_passed(d),
             _ => std::io::Error::new(
                 ErrorKind::TimedOut,
                 format!("no progress for {:?} (I/O timeout)", self.io_timeout),

@@ -274,6 +274,27 @@ impl RecordLayer {
         Ok(())
     }
 
+    /// Sends exactly one record of type `typ` holding `fragment` (at most 2^14 bytes), even an
+    /// empty one, which [`write_records`](Self::write_records) never sends: for tests and tools
+    /// that need a given record on the wire (an empty application-data record is legal, RFC 5246
+    /// 6.2.1, and carries nothing).
+    pub fn write_record(
+        &mut self,
+        io: &mut impl Write,
+        typ: ContentType,
+        fragment: &[u8],
+    ) -> Result<()> {
+        if fragment.len() > MAX_PLAINTEXT {
+            return Err(Error::Internal(format!(
+                "a record of {} bytes is over the 2^14-byte limit",
+                fragment.len()
+            )));
+        }
+        self.write_one(io, typ, fragment)?;
+        io.flush()?;
+        Ok(())
+    }
+
     fn write_one(&mut self, io: &mut impl Write, typ: ContentType, chunk: &[u8]) -> Result<()> {
         let (prefix, tag) = self.write.overhead();
         let frag_len = prefix + chunk.len() + tag;

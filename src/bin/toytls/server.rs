@@ -2,7 +2,7 @@
 //!
 //! Connections are served by [`toytls::net::serve`]: one thread each, at most
 //! `--max-connections` at once (more wait to be accepted, or with `--when-full refuse` get a
-//! fatal alert), a handshake deadline, read/write timeouts and a maximum lifetime, so an idle or
+//! fatal alert), a handshake deadline, read/write timeouts, an idle timeout and a maximum lifetime, so an idle or
 //! trickling peer holds one slot until its deadline and no more. Each failed or refused
 //! connection is one line on stderr; the server keeps serving. `--echo` (the default) echoes
 //! application data; `--http` answers one HTTP/1.x request with a page describing the
@@ -79,6 +79,10 @@ pub struct ServerArgs {
     /// Seconds any read or write may wait after the handshake.
     #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
     io_timeout: f64,
+    /// Seconds a connection may go without application data, either way, after the handshake
+    /// (empty records and alerts do not count): then it is closed.
+    #[arg(long, default_value_t = 120.0, value_parser = positive_seconds)]
+    idle_timeout: f64,
     /// Seconds a connection may last from its accept, however busy: then it is closed.
     #[arg(long, default_value_t = 3600.0, value_parser = positive_seconds)]
     max_lifetime: f64,
@@ -165,6 +169,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         },
         handshake_timeout: Duration::from_secs_f64(args.handshake_timeout),
         io_timeout: Duration::from_secs_f64(args.io_timeout),
+        idle_timeout: Duration::from_secs_f64(args.idle_timeout),
         max_lifetime: Duration::from_secs_f64(args.max_lifetime),
     };
     let http = args.http;
