@@ -45,17 +45,6 @@ fn largest_hello() -> ClientHello {
     }
 }
 
-/// `msg` (header and body) as plaintext handshake records of at most 2^14 bytes.
-fn records(msg: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for chunk in msg.chunks(1 << 14) {
-        out.extend_from_slice(&[22, 3, 3]);
-        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-        out.extend_from_slice(chunk);
-    }
-    out
-}
-
 /// Sends `bytes` to our server; returns the first record it answers with and its handshake
 /// result.
 fn server_answers(bytes: Vec<u8>) -> (Vec<u8>, Result<(), Error>) {
@@ -75,7 +64,7 @@ fn the_largest_client_hello_is_answered_with_a_server_hello() {
         .to_bytes()
         .unwrap();
     assert_eq!(msg.len(), 4 + MAX_CLIENT_HELLO);
-    let (first, _) = server_answers(records(&msg));
+    let (first, _) = server_answers(handshake_records(&msg));
     // A handshake record whose first message is a ServerHello (type 2).
     assert_eq!(first[0], 22, "{:?}", &first[..first.len().min(7)]);
     assert_eq!(first[5], 2, "{:?}", &first[..first.len().min(7)]);
@@ -85,7 +74,7 @@ fn the_largest_client_hello_is_answered_with_a_server_hello() {
 fn a_client_hello_declaring_more_is_refused_from_its_header() {
     // Only the header arrives, claiming one byte more than any ClientHello can have.
     let len = (MAX_CLIENT_HELLO as u32 + 1).to_be_bytes();
-    let (first, result) = server_answers(records(&[1, len[1], len[2], len[3]]));
+    let (first, result) = server_answers(handshake_records(&[1, len[1], len[2], len[3]]));
     assert_eq!(first, [21, 3, 3, 0, 2, 2, 50], "fatal decode_error");
     assert!(matches!(result, Err(Error::Decode { .. })), "{result:?}");
 }
@@ -100,7 +89,7 @@ fn a_client_hello_just_over_64_kib_is_not_refused_for_its_size() {
     ch.session_id = SessionId::EMPTY;
     let msg = HandshakeMessage::ClientHello(ch).to_bytes().unwrap();
     assert!(msg.len() - 4 > 1 << 16, "{}", msg.len());
-    let (first, _) = server_answers(records(&msg));
+    let (first, _) = server_answers(handshake_records(&msg));
     assert_eq!((first[0], first[5]), (22, 2), "a ServerHello");
 }
 
@@ -125,7 +114,7 @@ fn other_messages_keep_the_64_kib_limit() {
     .unwrap();
     let len = ((1u32 << 16) + 1).to_be_bytes();
     flight.extend_from_slice(&[11, len[1], len[2], len[3]]);
-    s.write_all(&records(&flight)).unwrap();
+    s.write_all(&handshake_records(&flight)).unwrap();
     let alert = read_alert_record(&mut s);
     assert_eq!(alert, [21, 3, 3, 0, 2, 2, 50], "fatal decode_error");
     let result = ct.join().unwrap();

@@ -33,13 +33,7 @@ fn hello_with_32000_unknown_suites() -> Vec<u8> {
     })
     .to_bytes()
     .unwrap();
-    let mut out = Vec::new();
-    for chunk in msg.chunks(1 << 14) {
-        out.extend_from_slice(&[22, 3, 3]);
-        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-        out.extend_from_slice(chunk);
-    }
-    out
+    handshake_records(&msg)
 }
 
 #[test]

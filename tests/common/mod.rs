@@ -166,6 +166,18 @@ pub enum Action {
     SwapWithNext(Vec<u8>),
 }
 
+/// Handshake bytes `msg` (messages with their headers) as plaintext handshake records of at most
+/// 2^14 bytes each, as a peer sends them before ChangeCipherSpec.
+pub fn handshake_records(msg: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in msg.chunks(1 << 14) {
+        out.extend_from_slice(&[22, 3, 3]);
+        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
 /// Reads one whole record (header and fragment); `None` at EOF.
 pub fn read_record(r: &mut impl Read) -> Option<Vec<u8>> {
     let mut rec = vec![0u8; 5];
