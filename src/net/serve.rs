@@ -44,7 +44,7 @@ use crate::wire::alert::AlertDescription;
 use crate::wire::messages::ProtocolVersion;
 use crate::wire::messages::alert::AlertMessage;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -245,15 +245,7 @@ fn refuse(tcp: TcpStream) {
     record[HEADER_LEN..].copy_from_slice(&alert);
     let _ = tcp.set_nonblocking(true);
     let _ = (&tcp).write_all(&record);
-    let _ = tcp.shutdown(Shutdown::Write);
-    let mut sink = [0u8; 4096];
-    // Bounded: at most 64 KiB, and only what has already arrived.
-    for _ in 0..16 {
-        match (&tcp).read(&mut sink) {
-            Ok(n) if n > 0 => continue,
-            _ => break,
-        }
-    }
+    crate::net::timed::close_now(tcp);
 }
 
 /// The message a panic was raised with, if it was a string.
@@ -291,18 +283,22 @@ where
     // by a reset.
     let last = tcp.try_clone().ok();
     let result = run_connection(tcp, config, limits, wrap, handler);
-    if let Some(tcp) = last
-        && sent_a_last_record(&result)
-    {
-        crate::net::timed::orderly_close(tcp);
+    if let Some(tcp) = last {
+        if sent_a_last_record(&result) {
+            crate::net::timed::orderly_close(tcp);
+        } else {
+            crate::net::timed::close_now(tcp);
+        }
     }
     result
 }
 
 /// Whether the connection's end sent the client something it must be able to read: after the
 /// handler's end the close_notify (a handler normally sends it), after a failure its fatal
-/// alert. A timeout, a dead transport or the client's own fatal alert leave nothing of ours in
-/// flight, so the socket is closed at once rather than waiting for a client that is gone.
+/// alert. After a timeout, a dead transport or the client's own fatal alert nothing of ours is
+/// worth waiting for, so the socket is closed at once ([`crate::net::timed::close_now`]: still
+/// without a reset for what the client already sent) rather than waiting for a client that may
+/// be silent or gone.
 fn sent_a_last_record(result: &std::result::Result<(), ConnectionError>) -> bool {
     match result {
         Ok(()) => true,

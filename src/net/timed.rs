@@ -70,6 +70,29 @@ pub fn orderly_close(tcp: TcpStream) {
     }
 }
 
+/// Ends a TCP connection at once when nothing of ours is left to protect with a wait (a timeout,
+/// a dead transport, the peer's own fatal alert, a refused client): shut down our write side, so
+/// the peer reads end of stream after whatever we sent, and discard what has already arrived,
+/// without waiting (at most [`CLOSE_DRAIN`] bytes), so that the close is not a reset that could
+/// destroy data of ours still in flight (RFC 1122 4.2.2.13); then let the socket go. Unlike
+/// [`orderly_close`] it never holds the connection for a peer that is silent or gone.
+pub fn close_now(tcp: TcpStream) {
+    let _ = tcp.shutdown(Shutdown::Write);
+    if tcp.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut sink = [0u8; 1 << 14];
+    let mut drained = 0;
+    while drained < CLOSE_DRAIN {
+        match (&tcp).read(&mut sink) {
+            Ok(n) if n > 0 => drained += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // End of stream, nothing more yet (would block), or a reset.
+            _ => break,
+        }
+    }
+}
+
 /// A `TcpStream` whose reads and writes time out, and that may also stop at a deadline (the
 /// handshake's, or the connection's maximum lifetime): each call gets the smaller of the I/O
 /// timeout and the time left.
