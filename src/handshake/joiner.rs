@@ -54,6 +54,16 @@ pub struct Header {
 }
 
 impl Header {
+    /// The header at the front of `bytes`, once its four bytes are there. The decryptor of
+    /// recorded captures ([`crate::capture::decrypt`]) reads messages with it too.
+    pub fn parse(bytes: &[u8]) -> Option<Header> {
+        let h = bytes.get(..HANDSHAKE_HEADER_LEN)?;
+        Some(Header {
+            typ: h[0],
+            len: u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize,
+        })
+    }
+
     /// Refuses a message longer than its type allows ([`max_body`]: [`MAX_CLIENT_HELLO`] for a
     /// ClientHello, [`MAX_HANDSHAKE_MESSAGE`] for the others), from its header alone:
     /// `decode_error`.
@@ -127,11 +137,7 @@ impl Joiner {
 
     /// The header of the message at the front, once its four bytes are in.
     pub fn header(&self) -> Option<Header> {
-        let h = self.buf.get(..HANDSHAKE_HEADER_LEN)?;
-        Some(Header {
-            typ: h[0],
-            len: u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize,
-        })
+        Header::parse(&self.buf)
     }
 
     /// True once the whole message `h` (the one at the front) is in.
