@@ -13,8 +13,8 @@
 //! connection's fixed record buffers (`spec/limits.md`: 2 x (5 + 2^14 + 2048) bytes, allocated
 //! once when the connection is made, whatever the peer sends).
 //!
-//! `conn.rs` also has a unit test that looks at the reassembly buffer's capacity directly; this
-//! one sees every allocation, wherever it happens.
+//! `src/handshake/joiner.rs` also has a unit test that looks at the reassembly buffer's capacity
+//! directly; this one sees every allocation, wherever it happens.
 
 mod common;
 
@@ -70,7 +70,7 @@ fn proportional(input: &[u8]) -> usize {
     SMALL + 2 * input.len()
 }
 
-/// One record buffer of a connection, allocated when the connection is made (`record.rs`).
+/// One record buffer of a connection, allocated when the connection is made (`src/record/mod.rs`).
 const RECORD_BUFFER: usize = HEADER_LEN + MAX_CIPHERTEXT;
 
 /// What a whole handshake may allocate at its peak before the peer's lengths come into it: the
