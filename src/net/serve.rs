@@ -1,8 +1,9 @@
 //! A TCP server that keeps serving when some of its peers are hostile (`spec/limits.md`).
 //!
 //! [`serve`] accepts connections on a `TcpListener` and runs each on its own thread: the TLS
-//! handshake ([`TlsStream::accept`]) and then the caller's handler. Three limits bound what one
-//! peer can cost:
+//! handshake ([`TlsStream::accept`]) and then the caller's handler. The threads are reused from
+//! one connection to the next ([`crate::net::workers`] says why and how). These limits bound
+//! what one peer can cost:
 //!
 //! - **Connection slots**: at most [`ServerLimits::max_connections`] connections are served at
 //!   once. What happens to a new client when all slots are taken is [`ServerLimits::when_full`]:
@@ -38,6 +39,7 @@
 use crate::config::ServerConfig;
 use crate::error::{Error, Result};
 pub use crate::net::timed::TimedStream;
+use crate::net::workers::Workers;
 use crate::record::{ContentType, HEADER_LEN};
 use crate::stream::TlsStream;
 use crate::wire::alert::AlertDescription;
@@ -69,11 +71,12 @@ pub struct ServerLimits {
 }
 
 impl Default for ServerLimits {
-    /// 64 connections (more wait), a 10 s handshake deadline, 30 s read and write timeouts, 2
-    /// minutes without application data, at most an hour per connection.
+    /// As many connections as this machine can hold ([`crate::net::capacity`]; more wait), a
+    /// 10 s handshake deadline, 30 s read and write timeouts, 2 minutes without application
+    /// data, at most an hour per connection.
     fn default() -> Self {
         ServerLimits {
-            max_connections: 64,
+            max_connections: crate::net::capacity::max_connections(),
             when_full: WhenFull::Wait,
             handshake_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
@@ -176,6 +179,7 @@ where
     });
     let handler = Arc::new(handler);
     let log = Arc::new(log);
+    let workers = Workers::new();
     loop {
         // Waiting: take a free slot before accepting, so while all are taken new clients queue in
         // the kernel and are served in turn. Refusing: accept first, then look for a slot.
@@ -203,24 +207,22 @@ where
         };
         let (config, wrap, handler, log2) =
             (config.clone(), wrap.clone(), handler.clone(), log.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("toytls {peer}"))
-            .spawn(move || {
-                let _slot = slot;
-                // A panic (in the handler, or a bug of ours) ends this connection only: it is
-                // caught here so that it is logged like any other failure; unwinding has already
-                // dropped the connection, and `_slot` is freed when this closure returns.
-                let run = AssertUnwindSafe(|| connection(tcp, config, limits, &*wrap, &*handler));
-                match std::panic::catch_unwind(run) {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => log2(format!("{peer}: {e}")),
-                    Err(panic) => log2(format!(
-                        "{peer}: connection panicked: {}",
-                        panic_message(&*panic)
-                    )),
-                }
-            });
-        if let Err(e) = spawned {
+        let started = workers.run(move || {
+            let _slot = slot;
+            // A panic (in the handler, or a bug of ours) ends this connection only: it is
+            // caught here so that it is logged like any other failure; unwinding has already
+            // dropped the connection, and `_slot` is freed when this closure returns.
+            let run = AssertUnwindSafe(|| connection(tcp, config, limits, &*wrap, &*handler));
+            match std::panic::catch_unwind(run) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log2(format!("{peer}: {e}")),
+                Err(panic) => log2(format!(
+                    "{peer}: connection panicked: {}",
+                    panic_message(&*panic)
+                )),
+            }
+        });
+        if let Err(e) = started {
             log(format!("{peer}: cannot start a thread: {e}"));
         }
     }
@@ -245,7 +247,7 @@ fn refuse(tcp: TcpStream) {
     record[HEADER_LEN..].copy_from_slice(&alert);
     let _ = tcp.set_nonblocking(true);
     let _ = (&tcp).write_all(&record);
-    crate::net::timed::close_now(tcp);
+    crate::net::timed::close_now(&tcp);
 }
 
 /// The message a panic was raised with, if it was a string.
@@ -281,14 +283,13 @@ where
     // A second handle on the socket outlives the TLS stream, for the orderly close however the
     // connection ended: its last record (close_notify or a fatal alert) must not be destroyed
     // by a reset.
-    let last = tcp.try_clone().ok();
-    let result = run_connection(tcp, config, limits, wrap, handler);
-    if let Some(tcp) = last {
-        if sent_a_last_record(&result) {
-            crate::net::timed::orderly_close(tcp);
-        } else {
-            crate::net::timed::close_now(tcp);
-        }
+    // The socket itself closes when `tcp` is dropped after it.
+    let tcp = Arc::new(tcp);
+    let result = run_connection(tcp.clone(), config, limits, wrap, handler);
+    if sent_a_last_record(&result) {
+        crate::net::timed::orderly_close(&tcp);
+    } else {
+        crate::net::timed::close_now(&tcp);
     }
     result
 }
@@ -308,7 +309,7 @@ fn sent_a_last_record(result: &std::result::Result<(), ConnectionError>) -> bool
 
 /// The handshake and the handler; the TLS stream and its transport are dropped on return.
 fn run_connection<W, T, H>(
-    tcp: TcpStream,
+    tcp: Arc<TcpStream>,
     config: Arc<ServerConfig>,
     limits: ServerLimits,
     wrap: &W,

@@ -49,19 +49,19 @@ pub const CLOSE_DRAIN: usize = 1 << 20;
 /// else) just before reading our answer is the common case, not a rare one. The limits keep a
 /// peer that never closes from holding us: past them we close anyway.
 ///
-/// `tcp` must be the last handle on the socket still open (a `try_clone` kept for this), so
-/// the close happens here.
-pub fn orderly_close(tcp: TcpStream) {
+/// The socket closes when its last handle is dropped, so call this with the last one.
+pub fn orderly_close(tcp: &TcpStream) {
     let _ = tcp.shutdown(Shutdown::Write);
     let deadline = Instant::now() + CLOSE_LINGER;
     let mut sink = [0u8; 1 << 14];
     let mut drained = 0;
+    let mut reader = tcp;
     while drained < CLOSE_DRAIN {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
             break;
         }
-        match (&tcp).read(&mut sink) {
+        match reader.read(&mut sink) {
             Ok(n) if n > 0 => drained += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             // End of stream, a reset, or the time is up.
@@ -76,15 +76,16 @@ pub fn orderly_close(tcp: TcpStream) {
 /// without waiting (at most [`CLOSE_DRAIN`] bytes), so that the close is not a reset that could
 /// destroy data of ours still in flight (RFC 1122 4.2.2.13); then let the socket go. Unlike
 /// [`orderly_close`] it never holds the connection for a peer that is silent or gone.
-pub fn close_now(tcp: TcpStream) {
+pub fn close_now(tcp: &TcpStream) {
     let _ = tcp.shutdown(Shutdown::Write);
     if tcp.set_nonblocking(true).is_err() {
         return;
     }
     let mut sink = [0u8; 1 << 14];
     let mut drained = 0;
+    let mut reader = tcp;
     while drained < CLOSE_DRAIN {
-        match (&tcp).read(&mut sink) {
+        match reader.read(&mut sink) {
             Ok(n) if n > 0 => drained += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             // End of stream, nothing more yet (would block), or a reset.
@@ -97,7 +98,9 @@ pub fn close_now(tcp: TcpStream) {
 /// handshake's, or the connection's maximum lifetime): each call gets the smaller of the I/O
 /// timeout and the time left.
 pub struct TimedStream {
-    tcp: TcpStream,
+    /// Shared so that the server can still close the socket in order after the TLS stream on
+    /// top of it is gone, without a second file descriptor (`serve.rs`).
+    tcp: Arc<TcpStream>,
     io_timeout: Duration,
     deadline: Option<Deadline>,
     idle: Option<Idle>,
@@ -147,12 +150,12 @@ impl TimedStream {
     /// Wraps `tcp` with `io_timeout` for every read and write, and, if given, a handshake
     /// `deadline` no call may pass.
     pub fn new(
-        tcp: TcpStream,
+        tcp: impl Into<Arc<TcpStream>>,
         io_timeout: Duration,
         deadline: Option<Instant>,
     ) -> std::io::Result<Self> {
         let mut t = TimedStream {
-            tcp,
+            tcp: tcp.into(),
             io_timeout,
             deadline: None,
             idle: None,
@@ -301,7 +304,7 @@ impl Read for TimedStream {
         if let Some(t) = self.time_left()? {
             self.tcp.set_read_timeout(Some(t))?;
         }
-        self.tcp.read(buf).map_err(|e| self.explain(e))
+        (&*self.tcp).read(buf).map_err(|e| self.explain(e))
     }
 }
 
@@ -310,11 +313,11 @@ impl Write for TimedStream {
         if let Some(t) = self.time_left()? {
             self.tcp.set_write_timeout(Some(t))?;
         }
-        self.tcp.write(buf).map_err(|e| self.explain(e))
+        (&*self.tcp).write(buf).map_err(|e| self.explain(e))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.tcp.flush()
+        (&*self.tcp).flush()
     }
 }
 
@@ -381,7 +384,7 @@ fn connect_until<T: Read + Write + AsMut<TimedStream>>(
         }
         Err(e) => {
             if e.alert().is_some() {
-                orderly_close(last);
+                orderly_close(&last);
             }
             Err(e)
         }

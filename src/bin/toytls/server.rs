@@ -66,9 +66,10 @@ pub struct ServerArgs {
     /// Refuse (handshake_failure) a client that does not offer the extended master secret.
     #[arg(long)]
     require_ems: bool,
-    /// Connections served at once; what happens to more is --when-full.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
-    max_connections: u32,
+    /// Connections served at once; what happens to more is --when-full. Default: as many as
+    /// this machine can hold (the open-file limit less 32, bounded by threads and memory).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
     /// When --max-connections are being served, new clients `wait` to be accepted until one
     /// ends, or are `refuse`d: sent a fatal internal_error alert and closed, one log line each.
     #[arg(long, default_value = "wait", value_parser = ["wait", "refuse"])]
@@ -161,7 +162,9 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("toytls server listening on {addr}");
     let limits = ServerLimits {
-        max_connections: args.max_connections as usize,
+        max_connections: args
+            .max_connections
+            .map_or_else(toytls::net::capacity::max_connections, |n| n as usize),
         when_full: if args.when_full == "refuse" {
             WhenFull::Refuse
         } else {
