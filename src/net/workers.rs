@@ -149,7 +149,11 @@ mod tests {
         let barrier = Arc::new(std::sync::Barrier::new(n + 1));
         for _ in 0..n {
             let b = barrier.clone();
-            workers.run(move || drop(b.wait())).unwrap();
+            workers
+                .run(move || {
+                    b.wait();
+                })
+                .unwrap();
         }
         barrier.wait();
     }
