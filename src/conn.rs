@@ -244,6 +244,13 @@ impl<T: Read + Write> Conn<T> {
         Ok(())
     }
 
+    /// True if application data has arrived and not yet been read, so that the next
+    /// [`read_app_data`](Self::read_app_data) returns without waiting for the transport (or a
+    /// whole record waits, which may also be an alert).
+    pub fn has_buffered_data(&self) -> bool {
+        !self.app_pending.is_empty() || self.rec.has_buffered_record()
+    }
+
     /// Reads application data into `buf`. `Ok(0)` only after the peer's close_notify; a transport
     /// that ends without it is [`Error::Truncated`].
     pub fn read_app_data(&mut self, buf: &mut [u8]) -> Result<usize> {

@@ -135,6 +135,12 @@ impl<T: Read + Write> TlsStream<T> {
         r
     }
 
+    /// True if data (or a whole record) has already arrived, so that the next read returns
+    /// without waiting for the peer: a reader that wants large blocks reads on while this holds.
+    pub fn buffered(&self) -> bool {
+        self.conn.has_buffered_data()
+    }
+
     /// Sends all of `data` as application data.
     pub fn write_data(&mut self, data: &[u8]) -> Result<()> {
         let r = self.conn.write_app_data(data);

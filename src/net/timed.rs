@@ -53,7 +53,9 @@ pub const CLOSE_DRAIN: usize = 1 << 20;
 pub fn orderly_close(tcp: &TcpStream) {
     let _ = tcp.shutdown(Shutdown::Write);
     let deadline = Instant::now() + CLOSE_LINGER;
-    let mut sink = [0u8; 1 << 14];
+    // On the heap, not the stack: a 16 KiB frame is probed page by page, and those stack pages
+    // would stay resident in every worker thread that ever closed a connection (issue 13 goal 6).
+    let mut sink = vec![0u8; 1 << 14];
     let mut drained = 0;
     let mut reader = tcp;
     while drained < CLOSE_DRAIN {

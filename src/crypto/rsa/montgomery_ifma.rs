@@ -227,7 +227,9 @@ impl IfmaCrt {
         let base = normalise(&k, base);
 
         // table[i] = x^i R (both sides), i = 0..32: each entry the previous times x.
-        let mut table = Zeroizing::new([Regs::default(); TABLE]);
+        // On the heap (10 KiB): on the stack it would stay resident in every thread that ever ran
+        // a handshake, long after the connection went idle (issue 13 goal 6).
+        let mut table = Zeroizing::new(vec![Regs::default(); TABLE]);
         table[0] = self.one;
         table[1] = store(base);
         for i in 2..TABLE {
@@ -587,7 +589,7 @@ fn carry_receivers(g: u64, p: u64) -> u64 {
 /// Copies `table[wp]` into the p-side lanes of `out` and `table[wq]` into the q-side lanes, by
 /// reading every entry and keeping it only in the lanes whose window matches.
 #[target_feature(enable = "avx512f")]
-fn select(table: &[Regs; TABLE], wp: u64, wq: u64, out: &mut Regs) {
+fn select(table: &[Regs], wp: u64, wq: u64, out: &mut Regs) {
     let wanted = _mm512_setr_epi64(
         wp as i64, wp as i64, wp as i64, wp as i64, wq as i64, wq as i64, wq as i64, wq as i64,
     );
