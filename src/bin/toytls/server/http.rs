@@ -16,7 +16,7 @@
 
 use std::io::{Read, Write};
 use toytls::error::Result;
-use toytls::record::MAX_PLAINTEXT;
+use toytls::record::{MAX_PLAINTEXT, WRITE_BATCH};
 use toytls::stream::TlsStream;
 
 /// The largest request head read. Real heads are a few hundred bytes; a longer one gets a 431.
@@ -29,10 +29,14 @@ pub const MAX_BYTES: u64 = 1 << 40;
 /// The body of `/bytes/N`: byte i is `b'a' + i % 26`.
 const ALPHABET: usize = 26;
 
-/// One record's worth of the `/bytes/` body starting at any phase of the alphabet: the body from
-/// offset `o` is `PATTERN[o % 26..]`, so every record is a slice of this one block.
-static PATTERN: [u8; MAX_PLAINTEXT + ALPHABET] = {
-    let mut p = [0u8; MAX_PLAINTEXT + ALPHABET];
+/// How much of the answer is handed to the record layer at once: [`WRITE_BATCH`] full records,
+/// which it seals and sends in one write system call.
+const BLOCK: usize = WRITE_BATCH * MAX_PLAINTEXT;
+
+/// One block's worth of the `/bytes/` body starting at any phase of the alphabet: the body from
+/// offset `o` is `PATTERN[o % 26..]`, so every block is a slice of this one.
+static PATTERN: [u8; BLOCK + ALPHABET] = {
+    let mut p = [0u8; BLOCK + ALPHABET];
     let mut i = 0;
     while i < p.len() {
         p[i] = b'a' + (i % ALPHABET) as u8;
@@ -182,7 +186,7 @@ impl Body {
 /// Sends head and body in full records: the head shares the first record with the start of the
 /// body, and only the last record is short.
 pub fn answer<T: Read + Write>(tls: &mut TlsStream<T>, status: &str, body: Body) -> Result<()> {
-    let mut record = Vec::with_capacity(MAX_PLAINTEXT);
+    let mut record = Vec::with_capacity(BLOCK);
     write!(
         record,
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -195,19 +199,19 @@ pub fn answer<T: Read + Write>(tls: &mut TlsStream<T>, status: &str, body: Body)
             tls.write_data(&record)
         }
         Body::Pattern(n) => {
-            let mut sent = 0u64;
-            loop {
-                let room = (MAX_PLAINTEXT - record.len()) as u64;
-                let take = room.min(n - sent) as usize;
+            // The head and the start of the body in the first block; every later block goes
+            // to the record layer straight from the pattern, with no copy of ours.
+            let first = ((BLOCK - record.len()) as u64).min(n) as usize;
+            record.extend_from_slice(&PATTERN[..first]);
+            tls.write_data(&record)?;
+            let mut sent = first as u64;
+            while sent < n {
+                let take = (BLOCK as u64).min(n - sent) as usize;
                 let phase = (sent % ALPHABET as u64) as usize;
-                record.extend_from_slice(&PATTERN[phase..phase + take]);
+                tls.write_data(&PATTERN[phase..phase + take])?;
                 sent += take as u64;
-                tls.write_data(&record)?;
-                if sent == n {
-                    return Ok(());
-                }
-                record.clear();
             }
+            Ok(())
         }
     }
 }
