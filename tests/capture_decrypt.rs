@@ -280,7 +280,9 @@ fn one_connection(p: &Pki) -> (Vec<(LinkType, Vec<u8>)>, Vec<u8>) {
     .arg("--ca")
     .arg(p.ca())
     .args(["--server-name", "localhost"]);
-    let client = run(c, b"GET /bytes/50000 HTTP/1.1\r\n\r\n");
+    // Several segments of application data: the server writes up to four records (64 KiB) per
+    // system call, and a loopback segment holds a whole write, so the answer spans several.
+    let client = run(c, b"GET /bytes/300000 HTTP/1.1\r\n\r\n");
     assert!(client.status.success());
     let file = td.stop(1);
     (frames(&file), client.stdout)
