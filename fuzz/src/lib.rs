@@ -168,13 +168,14 @@ pub fn record(data: &[u8]) -> usize {
     };
     let mut protected = false;
     let mut records = 0;
-    loop {
-        let start = io.pos;
-        let Ok((typ, range)) = layer.read_record(&mut io) else {
-            break;
-        };
+    // Where the next record starts in the stream: the layer reads ahead (several records per
+    // read), so the transport's position says how much arrived, not where a record ends.
+    let mut start = 0;
+    while let Ok((typ, range)) = layer.read_record(&mut io) {
         records += 1;
-        let wire = &stream[start..io.pos];
+        let len = u16::from_be_bytes([stream[start + 3], stream[start + 4]]) as usize;
+        let wire = &stream[start..start + 5 + len];
+        start += 5 + len;
         let plaintext = layer.plaintext(range);
         assert!(plaintext.len() <= MAX_PLAINTEXT, "RFC 5246 6.2.1 limit");
         if !protected {
