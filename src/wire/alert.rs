@@ -32,7 +32,7 @@ impl AlertLevel {
 
 macro_rules! alert_descriptions {
     ($( $(#[$doc:meta])* $name:ident = $code:expr, $text:expr; )*) => {
-        /// RFC 5246 7.2 `AlertDescription` (plus RFC 6066 and RFC 5746 additions toytls may send).
+        /// RFC 5246 7.2 `AlertDescription` (plus RFC 6066, RFC 5746 and RFC 7301 additions toytls may send).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum AlertDescription {
             $( $(#[$doc])* $name, )*
@@ -108,6 +108,9 @@ alert_descriptions! {
     UnsupportedExtension = 110, "unsupported_extension";
     /// The server does not recognise the name in server_name (RFC 6066 3).
     UnrecognizedName = 112, "unrecognized_name";
+    /// The client offered application protocols (ALPN) and the server speaks none of them
+    /// (RFC 7301 3.2).
+    NoApplicationProtocol = 120, "no_application_protocol";
 }
 
 impl std::fmt::Display for AlertDescription {

@@ -1,11 +1,12 @@
 //! Hello extensions (RFC 5246 7.4.1.4): their type code points, and the meaning of the ones
-//! toytls reads (server_name, renegotiation_info, extended_master_secret).
+//! toytls reads (server_name, renegotiation_info, extended_master_secret, session_ticket,
+//! application_layer_protocol_negotiation).
 //!
 //! An extension is kept as its type and its raw bytes, so that a message decodes and re-encodes to
 //! exactly the bytes received, and an extension toytls does not know is carried and ignored (RFC
 //! 5246 7.4.1.4: a server "MUST ignore" extension types it does not recognise). Meaning is given
-//! by small functions that read or build one extension's bytes, as renegotiation_info (RFC 5746)
-//! and extended_master_secret (RFC 7627) below.
+//! by small functions that read or build one extension's bytes, as renegotiation_info (RFC 5746),
+//! extended_master_secret (RFC 7627), session_ticket (RFC 5077) and ALPN (RFC 7301) below.
 
 use crate::error::{Error, Result};
 use crate::wire::code_space;
@@ -13,8 +14,8 @@ use crate::wire::codec::{Reader, Writer};
 
 code_space! {
     /// The name of an extension type toytls knows (RFC 5246 7.4.1.4; IANA "TLS ExtensionType
-    /// Values"). toytls reads and writes the first four; the others are named in traces, where
-    /// real clients send them.
+    /// Values"). toytls reads and writes all but supported_groups, ec_point_formats and
+    /// supported_versions, which are named in traces, where real clients send them.
     pub const extension_type_name: u16 {
         /// `server_name`, RFC 6066 3.
         SERVER_NAME = 0, "server_name";
@@ -28,9 +29,9 @@ code_space! {
         SUPPORTED_GROUPS = 10, "supported_groups";
         /// `ec_point_formats`, RFC 8422 5.1.2 (ignored).
         EC_POINT_FORMATS = 11, "ec_point_formats";
-        /// `application_layer_protocol_negotiation`, RFC 7301 3.1 (ignored).
+        /// `application_layer_protocol_negotiation`, RFC 7301 3.1.
         APPLICATION_LAYER_PROTOCOL_NEGOTIATION = 16, "application_layer_protocol_negotiation";
-        /// `session_ticket`, RFC 5077 3.2 (ignored: toytls resumes by session ID).
+        /// `session_ticket`, RFC 5077 3.2.
         SESSION_TICKET = 35, "session_ticket";
         /// `supported_versions`, RFC 8446 4.2.1 (TLS 1.3; ignored).
         SUPPORTED_VERSIONS = 43, "supported_versions";
@@ -99,6 +100,70 @@ impl Extension {
         }
     }
 
+    /// The session_ticket extension (RFC 5077 3.2): in a ClientHello, the ticket the client
+    /// presents, or nothing ("I support tickets and have none for you"); in a ServerHello always
+    /// empty ("a NewSessionTicket follows").
+    pub fn session_ticket(ticket: &[u8]) -> Extension {
+        Extension {
+            typ: SESSION_TICKET,
+            data: ticket.to_vec(),
+        }
+    }
+
+    /// The application_layer_protocol_negotiation extension (RFC 7301 3.1) listing `protocols`:
+    /// `ProtocolName protocol_name_list<2..2^16-1>`, each `opaque ProtocolName<1..2^8-1>`. The
+    /// client lists what it speaks, most preferred first; the server answers with the one it
+    /// chose. Names must be 1 to 255 bytes ([`check_alpn_protocols`] checks a configured list).
+    pub fn alpn(protocols: &[Vec<u8>]) -> Extension {
+        let mut w = Writer::new();
+        w.u16_prefixed(|w| {
+            for p in protocols {
+                w.u8_prefixed(|w| w.bytes(p));
+            }
+        });
+        Extension {
+            typ: APPLICATION_LAYER_PROTOCOL_NEGOTIATION,
+            data: w.as_slice().to_vec(),
+        }
+    }
+
+    /// Reads a ProtocolNameList (RFC 7301 3.1). An empty list, an empty name, or a length that
+    /// disagrees with the bytes is `decode_error` (3.1: "Empty strings MUST NOT be included and
+    /// byte strings MUST NOT be truncated"). The names are borrowed from `data`.
+    pub fn parse_alpn(data: &[u8]) -> Result<Vec<&[u8]>> {
+        let bad = |why: &str| Error::decode("application_layer_protocol_negotiation", why);
+        let mut r = Reader::new(data);
+        let mut list = r.u16_prefixed().map_err(|e| bad(&e.to_string()))?;
+        r.expect_empty().map_err(|e| bad(&e.to_string()))?;
+        if list.is_empty() {
+            return Err(bad("empty protocol_name_list (RFC 7301 3.1: <2..2^16-1>)"));
+        }
+        let mut names = Vec::new();
+        while !list.is_empty() {
+            let name = list.u8_prefixed().map_err(|e| bad(&e.to_string()))?.rest();
+            if name.is_empty() {
+                return Err(bad("empty protocol name (RFC 7301 3.1)"));
+            }
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    /// Reads a server's ALPN answer: a ProtocolNameList holding exactly one name (RFC 7301 3.1:
+    /// the server's extension "MUST contain exactly one protocol name"); else `decode_error`.
+    pub fn parse_alpn_selection(data: &[u8]) -> Result<&[u8]> {
+        match Extension::parse_alpn(data)?.as_slice() {
+            [one] => Ok(one),
+            more => Err(Error::decode(
+                "application_layer_protocol_negotiation",
+                format!(
+                    "the server's answer names {} protocols, not exactly one (RFC 7301 3.1)",
+                    more.len()
+                ),
+            )),
+        }
+    }
+
     /// Reads the host name out of a server_name extension's data. Entries of other name types are
     /// skipped; more than one host_name is illegal (RFC 6066 3).
     pub fn parse_server_name(data: &[u8]) -> Result<Option<String>> {
@@ -146,6 +211,31 @@ pub fn has_extended_master_secret(
             "extended_master_secret extension must be empty (RFC 7627 5.1)",
         )),
     }
+}
+
+/// Checks a list of protocols to offer or accept with ALPN (RFC 7301 3.1): at least one, each
+/// 1 to 255 bytes, all of them fitting the extension's 2-byte length. The error says which name
+/// is wrong, for configuration messages.
+pub fn check_alpn_protocols(protocols: &[Vec<u8>]) -> std::result::Result<(), String> {
+    if protocols.is_empty() {
+        return Err("the ALPN protocol list is empty".into());
+    }
+    for p in protocols {
+        if p.is_empty() || p.len() > 255 {
+            return Err(format!(
+                "ALPN protocol name {:?} is {} bytes long; RFC 7301 3.1 allows 1 to 255",
+                String::from_utf8_lossy(p),
+                p.len()
+            ));
+        }
+    }
+    let total: usize = protocols.iter().map(|p| 1 + p.len()).sum();
+    if total > usize::from(u16::MAX) {
+        return Err(format!(
+            "the ALPN protocol list takes {total} bytes, more than its 2-byte length allows"
+        ));
+    }
+    Ok(())
 }
 
 /// Reads the optional extensions block that may end a hello (RFC 5246 7.4.1.2: present only if
@@ -277,6 +367,61 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn session_ticket_carries_the_ticket_as_is() {
+        let mut w = Writer::new();
+        encode_extensions(&mut w, &Some(vec![Extension::session_ticket(&[])]));
+        // RFC 5077 3.2: 00 23 | 00 00 for "no ticket yet".
+        assert_eq!(w.as_slice(), [0, 4, 0, 35, 0, 0]);
+        let e = Extension::session_ticket(&[1, 2, 3]);
+        assert_eq!((e.typ, &e.data[..]), (SESSION_TICKET, &[1, 2, 3][..]));
+    }
+
+    #[test]
+    fn alpn_bytes_are_as_rfc_7301_lays_them_out() {
+        let e = Extension::alpn(&[b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert_eq!(e.typ, 16);
+        assert_eq!(e.data, [&[0, 12, 2][..], b"h2", &[8], b"http/1.1"].concat());
+        let names = Extension::parse_alpn(&e.data).unwrap();
+        assert_eq!(names, [&b"h2"[..], &b"http/1.1"[..]]);
+        assert!(Extension::parse_alpn_selection(&e.data).is_err());
+        let one = Extension::alpn(&[b"http/1.1".to_vec()]);
+        assert_eq!(
+            Extension::parse_alpn_selection(&one.data).unwrap(),
+            b"http/1.1"
+        );
+    }
+
+    #[test]
+    fn malformed_alpn_lists_are_decode_errors() {
+        for bad in [
+            &[][..],                   // no list length at all
+            &[0, 0],                   // empty list
+            &[0, 1, 0],                // an empty name
+            &[0, 3, 1, b'a', 0],       // a good name then an empty one
+            &[0, 2, 2, b'h', b'2'],    // list length one short
+            &[0, 5, 2, b'h', b'2'],    // list length two long
+            &[0, 3, 3, b'h', b'2'],    // name length runs past the list
+            &[0, 3, 2, b'h', b'2', 9], // a byte after the list
+        ] {
+            let e = Extension::parse_alpn(bad).unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{bad:?} gave {e}");
+            assert!(Extension::parse_alpn_selection(bad).is_err());
+        }
+        assert!(Extension::parse_alpn_selection(&[0, 0]).is_err());
+    }
+
+    #[test]
+    fn configured_alpn_lists_are_checked() {
+        assert!(check_alpn_protocols(&[b"h2".to_vec()]).is_ok());
+        assert!(check_alpn_protocols(&[]).is_err());
+        assert!(check_alpn_protocols(&[Vec::new()]).is_err());
+        assert!(check_alpn_protocols(&[vec![b'a'; 255]]).is_ok());
+        assert!(check_alpn_protocols(&[vec![b'a'; 256]]).is_err());
+        // 257 names of 255 bytes: each fits, the list does not.
+        assert!(check_alpn_protocols(&vec![vec![b'a'; 255]; 257]).is_err());
     }
 
     #[test]

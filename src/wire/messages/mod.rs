@@ -9,6 +9,7 @@
 //! - [`client_auth`]: CertificateRequest and CertificateVerify, the messages of client
 //!   authentication.
 //! - [`key_exchange`]: ServerHelloDone and the RSA ClientKeyExchange.
+//! - [`new_session_ticket`]: the server's sealed session for stateless resumption (RFC 5077).
 //! - [`finished`]: the Finished message.
 //! - [`alert`]: the Alert and ChangeCipherSpec protocols (their own record types, not handshakes).
 //!
@@ -23,6 +24,7 @@ pub mod extensions;
 pub mod finished;
 pub mod hello;
 pub mod key_exchange;
+pub mod new_session_ticket;
 
 pub use alert::{AlertMessage, ChangeCipherSpec};
 pub use certificate::CertificateMsg;
@@ -31,6 +33,7 @@ pub use extensions::Extension;
 pub use finished::Finished;
 pub use hello::{ClientHello, ServerHello};
 pub use key_exchange::{ClientKeyExchange, ServerHelloDone};
+pub use new_session_ticket::NewSessionTicket;
 
 use crate::error::{Error, Result};
 use crate::wire::code_space;
@@ -206,6 +209,8 @@ pub enum HandshakeMessage {
     ServerHelloDone(ServerHelloDone),
     CertificateVerify(CertificateVerify),
     ClientKeyExchange(ClientKeyExchange),
+    /// RFC 5077 3.3: from the server, just before its ChangeCipherSpec.
+    NewSessionTicket(NewSessionTicket),
     Finished(Finished),
 }
 
@@ -221,6 +226,7 @@ impl HandshakeMessage {
             HandshakeMessage::ServerHelloDone(_) => HandshakeType::ServerHelloDone,
             HandshakeMessage::CertificateVerify(_) => HandshakeType::CertificateVerify,
             HandshakeMessage::ClientKeyExchange(_) => HandshakeType::ClientKeyExchange,
+            HandshakeMessage::NewSessionTicket(_) => HandshakeType::NewSessionTicket,
             HandshakeMessage::Finished(_) => HandshakeType::Finished,
         }
     }
@@ -244,6 +250,7 @@ impl HandshakeMessage {
             HandshakeMessage::ServerHelloDone(m) => m.encode(w),
             HandshakeMessage::CertificateVerify(m) => m.encode(w),
             HandshakeMessage::ClientKeyExchange(m) => m.encode(w),
+            HandshakeMessage::NewSessionTicket(m) => m.encode(w),
             HandshakeMessage::Finished(m) => m.encode(w),
         });
         w.finish()
@@ -276,6 +283,9 @@ impl HandshakeMessage {
             Some(HandshakeType::ClientKeyExchange) => {
                 HandshakeMessage::ClientKeyExchange(ClientKeyExchange::decode(&mut r)?)
             }
+            Some(HandshakeType::NewSessionTicket) => {
+                HandshakeMessage::NewSessionTicket(NewSessionTicket::decode(&mut r)?)
+            }
             Some(HandshakeType::Finished) => HandshakeMessage::Finished(Finished::decode(&mut r)?),
             _ => {
                 return Err(Error::UnexpectedMessage {
@@ -300,6 +310,7 @@ impl HandshakeMessage {
             HandshakeMessage::ServerHelloDone(_) => vec![],
             HandshakeMessage::CertificateVerify(m) => m.fields(),
             HandshakeMessage::ClientKeyExchange(m) => m.fields(),
+            HandshakeMessage::NewSessionTicket(m) => m.fields(),
             HandshakeMessage::Finished(m) => m.fields(),
         }
     }
