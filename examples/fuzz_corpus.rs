@@ -1,4 +1,5 @@
-//! Writes the seed corpora of the `record`, `handshake_message`, `server` and `client` fuzz targets
+//! Writes the seed corpora of the `record`, `handshake_message`, `server`, `client` and `ticket`
+//! fuzz targets
 //! from messages and handshakes made by toytls' own code, so the committed corpus is reproducible:
 //!
 //! ```text
@@ -39,7 +40,8 @@ use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, RENEGOTIATION_I
 use toytls::wire::messages::{
     AlertMessage, CertificateMsg, CertificateRequest, CertificateVerify, ChangeCipherSpec,
     CipherSuite, ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage,
-    ProtocolVersion, Random, ServerHello, ServerHelloDone, SessionId, client_auth,
+    NewSessionTicket, ProtocolVersion, Random, ServerHello, ServerHelloDone, SessionId,
+    client_auth,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -55,6 +57,7 @@ fn main() -> Result<(), Error> {
     handshake_corpus(&out.join("handshake_message"), &flights)?;
     record_corpus(&out.join("record"), &flights)?;
     handshake_flights(&out.join("server"), &out.join("client"))?;
+    ticket_corpus(&out.join("ticket"))?;
     Ok(())
 }
 
@@ -85,6 +88,11 @@ struct Flights {
     /// CA), and a CertificateVerify shaped like ours (rsa_pkcs1_sha256, a 2048-bit signature).
     certificate_request: Vec<u8>,
     certificate_verify: Vec<u8>,
+    /// A ClientHello presenting a ticket and offering two protocols (RFC 5077, RFC 7301).
+    client_hello_ticket_alpn: Vec<u8>,
+    /// A ServerHello promising a ticket and choosing a protocol.
+    server_hello_ticket_alpn: Vec<u8>,
+    new_session_ticket: Vec<u8>,
 }
 
 impl Flights {
@@ -159,6 +167,33 @@ impl Flights {
                 algorithm: client_auth::RSA_PKCS1_SHA256,
                 signature: vec![0x5c; 256],
             }))?,
+            client_hello_ticket_alpn: bytes(HandshakeMessage::ClientHello(ClientHello {
+                client_version: ProtocolVersion::TLS12,
+                random: Random([0xc3; 32]),
+                session_id: SessionId::new(&[0x51; 32]).ok_or("session id")?,
+                cipher_suites: vec![TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256],
+                compression_methods: vec![0],
+                extensions: Some(vec![
+                    Extension::session_ticket(&sealed_ticket()?),
+                    Extension::alpn(&[b"h2".to_vec(), b"http/1.1".to_vec()]),
+                    Extension::extended_master_secret(),
+                ]),
+            }))?,
+            server_hello_ticket_alpn: bytes(HandshakeMessage::ServerHello(ServerHello {
+                server_version: ProtocolVersion::TLS12,
+                random: Random([0x5b; 32]),
+                session_id: SessionId::EMPTY,
+                cipher_suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+                compression_method: 0,
+                extensions: Some(vec![
+                    Extension::session_ticket(&[]),
+                    Extension::alpn(&[b"http/1.1".to_vec()]),
+                ]),
+            }))?,
+            new_session_ticket: bytes(HandshakeMessage::NewSessionTicket(NewSessionTicket {
+                lifetime_hint: 3600,
+                ticket: sealed_ticket()?,
+            }))?,
         })
     }
 }
@@ -209,6 +244,36 @@ fn handshake_corpus(dir: &Path, f: &Flights) -> Result<(), Error> {
             &f.finished,
         ]
         .concat(),
+    )?;
+    write(dir, "client_hello_ticket_alpn", &f.client_hello_ticket_alpn)?;
+    write(dir, "new_session_ticket", &f.new_session_ticket)?;
+    // An abbreviated handshake's first server flight with a renewed ticket (RFC 5077 3.1).
+    write(
+        dir,
+        "server_resume_flight_ticket",
+        &[&f.server_hello_ticket_alpn[..], &f.new_session_ticket].concat(),
+    )?;
+    Ok(())
+}
+
+/// The fixed session sealed under the fuzz targets' fixed ticket key, at their fixed time.
+fn sealed_ticket() -> Result<Vec<u8>, Error> {
+    Ok(entries::fixed_ticket())
+}
+
+/// Seeds of the `ticket` target: a ticket that opens under the fixed key (with the server's
+/// certificate in its peer chain), and the bare state such a ticket seals.
+fn ticket_corpus(dir: &Path) -> Result<(), Error> {
+    write(dir, "sealed", &sealed_ticket()?)?;
+    let state = toytls::handshake::ticket::encode_state(&entries::fixed_session())?;
+    write(dir, "state", &state)?;
+    let mut bare = entries::fixed_session();
+    bare.peer_chain.clear();
+    bare.extended_master_secret = false;
+    write(
+        dir,
+        "state_without_chain",
+        &toytls::handshake::ticket::encode_state(&bare)?,
     )?;
     Ok(())
 }
@@ -452,18 +517,34 @@ fn record_connection(
     client_session: bool,
     server_session: bool,
     server_prefers_gcm: bool,
+    client_ticket: bool,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    record_connection_with(client_session, server_session, server_prefers_gcm, 0)
+    let client_flags = if client_ticket {
+        entries::HANDSHAKE_TICKET
+    } else {
+        0
+    };
+    record_connection_with(
+        client_session,
+        server_session,
+        server_prefers_gcm,
+        0,
+        client_flags,
+    )
 }
 
 /// [`record_connection`], with `server_flags` (the server target's settings byte) added to the
-/// server's configuration: [`entries::HANDSHAKE_CLIENT_AUTH`] makes it ask for a certificate.
+/// server's configuration: [`entries::HANDSHAKE_CLIENT_AUTH`] makes it ask for a certificate;
+/// and `client_flags` to the client's: [`entries::HANDSHAKE_TICKET`] makes its session hold the
+/// fixed ticket.
 fn record_connection_with(
     client_session: bool,
     server_session: bool,
     server_prefers_gcm: bool,
     server_flags: u8,
+    client_flags: u8,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let client_ticket = client_flags & entries::HANDSHAKE_TICKET != 0;
     let (c_end, s_end) = pipe();
     let (c_sent, s_sent) = (c_end.sent.clone(), s_end.sent.clone());
     let server = std::thread::spawn(move || -> Result<bool, String> {
@@ -485,7 +566,15 @@ fn record_connection_with(
         Ok(s.resumed())
     });
     let client = || -> Result<bool, Error> {
-        let config = Arc::new(entries::client_config(client_session));
+        let mut flags = if client_session {
+            entries::HANDSHAKE_SESSION
+        } else {
+            0
+        };
+        if client_ticket {
+            flags |= entries::HANDSHAKE_TICKET;
+        }
+        let config = Arc::new(entries::client_config_for_flags(flags));
         let (host, port) = (entries::HANDSHAKE_HOST, entries::HANDSHAKE_PORT);
         let mut c = TlsStream::connect(c_end, config, host, port)?;
         c.write_data(b"ping")?;
@@ -504,7 +593,8 @@ fn record_connection_with(
         (Ok(c), Ok(s)) => (c, s),
         (c, s) => return Err(format!("client: {c:?}, server: {s:?}").into()),
     };
-    if resumed != (client_session && server_session) || server_resumed != resumed {
+    let should_resume = client_session && (server_session || client_ticket);
+    if resumed != should_resume || server_resumed != resumed {
         return Err("the connection did not resume as planned".into());
     }
     let take = |v: Arc<Mutex<Vec<u8>>>| v.lock().map(|v| v.clone()).map_err(|_| "poisoned");
@@ -523,21 +613,28 @@ fn handshake_input(with_session: bool, peer_bytes: &[u8]) -> Vec<u8> {
 }
 
 fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> {
-    // (client holds the session, server holds it, server prefers GCM, name)
-    for (cs, ss, gcm, name) in [
-        (false, false, false, "full"),
-        (true, true, false, "resumed"),
-        (true, false, false, "resumption_refused"),
-        (false, false, true, "full_gcm"),
+    // (client holds the session, server holds it, server prefers GCM, the client's session
+    // holds a ticket, name). Every full handshake issues a ticket (both sides take them by
+    // default); "resumed_ticket" resumes from one, statelessly.
+    for (cs, ss, gcm, ticket, name) in [
+        (false, false, false, false, "full"),
+        (true, true, false, false, "resumed"),
+        (true, false, false, false, "resumption_refused"),
+        (false, false, true, false, "full_gcm"),
+        (true, false, false, true, "resumed_ticket"),
     ] {
-        let (client_bytes, server_bytes) = record_connection(cs, ss, gcm)?;
+        let (client_bytes, server_bytes) = record_connection(cs, ss, gcm, ticket)?;
         // The server target replays what the client sent, against the server's configuration.
         let mut server_input = handshake_input(ss, &client_bytes);
         if gcm {
             server_input[0] |= entries::HANDSHAKE_SERVER_GCM;
         }
         write(server_dir, name, &server_input)?;
-        write(client_dir, name, &handshake_input(cs, &server_bytes))?;
+        let mut client_input = handshake_input(cs, &server_bytes);
+        if ticket {
+            client_input[0] |= entries::HANDSHAKE_TICKET;
+        }
+        write(client_dir, name, &client_input)?;
         if name == "full" {
             // The same with a trace sink attached, as `--trace` runs it.
             let traced = |mut v: Vec<u8>| {
@@ -554,7 +651,7 @@ fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> 
             // for the client target, answered empty, and (with a certificate) with a chain and
             // a CertificateVerify, after which that client's Finished no longer matches.
             let auth = entries::HANDSHAKE_CLIENT_AUTH;
-            let (c, s) = record_connection_with(cs, ss, gcm, auth)?;
+            let (c, s) = record_connection_with(cs, ss, gcm, auth, 0)?;
             let mut server_input = handshake_input(ss, &c);
             server_input[0] |= auth;
             write(server_dir, "client_auth_anonymous", &server_input)?;

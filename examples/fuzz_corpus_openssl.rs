@@ -22,7 +22,9 @@
 //! far as the live connection did.
 //!
 //! The recordings:
-//! - `server/openssl_*`: `s_client -tls1_2` with one suite and server_name; with every TLS 1.2
+//! - `server/openssl_*`: `s_client -tls1_2` with one suite and server_name (without tickets, and
+//!   with them: `openssl_full_ticket`, offering ALPN too, gets a NewSessionTicket and http/1.1,
+//!   `openssl_resumed_ticket` resumes from it); with every TLS 1.2
 //!   suite OpenSSL has (ECDHE, CBC, ... of which we pick AES128-GCM-SHA256) and its workarounds
 //!   (`-bugs`: padding); resuming the targets' fixed session (a session file with its ID and
 //!   master secret, see [`fixed_session_file`]) and offering it, without session_ticket, to a
@@ -97,9 +99,39 @@ fn record_all(out: &Path, tmp: &Path) -> Result<(), Error> {
         "-servername",
         "localhost",
     ];
+    // Without tickets, so that the saved session is resumed by its ID alone below.
     let full_sess = path_str(&tmp.join("full.sess"))?;
-    let full = s_client(0, &[&gcm[..], &["-sess_out", &full_sess]], Client::Ping)?;
+    let full = s_client(
+        0,
+        &[&gcm[..], &["-no_ticket", "-sess_out", &full_sess]],
+        Client::Ping,
+    )?;
     save_server(&server_dir, "openssl_full", Some(false), &full)?;
+
+    // With tickets (OpenSSL's default): the server issues one, sealed under the targets' fixed
+    // ticket key, and the next connection resumes from it, statelessly (RFC 5077 3.1).
+    let ticket_sess = path_str(&tmp.join("ticket.sess"))?;
+    let full_ticket = s_client(
+        0,
+        &[
+            &gcm[..],
+            &["-alpn", "h2,http/1.1", "-sess_out", &ticket_sess],
+        ],
+        Client::Ping,
+    )?;
+    save_server(
+        &server_dir,
+        "openssl_full_ticket",
+        Some(false),
+        &full_ticket,
+    )?;
+    let resumed_ticket = s_client(0, &[&gcm[..], &["-sess_in", &ticket_sess]], Client::Ping)?;
+    save_server(
+        &server_dir,
+        "openssl_resumed_ticket",
+        Some(true),
+        &resumed_ticket,
+    )?;
 
     let fixed = path_str(&tmp.join("fixed.sess"))?;
     std::fs::write(

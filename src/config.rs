@@ -10,6 +10,7 @@ use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
 use crate::handshake::session::{ClientSessionStore, ServerSessionCache};
+use crate::handshake::ticket::TicketKeys;
 use crate::keylog::KeyLog;
 use crate::record::suite;
 use crate::trace::TraceSink;
@@ -200,6 +201,13 @@ pub struct ClientConfig {
     /// Our certificate and key, for a server that asks (RFC 5246 7.4.6); without one we answer
     /// a CertificateRequest with an empty Certificate.
     pub client_certificate: Option<Arc<ClientCertificate>>,
+    /// Offer session tickets (RFC 5077): an empty session_ticket extension in every ClientHello,
+    /// or the ticket the server gave us last time. On by default.
+    pub session_tickets: bool,
+    /// Application protocols to offer with ALPN (RFC 7301), most preferred first, e.g.
+    /// `b"http/1.1"`; empty (the default): no ALPN extension. Each name is 1 to 255 bytes
+    /// ([`crate::wire::messages::extensions::check_alpn_protocols`]).
+    pub alpn_protocols: Vec<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -227,6 +235,8 @@ impl ClientConfig {
             io_timeout: Duration::from_secs(30),
             extended_master_secret: EmsMode::Enabled,
             client_certificate: None,
+            session_tickets: true,
+            alpn_protocols: Vec::new(),
         }
     }
 }
@@ -250,6 +260,15 @@ pub struct ServerConfig {
     pub extended_master_secret: EmsMode,
     /// Whether to ask clients for a certificate, and whom to trust for them.
     pub client_auth: ClientAuth,
+    /// The keys session tickets are sealed under (RFC 5077; [`TicketKeys`] says how they rotate),
+    /// or `None` to issue no tickets and ignore the ones presented. On by default, with a key
+    /// made at the first ticket and a new one every hour. Share one `Arc` between servers to let
+    /// each resume the others' tickets.
+    pub tickets: Option<Arc<TicketKeys>>,
+    /// Application protocols we speak (ALPN, RFC 7301), in our order of preference: a client
+    /// that offers some of them gets the first of ours it offers, one that offers only others
+    /// gets `no_application_protocol`. Empty (the default): ALPN offers are ignored.
+    pub alpn_protocols: Vec<Vec<u8>>,
 }
 
 impl ServerConfig {
@@ -269,7 +288,8 @@ impl ServerConfig {
     }
 
     /// A server with this chain and key; system RNG and clock, the default suites, and a cache of
-    /// 1024 sessions kept for at most an hour, and the extended master secret answered.
+    /// 1024 sessions kept for at most an hour, session tickets valid for an hour under keys rotated
+    /// hourly, and the extended master secret answered.
     pub fn new(chain: Vec<Vec<u8>>, private_key: RsaPrivateKey) -> Result<Self> {
         if chain.is_empty() {
             return Err(Error::Internal(
@@ -289,6 +309,11 @@ impl ServerConfig {
             keylog: None,
             extended_master_secret: EmsMode::Enabled,
             client_auth: ClientAuth::None,
+            tickets: Some(Arc::new(TicketKeys::new(
+                TicketKeys::DEFAULT_ROTATE_EVERY,
+                TicketKeys::DEFAULT_LIFETIME,
+            ))),
+            alpn_protocols: Vec::new(),
         })
     }
 }

@@ -46,6 +46,12 @@ pub enum Error {
     HandshakeFailure(Reason),
     /// The server answered with an extension the client never offered (RFC 5246 7.4.1.4).
     UnsupportedExtension(u16),
+    /// The client offered application protocols (ALPN, RFC 7301 3.2) and the server supports
+    /// none of them: the protocols the client offered, then the ones the server supports.
+    NoApplicationProtocol {
+        offered: Vec<String>,
+        supported: Vec<String>,
+    },
     /// The server's certificate chain was rejected (untrusted, expired, wrong name, malformed).
     Certificate {
         /// Why, in the verifier's words.
@@ -95,6 +101,7 @@ impl Error {
             Error::IllegalParameter(_) => A::IllegalParameter,
             Error::HandshakeFailure(_) => A::HandshakeFailure,
             Error::UnsupportedExtension(_) => A::UnsupportedExtension,
+            Error::NoApplicationProtocol { .. } => A::NoApplicationProtocol,
             Error::Certificate { alert, .. } => *alert,
             Error::BadRecordMac => A::BadRecordMac,
             Error::RecordOverflow { .. } => A::RecordOverflow,
@@ -154,6 +161,13 @@ impl fmt::Display for Error {
             Error::UnsupportedExtension(t) => write!(
                 f,
                 "the server sent extension {t} that the client did not offer"
+            ),
+            Error::NoApplicationProtocol { offered, supported } => write!(
+                f,
+                "no application protocol in common (RFC 7301 3.2): the client offered [{}], \
+                 the server speaks [{}]",
+                offered.join(", "),
+                supported.join(", ")
             ),
             Error::Certificate { reason, .. } => write!(f, "certificate rejected: {reason}"),
             Error::BadRecordMac => f.write_str(
@@ -317,6 +331,13 @@ mod tests {
             Some(A::UnknownCa)
         );
         assert_eq!(Error::decode("x", "y").alert(), Some(A::DecodeError));
+        let e = Error::NoApplicationProtocol {
+            offered: vec!["h2".into()],
+            supported: vec!["http/1.1".into()],
+        };
+        assert_eq!(e.alert(), Some(A::NoApplicationProtocol));
+        assert_eq!(A::NoApplicationProtocol.to_u8(), 120);
+        assert!(e.to_string().contains("[h2]"), "{e}");
         assert_eq!(Error::PeerAlert(A::BadRecordMac).alert(), None);
         assert_eq!(Error::Truncated.alert(), None);
     }

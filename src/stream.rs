@@ -90,6 +90,18 @@ impl<T: Read + Write> TlsStream<T> {
         self.negotiated.extended_master_secret
     }
 
+    /// True if this connection resumed its session from a session ticket (RFC 5077) rather than
+    /// from the server's session cache.
+    pub fn resumed_with_ticket(&self) -> bool {
+        self.negotiated.resumed_with_ticket
+    }
+
+    /// The application protocol agreed with ALPN (RFC 7301), e.g. `b"http/1.1"`; `None` if the
+    /// client offered none or the server chose none.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.negotiated.alpn_protocol.as_deref()
+    }
+
     /// The server's certificate chain in DER, leaf first (empty on the server side).
     pub fn peer_certificates(&self) -> &[Vec<u8>] {
         &self.negotiated.peer_chain

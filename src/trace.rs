@@ -215,6 +215,26 @@ pub enum Note {
     ClientCertificateVerified { key_bits: usize },
     /// The server verified the client's CertificateVerify signature.
     CertificateVerifyVerified { scheme: SignatureScheme },
+    /// The client does not present its stored ticket: tickets are off, or its lifetime hint has
+    /// run out (RFC 5077 3.3).
+    TicketNotPresented,
+    /// The client received a session ticket of `len` bytes to keep `lifetime_hint` seconds.
+    TicketReceived { len: usize, lifetime_hint: u32 },
+    /// The server promised a ticket and then sent an empty one (RFC 5077 3.3).
+    EmptyTicket,
+    /// The server opened the client's ticket, sealed under its current key or an older one.
+    TicketOpened { current_key: bool },
+    /// The server cannot use the client's ticket (why), and runs a full handshake (RFC 5077 3.1).
+    TicketRefused { why: String },
+    /// The server issued a ticket valid `lifetime_hint` seconds.
+    TicketIssued { lifetime_hint: u32 },
+    /// The server resumes the session in the client's ticket.
+    ResumingFromTicket,
+    /// ALPN: the client offered these protocols and the server chose `chosen` (RFC 7301 3.2).
+    AlpnChosen {
+        offered: Vec<String>,
+        chosen: String,
+    },
 }
 
 impl fmt::Display for Note {
@@ -286,6 +306,41 @@ impl fmt::Display for Note {
                 f,
                 "client CertificateVerify verified ({}): the client holds its certificate's key",
                 scheme.name()
+            ),
+            Note::TicketNotPresented => f.write_str(
+                "not presenting the stored ticket: tickets are off, or its lifetime hint has run \
+                 out (RFC 5077 3.3)",
+            ),
+            Note::TicketReceived { len, lifetime_hint } => write!(
+                f,
+                "received a session ticket of {len} bytes, to keep for {lifetime_hint} s (RFC \
+                 5077 3.3): the server's sealed copy of this session"
+            ),
+            Note::EmptyTicket => f.write_str("the server promised a ticket and sent an empty one"),
+            Note::TicketOpened { current_key } => write!(
+                f,
+                "the client's session ticket opened (sealed under the {} key): resuming from it, \
+                 stateless (RFC 5077 3.1)",
+                if *current_key { "current" } else { "previous" }
+            ),
+            Note::TicketRefused { why } => write!(
+                f,
+                "not resuming from the client's session ticket: {why}; running a full handshake \
+                 (RFC 5077 3.1)"
+            ),
+            Note::TicketIssued { lifetime_hint } => write!(
+                f,
+                "issuing a session ticket: the session sealed with AES-128-GCM under our ticket \
+                 key, valid {lifetime_hint} s; the client keeps it, we keep nothing (RFC 5077 3.3)"
+            ),
+            Note::ResumingFromTicket => f.write_str(
+                "resuming the session in the client's ticket: skipping Certificate, \
+                 ServerHelloDone and ClientKeyExchange",
+            ),
+            Note::AlpnChosen { offered, chosen } => write!(
+                f,
+                "ALPN: the client offers [{}], we choose {chosen} (RFC 7301 3.2)",
+                offered.join(", ")
             ),
         }
     }

@@ -10,7 +10,11 @@
 //!   extensions block is `decode_error`.
 //! - client: an extension it did not offer is `unsupported_extension`; a non-empty
 //!   renegotiation_info is `handshake_failure` (RFC 5746 3.4); a non-empty server_name is
-//!   `decode_error` (RFC 6066 3); a repeated type is `illegal_parameter`.
+//!   `decode_error` (RFC 6066 3); a non-empty session_ticket is `decode_error` (RFC 5077 3.2);
+//!   a repeated type is `illegal_parameter`.
+//!
+//! Session tickets and ALPN have their own files (`tickets.rs`, `alpn.rs`); here they appear only
+//! as what our peers send and answer by default.
 
 mod common;
 
@@ -26,7 +30,7 @@ use toytls::record::suite::{self, RecordProtection};
 use toytls::stream::TlsStream;
 use toytls::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
 use toytls::wire::messages::extensions::{
-    Extension, RENEGOTIATION_INFO, SERVER_NAME, SIGNATURE_ALGORITHMS,
+    self, Extension, RENEGOTIATION_INFO, SERVER_NAME, SIGNATURE_ALGORITHMS,
 };
 use toytls::wire::messages::hello::COMPRESSION_NULL;
 use toytls::wire::messages::*;
@@ -112,6 +116,10 @@ fn full_handshake(ch: ClientHello) -> (ServerHello, Option<String>) {
     hs.send(HandshakeMessage::Finished(Finished { verify_data }))
         .unwrap();
     hs.flush().unwrap();
+    if extensions::find(&sh.extensions, SESSION_TICKET).is_some() {
+        // RFC 5077 3.3: the promised ticket comes before the server's ChangeCipherSpec.
+        let _: NewSessionTicket = hs.read().unwrap();
+    }
     hs.read_change_cipher_spec().unwrap();
     let expected = keys::verify_data(&ms, Side::Server, &hs.transcript_hash());
     let f: Finished = hs.read().unwrap();
@@ -262,12 +270,12 @@ fn malformed_server_names_are_refused() {
 
 #[test]
 fn extensions_that_do_not_apply_are_ignored() {
-    // What real clients send that RSA key transport without tickets has no use for (RFC 5246
-    // 7.4.1.4: a server ignores what it does not recognise or need). An empty SessionTicket asks
-    // for a ticket: we issue none, so the ServerHello must not carry the extension (RFC 5077 3.2).
+    // What real clients send that RSA key transport has no use for (RFC 5246 7.4.1.4: a server
+    // ignores what it does not recognise or need). ALPN with no protocols of our own configured
+    // is ignored too (RFC 7301 3.2 leaves it to the server).
     let exts = vec![
         ext(SIGNATURE_ALGORITHMS, &[0, 4, 4, 1, 8, 4]),
-        ext(SESSION_TICKET, &[]),
+        Extension::alpn(&[b"h2".to_vec()]),
         ext(STATUS_REQUEST, &[1, 0, 0, 0, 0]),
         ext(EC_POINT_FORMATS, &[1, 0]),
         ext(SUPPORTED_GROUPS, &[0, 4, 0, 0x1d, 0, 0x17]),
@@ -280,10 +288,11 @@ fn extensions_that_do_not_apply_are_ignored() {
     let (sh, name) = full_handshake(hello(&[TOY], Some(exts)));
     only_empty_renegotiation_info(&sh);
     assert_eq!(name.as_deref(), Some("localhost"));
-    // A non-empty session ticket (a ticket we never issued) is ignored as well: a full handshake.
+    // A ticket we never issued gets a full handshake, and the promise of a ticket of ours
+    // (RFC 5077 3.1, 3.2): the empty session_ticket answer, then a NewSessionTicket.
     let exts = vec![ext(SESSION_TICKET, &[0xee; 40])];
     let (sh, _) = full_handshake(hello(&[TOY], Some(exts)));
-    assert_eq!(sh.extensions, None);
+    assert_eq!(sh.extensions, Some(vec![ext(SESSION_TICKET, &[])]));
 }
 
 #[test]
@@ -404,17 +413,18 @@ fn client_facing(exts: Option<Vec<Extension>>) -> (ClientHello, Result<(), (Erro
 }
 
 #[test]
-fn our_client_offers_sni_renegotiation_info_and_signature_algorithms_only() {
+fn our_client_offers_sni_renegotiation_info_signature_algorithms_and_takes_tickets() {
     let (ch, r) = client_facing(Some(vec![Extension::empty_renegotiation_info()]));
     r.unwrap();
     let types: Vec<u16> = ch.extensions.iter().flatten().map(|e| e.typ).collect();
     assert!(types.contains(&SERVER_NAME), "{types:?}");
     assert!(types.contains(&RENEGOTIATION_INFO), "{types:?}");
     assert!(types.contains(&SIGNATURE_ALGORITHMS), "{types:?}");
-    assert!(
-        !types.contains(&SESSION_TICKET),
-        "tickets are not offered: {types:?}"
-    );
+    // RFC 5077 3.2: an empty session_ticket, "I take tickets and have none for you".
+    let ticket = extensions::find(&ch.extensions, SESSION_TICKET).expect("session_ticket");
+    assert!(ticket.data.is_empty(), "{ticket:?}");
+    // No ALPN unless protocols are configured.
+    assert!(!types.contains(&16), "{types:?}");
     assert_eq!(ch.server_name().unwrap().as_deref(), Some("localhost"));
 }
 
@@ -440,7 +450,16 @@ fn our_client_refuses_extensions_it_did_not_ask_for_or_cannot_accept() {
     let mut reneg = vec![24u8];
     reneg.extend_from_slice(&[1; 24]);
     let cases: Vec<(&str, Vec<Extension>, u8)> = vec![
-        ("a session ticket", vec![ext(SESSION_TICKET, &[])], 110),
+        (
+            "a non-empty session_ticket",
+            vec![ext(SESSION_TICKET, &[1])],
+            50,
+        ),
+        (
+            "ALPN, never offered",
+            vec![Extension::alpn(&[b"h2".to_vec()])],
+            110,
+        ),
         ("an unknown type", vec![ext(0xabcd, &[])], 110),
         ("status_request", vec![ext(STATUS_REQUEST, &[])], 110),
         (

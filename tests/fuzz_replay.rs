@@ -121,8 +121,9 @@ fn replay_record() {
         assert_eq!(steps, Some(5), "fuzz/corpus/record/{name}: steps");
     }
     // OpenSSL's records: its ClientHello, ClientKeyExchange and ChangeCipherSpec (its Finished is
-    // under its own keys, not the target's); its server flight of three records.
-    for (name, want) in [("openssl_client_flight", 3), ("openssl_server_flight", 3)] {
+    // under its own keys, not the target's); its server flight of four records (the fourth its
+    // NewSessionTicket, RFC 5077 3.3, sent in plaintext before its ChangeCipherSpec).
+    for (name, want) in [("openssl_client_flight", 3), ("openssl_server_flight", 4)] {
         let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
         assert_eq!(n, Some(want), "fuzz/corpus/record/{name}: records read");
     }
@@ -134,11 +135,11 @@ fn replay_handshake_message() {
     assert_seeds_accepted("handshake_message", &accepted, 1);
     // OpenSSL's messages decode and round-trip, all of them: ClientHello (every TLS 1.2 suite it
     // has, padding included; and a TLS 1.3 one, key_share and supported_versions included) and
-    // ClientKeyExchange; ServerHello, Certificate, ServerHelloDone.
+    // ClientKeyExchange; ServerHello, Certificate, ServerHelloDone and NewSessionTicket.
     let openssl = [
         ("openssl_client_hello", 2),
         ("openssl_client_hello_tls13", 2),
-        ("openssl_server_flight", 3),
+        ("openssl_server_flight", 4),
     ];
     // Client certificates: CertificateRequest and CertificateVerify alone, and in the flights
     // that carry them (ServerHello, Certificate, CertificateRequest, ServerHelloDone; the
@@ -152,6 +153,28 @@ fn replay_handshake_message() {
     for (name, want) in openssl.into_iter().chain(client_auth) {
         let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
         assert_eq!(n, Some(want), "fuzz/corpus/handshake_message/{name}");
+    }
+    // Session tickets and ALPN (RFC 5077, RFC 7301): a ClientHello presenting a ticket and two
+    // protocols, a NewSessionTicket, and ServerHello + NewSessionTicket as a resumption renews.
+    for (name, want) in [
+        ("client_hello_ticket_alpn", 1),
+        ("new_session_ticket", 1),
+        ("server_resume_flight_ticket", 2),
+    ] {
+        let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
+        assert_eq!(n, Some(want), "fuzz/corpus/handshake_message/{name}");
+    }
+}
+
+#[test]
+fn replay_ticket() {
+    let accepted = replay("ticket");
+    assert_seeds_accepted("ticket", &accepted, 1);
+    // The sealed ticket opens under the fixed key (and re-seals); the states decode and
+    // re-encode. Neither kind is mistaken for the other.
+    for name in ["sealed", "state", "state_without_chain"] {
+        let n = accepted.iter().find(|(n, _)| n == name).map(|(_, n)| *n);
+        assert_eq!(n, Some(1), "fuzz/corpus/ticket/{name}");
     }
 }
 
@@ -189,7 +212,8 @@ fn unknown_target_names_are_refused() {
 /// OpenSSL's "ping\n" or "pong\n" (see `examples/fuzz_corpus_openssl.rs`).
 fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &[&str]) {
     let expect = |name: &str| match name {
-        "full" | "resumed" | "full_traced" | "resumption_refused" | "full_gcm" => Some(5),
+        "full" | "resumed" | "full_traced" | "resumption_refused" | "full_gcm"
+        | "resumed_ticket" => Some(5),
         // A server that asks for a client certificate and a client without one: the handshake
         // completes with the empty Certificate (RFC 5246 7.4.6).
         "client_auth_anonymous" => Some(5),
@@ -219,7 +243,7 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &
     };
     assert_eq!(
         recorded,
-        6 + client_auth + openssl.len(),
+        7 + client_auth + openssl.len(),
         "fuzz/corpus/{target}/: recorded connections"
     );
 }
@@ -233,6 +257,8 @@ fn replay_server() {
     // renegotiation ends the connection before the second one.
     let openssl = [
         "openssl_full",
+        "openssl_full_ticket",
+        "openssl_resumed_ticket",
         "openssl_resumed",
         "openssl_resumption_refused",
         "openssl_default_suites",

@@ -1,6 +1,7 @@
 //! Handshakes between our own client and server, in memory: full, resumed (hit, miss, expired,
 //! evicted), data both ways, close_notify and truncation, and each certificate failure with the
-//! alert that crossed the wire, seen from both sides.
+//! alert that crossed the wire, seen from both sides. Resumption here is by session ID, from the
+//! server's cache: these servers issue no tickets (`tests/tickets.rs` has those).
 
 mod common;
 
@@ -50,6 +51,13 @@ fn run(
     (client_result, st.join().unwrap())
 }
 
+/// A server that resumes from its session cache only (no tickets, RFC 5077 is off).
+fn cache_server(seed: u64) -> ServerConfig {
+    let mut s = server_config(seed);
+    s.tickets = None;
+    s
+}
+
 fn to_tls(e: std::io::Error) -> Error {
     match e.into_inner().map(|b| b.downcast::<Error>()) {
         Some(Ok(tls)) => *tls,
@@ -61,7 +69,7 @@ fn to_tls(e: std::io::Error) -> Error {
 #[test]
 fn full_handshake_then_resumption_hit() {
     let client = Arc::new(client_config(1));
-    let server = Arc::new(server_config(2));
+    let server = Arc::new(cache_server(2));
     let (c, s) = run(&client, &server, "localhost");
     let (resumed, echoed) = c.unwrap();
     assert!(!resumed && !s.unwrap());
@@ -78,10 +86,10 @@ fn full_handshake_then_resumption_hit() {
 #[test]
 fn resumption_miss_falls_back_to_a_full_handshake() {
     let client = Arc::new(client_config(3));
-    let (c, _) = run(&client, &Arc::new(server_config(4)), "localhost");
+    let (c, _) = run(&client, &Arc::new(cache_server(4)), "localhost");
     assert!(!c.unwrap().0);
     // A different server (empty cache) does not know the session.
-    let (c, s) = run(&client, &Arc::new(server_config(5)), "localhost");
+    let (c, s) = run(&client, &Arc::new(cache_server(5)), "localhost");
     assert!(!c.unwrap().0);
     assert!(!s.unwrap());
 }
@@ -90,7 +98,7 @@ fn resumption_miss_falls_back_to_a_full_handshake() {
 fn expired_sessions_are_not_resumed() {
     let client = Arc::new(client_config(6));
     let clock = StepClock::new(NOW);
-    let mut sc = server_config(7);
+    let mut sc = cache_server(7);
     sc.sessions = toytls::handshake::session::ServerSessionCache::new(16, 60);
     sc.clock = clock.clone();
     let server = Arc::new(sc);
@@ -104,7 +112,7 @@ fn expired_sessions_are_not_resumed() {
 
 #[test]
 fn evicted_sessions_are_not_resumed() {
-    let mut sc = server_config(8);
+    let mut sc = cache_server(8);
     sc.sessions = toytls::handshake::session::ServerSessionCache::new(1, 3600);
     let server = Arc::new(sc);
     let a = Arc::new(client_config(9));
@@ -193,7 +201,7 @@ fn no_common_suite_is_handshake_failure() {
 #[test]
 fn a_failed_connection_is_never_resumed() {
     let client = Arc::new(client_config(19));
-    let server = Arc::new(server_config(20));
+    let server = Arc::new(cache_server(20));
     assert!(!run(&client, &server, "localhost").0.unwrap().0);
     // Resume, then end the connection with a fatal alert from the server side.
     let (c_io, s_io) = pipe();
@@ -228,7 +236,7 @@ fn a_truncated_connection_keeps_its_session() {
     // RFC 5246 7.2.1: since TLS 1.1 a connection closed without close_notify may be resumed; only
     // a fatal alert invalidates the session.
     let client = Arc::new(client_config(23));
-    let server = Arc::new(server_config(24));
+    let server = Arc::new(cache_server(24));
     let (c_io, s_io) = pipe();
     let sv = server.clone();
     let st = thread::spawn(move || {
@@ -261,7 +269,7 @@ fn closing_the_transport_without_close_notify_is_truncation() {
 
 #[test]
 fn a_full_cache_still_resumes_the_newest_session() {
-    let mut sc = server_config(25);
+    let mut sc = cache_server(25);
     sc.sessions = toytls::handshake::session::ServerSessionCache::new(4, 3600);
     let server = Arc::new(sc);
     let mut nc = client_config(26);

@@ -26,6 +26,14 @@ use toytls::wire::messages::extensions::{EXTENDED_MASTER_SECRET, Extension};
 use toytls::wire::messages::hello::COMPRESSION_NULL;
 use toytls::wire::messages::*;
 
+/// Our server as `common::server_config` makes it, but resuming from its session cache only:
+/// these are the RFC 7627 5.3 rules for session IDs (`tests/tickets.rs` has them for tickets).
+fn server_config(seed: u64) -> ServerConfig {
+    let mut s = common::server_config(seed);
+    s.tickets = None;
+    s
+}
+
 /// What one side saw of a connection that worked.
 #[derive(Debug)]
 struct Seen {
@@ -353,6 +361,7 @@ fn client_refuses_an_ems_answer_it_did_not_ask_for() {
             server_name: Some("localhost".into()),
             valid_until: None,
             extended_master_secret: false,
+            ticket: None,
         },
     );
     let (e, alert) = scripted_server_against(legacy, vec![server_hello(id, Some(vec![]))]);

@@ -314,23 +314,30 @@ fn a_recorded_gcm_session_is_decrypted_with_the_key_log_alone() {
     let from_server = decrypt_direction(&down, &server_keys);
 
     // 5. Finished. The transcript is ClientHello, the server's flight (ServerHello, Certificate,
-    // ServerHelloDone), ClientKeyExchange; the server's Finished also covers the client's.
+    // ServerHelloDone), ClientKeyExchange; the server's Finished also covers the client's, and
+    // the NewSessionTicket the server sent in the clear after it (RFC 5077 3.3).
     let client_hello_len = message_len(&from_client.clear_handshake);
     let (client_hello, client_key_exchange) =
         from_client.clear_handshake.split_at(client_hello_len);
-    let transcript = [
-        client_hello,
-        &from_server.clear_handshake,
-        client_key_exchange,
-    ]
-    .concat();
+    let server_clear = &from_server.clear_handshake;
+    let mut flight_len = 0;
+    while server_clear[flight_len] != 14 {
+        flight_len += message_len(&server_clear[flight_len..]);
+    }
+    flight_len += message_len(&server_clear[flight_len..]);
+    let (server_flight, new_session_ticket) = server_clear.split_at(flight_len);
+    assert_eq!(
+        new_session_ticket[0], 4,
+        "a NewSessionTicket after the flight"
+    );
+    let transcript = [client_hello, server_flight, client_key_exchange].concat();
     let client_finished = &from_client.finished;
     assert_eq!(&client_finished[..4], [20, 0, 0, 12], "a Finished message");
     assert_eq!(
         client_finished[4..],
         verify_data(&master, b"client finished", &transcript)
     );
-    let transcript = [&transcript[..], client_finished].concat();
+    let transcript = [&transcript[..], client_finished, new_session_ticket].concat();
     assert_eq!(&from_server.finished[..4], [20, 0, 0, 12]);
     assert_eq!(
         from_server.finished[4..],

@@ -472,8 +472,9 @@ fn handshake_with_injected(inject: Vec<u8>) -> Injected {
 
 #[test]
 fn hello_requests_during_the_handshake_are_ignored_by_our_client() {
-    // One before the server's flight and one before its ChangeCipherSpec; and then three in
-    // one record. The Finished checks pass, so none of them entered the transcript.
+    // One before the server's flight, one before its NewSessionTicket and one before its
+    // ChangeCipherSpec; and then three in one record. The Finished checks pass, so none of them
+    // entered the transcript.
     for (what, inject, per_record) in [
         ("one", vec![22, 3, 3, 0, 4, 0, 0, 0, 0], 1),
         (
@@ -486,8 +487,8 @@ fn hello_requests_during_the_handshake_are_ignored_by_our_client() {
         assert_eq!(cr.unwrap(), b"ping", "{what}");
         sr.unwrap();
         assert_eq!(
-            injected, 2,
-            "{what}: before the flight and before ChangeCipherSpec"
+            injected, 3,
+            "{what}: before the flight, the NewSessionTicket and the ChangeCipherSpec"
         );
         let ignored = notes
             .iter()

@@ -23,6 +23,14 @@ use toytls::stream::TlsStream;
 use toytls::wire::alert::AlertDescription;
 use toytls::x509::builder::server_cert_with_key;
 
+/// Our server as `common::server_config` makes it, but resuming from its session cache only:
+/// these are the session-ID rules (`tests/tickets.rs` has the ticket ones).
+fn server_config(seed: u64) -> ServerConfig {
+    let mut s = common::server_config(seed);
+    s.tickets = None;
+    s
+}
+
 /// One connection between `client` and `server` through `proxy(edit)`: the handshake, "hello"
 /// sent and echoed, close_notify both ways. Returns the client's stream or the first error on
 /// its side, and the server side's result.
@@ -127,6 +135,7 @@ fn server_with_names(seed: u64, not_after: i64) -> Arc<ServerConfig> {
     let mut s = ServerConfig::from_certificates(&[cert], p.server_key.clone()).unwrap();
     s.rng = toytls::config::seeded_rng(seed);
     s.clock = StepClock::new(NOW);
+    s.tickets = None;
     Arc::new(s)
 }
 

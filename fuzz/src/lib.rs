@@ -14,6 +14,8 @@
 //!   included);
 //! - [`x509`]: DER is canonical, so a parsed value tree re-encodes to the input; a certificate
 //!   keeps its exact bytes; base64 and PEM round-trip; times re-encode where RFC 5280 fixes the form.
+//! - [`ticket`]: the server's session-ticket state decoder re-encodes what it decodes, and a
+//!   ticket that opens under the fixed key re-seals and opens to the same session;
 //! - [`server`] and [`client`]: a whole handshake (then application data) driven by the peer's
 //!   bytes, with a fixed key and certificate, a seeded RNG and a fixed clock, so that a recorded
 //!   real flight replays to the end and the fuzzer mutates from there. Any error must be returned
@@ -33,12 +35,14 @@ use toytls::crypto::rsa::RsaPrivateKey;
 use toytls::handshake::common::Handshake;
 use toytls::handshake::keys::MasterSecret;
 use toytls::handshake::session::Session;
+use toytls::handshake::ticket::{self, TicketKeys};
 use toytls::record::suite::{DirectionKeys, RecordProtection, lookup};
 use toytls::record::{ContentType, MAX_PLAINTEXT, RecordLayer};
 use toytls::stream::TlsStream;
 use toytls::trace::{TraceLog, Tracer};
 use toytls::wire::codec::Reader as TlsReader;
 use toytls::wire::messages::SessionId;
+use toytls::wire::messages::extensions::{self, Extension};
 use toytls::wire::messages::{
     AlertMessage, ChangeCipherSpec, ClientHello, ClientKeyExchange, Finished, HandshakeMessage,
 };
@@ -50,7 +54,14 @@ use toytls::x509::der_write;
 use toytls::x509::{Certificate, base64, hostname, key, pem, time, verify};
 
 /// Every target, by the name of its directory under `fuzz/corpus/` and its `fuzz_targets/` file.
-pub const TARGETS: &[&str] = &["record", "handshake_message", "x509", "server", "client"];
+pub const TARGETS: &[&str] = &[
+    "record",
+    "handshake_message",
+    "x509",
+    "server",
+    "client",
+    "ticket",
+];
 
 /// Runs `data` through the target called `name`; `None` for an unknown name. Each target returns
 /// how much of its input it accepted (records read, messages decoded, parsers that succeeded), so
@@ -62,6 +73,7 @@ pub fn run(name: &str, data: &[u8]) -> Option<usize> {
         "x509" => Some(x509(data)),
         "server" => Some(server(data)),
         "client" => Some(client(data)),
+        "ticket" => Some(ticket(data)),
         _ => None,
     }
 }
@@ -279,11 +291,86 @@ pub fn handshake_message(data: &[u8]) -> usize {
         assert_eq!(again, whole, "{} does not round-trip", msg.name());
         // The readers of a message's meaning must not panic either.
         let _ = msg.fields();
-        if let HandshakeMessage::ClientHello(hello) = &msg {
-            let _ = hello.server_name();
+        let exts = match &msg {
+            HandshakeMessage::ClientHello(hello) => {
+                let _ = hello.server_name();
+                &hello.extensions
+            }
+            HandshakeMessage::ServerHello(hello) => &hello.extensions,
+            _ => &None,
+        };
+        if let Some(alpn) =
+            extensions::find(exts, extensions::APPLICATION_LAYER_PROTOCOL_NEGOTIATION)
+        {
+            // Whatever list decodes, the extension built from it has the same bytes.
+            if let Ok(names) = Extension::parse_alpn(&alpn.data) {
+                let owned: Vec<Vec<u8>> = names.iter().map(|n| n.to_vec()).collect();
+                assert_eq!(
+                    Extension::alpn(&owned).data,
+                    alpn.data,
+                    "ALPN list round trip"
+                );
+            }
+            let _ = Extension::parse_alpn_selection(&alpn.data);
         }
     }
     decoded
+}
+
+// ---------------------------------------------------------------------------------------------
+// ticket
+
+/// The fixed ticket key of the fuzz targets: the server target holds it (so a recorded client
+/// that presents a ticket replays), and the ticket target opens with it.
+pub const TICKET_KEY_NAME: [u8; ticket::KEY_NAME_LEN] = [0x7e; ticket::KEY_NAME_LEN];
+pub const TICKET_KEY: [u8; 16] = [0x7c; 16];
+
+/// Ticket keys holding only [`TICKET_KEY`], current from [`X509_NOW`], with the default rotation
+/// and lifetime.
+pub fn ticket_keys() -> TicketKeys {
+    let keys = TicketKeys::new(
+        TicketKeys::DEFAULT_ROTATE_EVERY,
+        TicketKeys::DEFAULT_LIFETIME,
+    );
+    keys.add_key(TICKET_KEY_NAME, TICKET_KEY, X509_NOW);
+    keys
+}
+
+/// The server's side of session tickets (RFC 5077), fed a client's bytes: first as a ticket's
+/// decrypted state (the decoder that runs on whatever a key opens), whose decoding must encode
+/// back to exactly the input; then as a ticket presented to a server holding [`TICKET_KEY`] at
+/// [`X509_NOW`]. A ticket that opens must re-seal into one that opens to the same session. Any
+/// rejection is an answer, never a panic. Returns how many of the two were accepted.
+pub fn ticket(data: &[u8]) -> usize {
+    let mut accepted = 0;
+    if let Ok(session) = ticket::decode_state(data) {
+        accepted += 1;
+        let again = ticket::encode_state(&session).expect("a decoded state encodes");
+        assert_eq!(&again[..], data, "ticket state does not round-trip");
+    }
+    let keys = ticket_keys();
+    if let Ok(opened) = keys.open(data, X509_NOW) {
+        accepted += 1;
+        let rng = seeded_rng(SERVER_RNG_SEED);
+        let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
+        let renewed = keys
+            .seal(&opened.session, X509_NOW, &mut *rng)
+            .expect("a session that opened now is within its lifetime");
+        let back = keys
+            .open(&renewed.ticket, X509_NOW)
+            .expect("our own ticket opens");
+        let (a, b) = (&opened.session, &back.session);
+        assert_eq!(
+            a.master_secret.0, b.master_secret.0,
+            "renewed master secret"
+        );
+        assert_eq!(
+            (a.suite, a.created, a.extended_master_secret, &a.peer_chain),
+            (b.suite, b.created, b.extended_master_secret, &b.peer_chain),
+            "renewed ticket holds another session"
+        );
+    }
+    accepted
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,6 +511,10 @@ pub const HANDSHAKE_SESSION_GCM: u8 = 8;
 /// request naming the fixed CA accepts), so a CertificateRequest is answered with a chain and a
 /// signature instead of an empty Certificate.
 pub const HANDSHAKE_CLIENT_AUTH: u8 = 16;
+/// Settings byte 0 of the client target, bit 5: with [`HANDSHAKE_SESSION`], the client's stored
+/// session also holds [`fixed_ticket`], so its ClientHello presents a ticket (RFC 5077) that the
+/// server target (which always holds [`TICKET_KEY`]) opens.
+pub const HANDSHAKE_TICKET: u8 = 32;
 /// The name the client connects to, and the name on the fixed server certificate.
 pub const HANDSHAKE_HOST: &str = "localhost";
 pub const HANDSHAKE_PORT: u16 = 443;
@@ -477,11 +568,24 @@ pub fn fixed_session_with(suite: toytls::wire::messages::CipherSuite) -> Session
         // Both fuzzed sides use the extended master secret by default (RFC 7627), and resume
         // only sessions made with it (5.3).
         extended_master_secret: true,
+        ticket: None,
     }
 }
 
+/// [`fixed_session`] sealed under [`TICKET_KEY`] at [`X509_NOW`], with the server's seeded RNG:
+/// the same bytes on every run.
+pub fn fixed_ticket() -> Vec<u8> {
+    let rng = seeded_rng(SERVER_RNG_SEED);
+    let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
+    ticket_keys()
+        .seal(&fixed_session(), X509_NOW, &mut *rng)
+        .expect("the fixed session fits a ticket")
+        .ticket
+}
+
 /// The fuzzed server's configuration: fixed chain and key, seeded RNG, clock fixed at
-/// [`X509_NOW`], and optionally [`fixed_session`] in its cache.
+/// [`X509_NOW`], the fixed ticket key [`TICKET_KEY`], ALPN with http/1.1 and h2, and optionally
+/// [`fixed_session`] in its cache.
 pub fn server_config(with_session: bool, prefer_gcm: bool) -> ServerConfig {
     let k = handshake_keys();
     let mut config =
@@ -489,6 +593,9 @@ pub fn server_config(with_session: bool, prefer_gcm: bool) -> ServerConfig {
             .expect("the fixed key belongs to the fixed certificate");
     config.rng = seeded_rng(SERVER_RNG_SEED);
     config.clock = Arc::new(FixedClock(X509_NOW));
+    config.tickets = Some(Arc::new(ticket_keys()));
+    // ALPN (RFC 7301): a client's protocol list is parsed and matched (or refused) too.
+    config.alpn_protocols = vec![b"http/1.1".to_vec(), b"h2".to_vec()];
     if prefer_gcm {
         config.suites = vec![
             TLS_RSA_WITH_AES_128_GCM_SHA256,
@@ -502,11 +609,14 @@ pub fn server_config(with_session: bool, prefer_gcm: bool) -> ServerConfig {
 }
 
 /// The fuzzed client's configuration: trusts the fixed CA, seeded RNG, clock fixed at
-/// [`X509_NOW`], and optionally [`fixed_session`] stored for `localhost:443`.
+/// [`X509_NOW`], offers h2 and http/1.1 with ALPN, and optionally [`fixed_session`] stored for
+/// `localhost:443`.
 pub fn client_config(with_session: bool) -> ClientConfig {
     let mut config = ClientConfig::new(vec![handshake_keys().ca.clone()]);
     config.rng = seeded_rng(CLIENT_RNG_SEED);
     config.clock = Arc::new(FixedClock(X509_NOW));
+    // ALPN (RFC 7301): the server's answer is parsed and checked against the offer.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     if with_session {
         config
             .sessions
@@ -549,7 +659,14 @@ pub fn server_config_for_flags(flags: u8) -> ServerConfig {
 /// The client target's whole configuration for its settings byte (see [`server_config_for_flags`]).
 pub fn client_config_for_flags(flags: u8) -> ClientConfig {
     let mut config = client_config(false);
-    if let Some(session) = session_for_flags(flags) {
+    if let Some(mut session) = session_for_flags(flags) {
+        if flags & HANDSHAKE_TICKET != 0 {
+            session.ticket = Some(toytls::handshake::session::Ticket {
+                bytes: fixed_ticket(),
+                lifetime_hint: 3600,
+                received: X509_NOW,
+            });
+        }
         config
             .sessions
             .insert(HANDSHAKE_HOST, HANDSHAKE_PORT, session);

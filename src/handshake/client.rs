@@ -39,11 +39,33 @@
 //! any), then prove we hold its key with a CertificateVerify: a signature over every handshake
 //! message so far, with the first hash of the server's list that we have. Otherwise we send an
 //! empty Certificate and no CertificateVerify, and the server decides whether to go on.
+//!
+//! Session tickets (RFC 5077): unless [`ClientConfig::session_tickets`] is off, every ClientHello
+//! carries a session_ticket extension, empty ("I take tickets") or holding the ticket stored for
+//! this server, whose lifetime hint has not run out. Offering a ticket, the hello also carries a
+//! session ID (the stored one, or 32 random bytes): a server that accepts the ticket echoes it
+//! (3.4), which is how we know it resumed. A server that answers session_ticket in its ServerHello
+//! sends a NewSessionTicket just before its ChangeCipherSpec, in a full handshake as in a resumed
+//! one (3.1: it renews the ticket); we keep the new ticket with the session. A server that does not
+//! resume gets a full handshake, and a server without tickets still resumes by session ID.
+//!
+//! ```text
+//! full handshake, ticket issued               resumed from a ticket, ticket renewed
+//! ClientHello (empty session_ticket) -->      ClientHello (ticket, session ID) -->
+//!           <-- ServerHello (session_ticket)       <-- ServerHello (same ID, session_ticket)
+//!           <-- Certificate, ServerHelloDone       <-- NewSessionTicket
+//! ClientKeyExchange, CCS, Finished -->             <-- ChangeCipherSpec, Finished
+//!           <-- NewSessionTicket              ChangeCipherSpec, Finished -->
+//!           <-- ChangeCipherSpec, Finished
+//! ```
+//!
+//! ALPN (RFC 7301): with [`ClientConfig::alpn_protocols`] set, the hello offers them; the server
+//! may answer with exactly one of them (another one, or a list, is refused).
 
 use super::Negotiated;
 use super::common::{self, Handshake, signature_hash};
 use super::keys::{MasterSecret, PreMasterSecret};
-use super::session::Session;
+use super::session::{Session, Ticket};
 use crate::config::{ClientCertificate, ClientConfig, EmsMode, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::rsa::RsaPublicKey;
@@ -55,9 +77,11 @@ use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
     CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
-    HandshakeMessage, ProtocolVersion, ServerHello, ServerHelloDone, SessionId, SignatureScheme,
+    HandshakeMessage, NewSessionTicket, ProtocolVersion, ServerHello, ServerHelloDone, SessionId,
+    SignatureScheme,
 };
 use crate::x509::name::Name;
+use rand::Rng;
 use rand::rngs::StdRng;
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -77,6 +101,7 @@ pub fn handshake<T: Read + Write>(
         server_name,
         port,
         offered_session: None,
+        offered_ticket: false,
     };
     if config.client_certificate.is_some() {
         // A CertificateVerify may have to sign every message with SHA-384 or SHA-512.
@@ -84,10 +109,20 @@ pub fn handshake<T: Read + Write>(
     }
     let client_hello = c.send_client_hello()?;
     let (server_hello, suite) = c.read_server_hello(&client_hello)?;
-    // read_server_hello refused the extension if we did not offer it.
+    // read_server_hello refused the extensions we did not offer, and checked these two.
     let ems = extensions::has_extended_master_secret(&server_hello.extensions, "ServerHello")?;
-    if let Some(session) = c.resumed_session(&server_hello, ems)? {
-        return c.abbreviated(&client_hello, &server_hello, suite, session);
+    let alpn = server_alpn(&server_hello)?;
+    let ticket_follows =
+        extensions::find(&server_hello.extensions, extensions::SESSION_TICKET).is_some();
+    if let Some(session) = c.resumed_session(&client_hello, &server_hello, ems)? {
+        return c.abbreviated(
+            &client_hello,
+            &server_hello,
+            suite,
+            session,
+            alpn,
+            ticket_follows,
+        );
     }
 
     c.check_full_handshake_ems(ems)?;
@@ -107,6 +142,11 @@ pub fn handshake<T: Read + Write>(
         c.send_certificate_verify(&identity, scheme)?;
     }
     c.hs.send_change_cipher_spec_and_finished(&master)?;
+    let ticket = if ticket_follows {
+        c.read_new_session_ticket()?
+    } else {
+        None
+    };
     c.hs.read_change_cipher_spec_and_finished(&master)?;
 
     let negotiated = Negotiated {
@@ -116,9 +156,23 @@ pub fn handshake<T: Read + Write>(
         peer_chain: chain,
         server_name: Some(server_name.to_string()),
         extended_master_secret: ems,
+        alpn_protocol: alpn,
+        resumed_with_ticket: false,
     };
-    c.remember_session(&negotiated, master);
+    c.remember_session(&negotiated, master, ticket);
     Ok(negotiated)
+}
+
+/// RFC 7301 3.1: the protocol the server chose, if it answered ALPN: exactly one name
+/// (else `decode_error`). [`Client::read_server_hello`] has checked it is one we offered.
+fn server_alpn(sh: &ServerHello) -> Result<Option<Vec<u8>>> {
+    match extensions::find(
+        &sh.extensions,
+        extensions::APPLICATION_LAYER_PROTOCOL_NEGOTIATION,
+    ) {
+        None => Ok(None),
+        Some(e) => Ok(Some(Extension::parse_alpn_selection(&e.data)?.to_vec())),
+    }
 }
 
 /// The state a client handshake carries from step to step.
@@ -130,16 +184,22 @@ struct Client<'a, T> {
     port: u16,
     /// The stored session our ClientHello offers to resume, if any.
     offered_session: Option<Session>,
+    /// True if the ClientHello presents that session's ticket (RFC 5077 3.4).
+    offered_ticket: bool,
 }
 
 impl<T: Read + Write> Client<'_, T> {
     /// RFC 5246 7.4.1.2: our version, a fresh random, the session we would like to resume (if
     /// we have one for this server, made with the extended master secret exactly when we offer
     /// it now: RFC 7627 5.3), our suites in order of preference, null compression, server_name
-    /// (RFC 6066 3; not for IP literals), renegotiation_info, signature_algorithms and, unless
-    /// it is off, extended_master_secret (RFC 7627 5.2: "in all handshakes").
+    /// (RFC 6066 3; not for IP literals), renegotiation_info, signature_algorithms, unless
+    /// it is off, extended_master_secret (RFC 7627 5.2: "in all handshakes"), unless they are
+    /// off, session_ticket with the stored ticket or empty (RFC 5077 3.2), and ALPN if we have
+    /// protocols to offer (RFC 7301 3.1).
     fn send_client_hello(&mut self) -> Result<ClientHello> {
         let offer_ems = self.config.extended_master_secret != EmsMode::Off;
+        let tickets = self.config.session_tickets;
+        let now = self.config.clock.now();
         let tracer = self.hs.tracer();
         self.offered_session = self
             .config
@@ -151,12 +211,34 @@ impl<T: Read + Write> Client<'_, T> {
                     tracer.note(|| Note::SessionNotOffered);
                 }
                 usable
-            });
-        let session_id = self
+            })
+            .map(|mut s| {
+                // RFC 5077 3.3: the lifetime hint says how long to keep a ticket.
+                if s.ticket
+                    .as_ref()
+                    .is_some_and(|t| !tickets || t.expired(now))
+                {
+                    tracer.note(|| Note::TicketNotPresented);
+                    s.ticket = None;
+                }
+                s
+            })
+            .filter(|s| !s.id.is_empty() || s.ticket.is_some());
+        self.offered_ticket = self
             .offered_session
             .as_ref()
-            .map(|s| s.id)
-            .unwrap_or(SessionId::EMPTY);
+            .is_some_and(|s| s.ticket.is_some());
+        let session_id = match &self.offered_session {
+            None => SessionId::EMPTY,
+            Some(s) if !s.id.is_empty() => s.id,
+            // RFC 5077 3.4: presenting a ticket, the client may send a session ID of its own;
+            // a server that accepts the ticket echoes it, which tells us it resumed.
+            Some(_) => {
+                let mut id = [0u8; 32];
+                self.rng.fill_bytes(&mut id);
+                SessionId::new(&id).unwrap_or(SessionId::EMPTY)
+            }
+        };
         let mut exts = Vec::new();
         if self.server_name.parse::<std::net::IpAddr>().is_err() {
             exts.push(Extension::server_name(self.server_name));
@@ -166,6 +248,20 @@ impl<T: Read + Write> Client<'_, T> {
         exts.push(Extension::signature_algorithms());
         if offer_ems {
             exts.push(Extension::extended_master_secret());
+        }
+        if tickets {
+            let ticket = self
+                .offered_session
+                .as_ref()
+                .and_then(|s| s.ticket.as_ref());
+            exts.push(Extension::session_ticket(
+                ticket.map(|t| &t.bytes[..]).unwrap_or(&[]),
+            ));
+        }
+        if !self.config.alpn_protocols.is_empty() {
+            extensions::check_alpn_protocols(&self.config.alpn_protocols)
+                .map_err(Error::Internal)?;
+            exts.push(Extension::alpn(&self.config.alpn_protocols));
         }
         let hello = ClientHello {
             client_version: ProtocolVersion::TLS12,
@@ -226,18 +322,43 @@ impl<T: Read + Write> Client<'_, T> {
                     "server_name extension must be empty (RFC 6066 3)",
                 ));
             }
+            // RFC 5077 3.2: the server's session_ticket is empty; it only promises a
+            // NewSessionTicket.
+            if e.typ == extensions::SESSION_TICKET && !e.data.is_empty() {
+                return Err(Error::decode(
+                    "ServerHello",
+                    "session_ticket extension must be empty (RFC 5077 3.2)",
+                ));
+            }
+            // RFC 7301 3.1: exactly one name, one we offered.
+            if e.typ == extensions::APPLICATION_LAYER_PROTOCOL_NEGOTIATION {
+                let chosen = Extension::parse_alpn_selection(&e.data)?;
+                if !self.config.alpn_protocols.iter().any(|p| p == chosen) {
+                    return Err(Error::IllegalParameter(format!(
+                        "the server chose application protocol {:?}, which we did not offer \
+                         (RFC 7301 3.2)",
+                        String::from_utf8_lossy(chosen)
+                    )));
+                }
+            }
         }
         Ok((sh, suite))
     }
 
-    /// RFC 5246 7.4.1.3: the server resumes by echoing the session ID we offered. It must then
-    /// keep the session's suite, and (RFC 7627 5.3) answer extended_master_secret exactly as in
-    /// the session's original handshake: `server_ems` says whether it did.
-    fn resumed_session(&self, sh: &ServerHello, server_ems: bool) -> Result<Option<Session>> {
+    /// RFC 5246 7.4.1.3: the server resumes by echoing the session ID we offered (RFC 5077 3.4:
+    /// the one sent with a ticket, too). It must then keep the session's suite, and (RFC 7627
+    /// 5.3) answer extended_master_secret exactly as in the session's original handshake:
+    /// `server_ems` says whether it did.
+    fn resumed_session(
+        &self,
+        ch: &ClientHello,
+        sh: &ServerHello,
+        server_ems: bool,
+    ) -> Result<Option<Session>> {
         let Some(s) = &self.offered_session else {
             return Ok(None);
         };
-        if sh.session_id != s.id {
+        if ch.session_id.is_empty() || sh.session_id != ch.session_id {
             // A miss: the server starts a new session; forget the old one.
             self.config.sessions.remove(self.server_name, self.port);
             return Ok(None);
@@ -263,28 +384,68 @@ impl<T: Read + Write> Client<'_, T> {
 
     /// RFC 5246 7.3, the abbreviated handshake: the server resumed our session. No certificate
     /// and no RSA: fresh keys from the cached master secret and the new randoms. The server sends
-    /// ChangeCipherSpec and Finished first, then we answer with ours.
+    /// ChangeCipherSpec and Finished first (RFC 5077 3.1: after a NewSessionTicket if
+    /// `ticket_follows`, renewing our ticket), then we answer with ours.
     fn abbreviated(
         mut self,
         client_hello: &ClientHello,
         server_hello: &ServerHello,
         suite: &'static SuiteInfo,
-        session: Session,
+        mut session: Session,
+        alpn_protocol: Option<Vec<u8>>,
+        ticket_follows: bool,
     ) -> Result<Negotiated> {
         self.hs.tracer().note(|| Note::Resumed);
         let master = &session.master_secret;
         self.hs
             .prepare_keys(master, suite, client_hello, server_hello)?;
+        let renewed = if ticket_follows {
+            Some(self.read_new_session_ticket()?)
+        } else {
+            None
+        };
         self.hs.read_change_cipher_spec_and_finished(master)?;
         self.hs.send_change_cipher_spec_and_finished(master)?;
+        if let Some(ticket) = renewed {
+            // The renewed ticket replaces the old one (an empty one: the server gives none).
+            session.ticket = ticket;
+            if session.id.is_empty() && session.ticket.is_none() {
+                self.config.sessions.remove(self.server_name, self.port);
+            } else {
+                self.config
+                    .sessions
+                    .insert(self.server_name, self.port, session.clone());
+            }
+        }
         Ok(Negotiated {
             suite: session.suite,
-            session_id: session.id,
+            session_id: server_hello.session_id,
             resumed: true,
             peer_chain: session.peer_chain.clone(),
             server_name: Some(self.server_name.to_string()),
             extended_master_secret: session.extended_master_secret,
+            alpn_protocol,
+            resumed_with_ticket: self.offered_ticket,
         })
+    }
+
+    /// RFC 5077 3.3: the server's NewSessionTicket, promised by the session_ticket extension of
+    /// its ServerHello, just before its ChangeCipherSpec. An empty ticket means "none after all".
+    fn read_new_session_ticket(&mut self) -> Result<Option<Ticket>> {
+        let nst: NewSessionTicket = self.hs.read()?;
+        if nst.ticket.is_empty() {
+            self.hs.tracer().note(|| Note::EmptyTicket);
+            return Ok(None);
+        }
+        self.hs.tracer().note(|| Note::TicketReceived {
+            len: nst.ticket.len(),
+            lifetime_hint: nst.lifetime_hint,
+        });
+        Ok(Some(Ticket {
+            bytes: nst.ticket,
+            lifetime_hint: nst.lifetime_hint,
+            received: self.config.clock.now(),
+        }))
     }
 
     /// RFC 7627 5.2: in a full handshake a server that did not echo extended_master_secret is a
@@ -435,9 +596,9 @@ impl<T: Read + Write> Client<'_, T> {
         Ok(pms)
     }
 
-    /// Keeps the session for resumption, if the server gave it an ID.
-    fn remember_session(&self, n: &Negotiated, master: MasterSecret) {
-        if n.session_id.is_empty() {
+    /// Keeps the session for resumption, if the server gave it an ID or a ticket.
+    fn remember_session(&self, n: &Negotiated, master: MasterSecret, ticket: Option<Ticket>) {
+        if n.session_id.is_empty() && ticket.is_none() {
             return;
         }
         self.config.sessions.insert(
@@ -457,6 +618,7 @@ impl<T: Read + Write> Client<'_, T> {
                     .and_then(|leaf| crate::x509::cert::Certificate::from_der(leaf).ok())
                     .map(|leaf| leaf.not_after()),
                 extended_master_secret: n.extended_master_secret,
+                ticket,
             },
         );
     }

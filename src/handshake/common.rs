@@ -25,8 +25,8 @@ use crate::trace::{Derivation, Dir, Note, Secret, TraceEvent, Tracer};
 use crate::wire::codec::Reader;
 use crate::wire::messages::{
     CertificateMsg, CertificateRequest, CertificateVerify, ChangeCipherSpec, ClientHello,
-    ClientKeyExchange, Finished, HandshakeMessage, HandshakeType, Random, ServerHello,
-    ServerHelloDone, SignatureScheme, client_auth,
+    ClientKeyExchange, Finished, HandshakeMessage, HandshakeType, NewSessionTicket, Random,
+    ServerHello, ServerHelloDone, SignatureScheme, client_auth,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -60,6 +60,7 @@ expected!(Finished, Finished);
 expected!(CertificateMsg, Certificate);
 expected!(CertificateRequest, CertificateRequest);
 expected!(CertificateVerify, CertificateVerify);
+expected!(NewSessionTicket, NewSessionTicket);
 
 /// One handshake in progress on a connection.
 pub struct Handshake<'c, T> {

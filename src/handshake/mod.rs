@@ -9,6 +9,8 @@
 //! - [`joiner`]: handshake messages out of records, with toytls's size limits.
 //! - [`keys`]: the key schedule, pre-master secret to master secret to key block to Finished.
 //! - [`session`]: what resumption keeps, and the caches that keep it.
+//! - [`ticket`]: sessions sealed into tickets for stateless resumption (RFC 5077), and the
+//!   rotating keys that seal them.
 
 pub mod client;
 pub mod common;
@@ -16,6 +18,7 @@ pub mod joiner;
 pub mod keys;
 pub mod server;
 pub mod session;
+pub mod ticket;
 
 use crate::wire::messages::{CipherSuite, SessionId};
 
@@ -35,4 +38,9 @@ pub struct Negotiated {
     /// True if the session's master secret is the extended one (RFC 7627), bound to the handshake
     /// that made it.
     pub extended_master_secret: bool,
+    /// The application protocol agreed with ALPN (RFC 7301), if any.
+    pub alpn_protocol: Option<Vec<u8>>,
+    /// True if this handshake resumed a session from a session ticket (RFC 5077). On the client:
+    /// it resumed, and its ClientHello presented a ticket.
+    pub resumed_with_ticket: bool,
 }

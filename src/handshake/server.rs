@@ -40,6 +40,20 @@
 //! the certificate's key over every handshake message before it: an algorithm we did not list is
 //! `illegal_parameter`, a signature that does not verify `decrypt_error`. The verified chain is
 //! the session's peer chain, so a resumed session keeps the client's identity.
+//!
+//! Session tickets (RFC 5077; the format and the keys are in [`super::ticket`]): with
+//! [`ServerConfig::tickets`] on, a client whose hello carries session_ticket gets, after a full
+//! handshake, its session sealed into a NewSessionTicket, sent just before our ChangeCipherSpec
+//! (and promised by an empty session_ticket in our ServerHello, with an empty session ID: the
+//! session is kept by the client, not by us). A ticket presented that opens, has not expired and
+//! passes the same checks as a cached session (suite, the RFC 7627 5.3 table above) resumes the
+//! session, echoing the client's session ID (3.4); one sealed under a retired key is renewed with
+//! a NewSessionTicket before our ChangeCipherSpec (3.1). Any ticket that does not open (unknown or
+//! retired key, changed bytes, expired) gets a full handshake and a fresh ticket, never an alert.
+//!
+//! ALPN (RFC 7301 3.2): with [`ServerConfig::alpn_protocols`] set, a client that offers ALPN gets
+//! the first of our protocols it offers, in full and resumed handshakes alike; one that offers
+//! none of ours gets `no_application_protocol`.
 
 use super::Negotiated;
 use super::common::{self, Handshake, signature_hash};
@@ -58,7 +72,7 @@ use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
     CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
-    HandshakeMessage, ProtocolVersion, ServerHello, ServerHelloDone, SessionId,
+    HandshakeMessage, NewSessionTicket, ProtocolVersion, ServerHello, ServerHelloDone, SessionId,
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use rand::Rng;
@@ -84,12 +98,25 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     // RFC 7627 5.2: we echo the extension, and use the extended master secret, when the client
     // offers it and we have not switched it off.
     let ems = client_ems && config.extended_master_secret != EmsMode::Off;
-    if let Some((session, suite)) = s.find_session(&client_hello, &server_name, client_ems, ems)? {
-        return s.abbreviated(&client_hello, session, suite, server_name);
+    let alpn = s.choose_alpn(&client_hello)?;
+    if let Some(found) = s.find_session(&client_hello, &server_name, client_ems, ems)? {
+        return s.abbreviated(&client_hello, found, server_name, alpn);
     }
 
-    let session_id = s.new_session_id();
-    let server_hello = s.send_server_hello(&client_hello, suite, session_id, ems)?;
+    // RFC 5077 3.4: a server that will issue a ticket sends an empty session ID: the session
+    // is kept by the client alone.
+    let issue_ticket = s.client_takes_tickets(&client_hello);
+    let session_id = if issue_ticket {
+        SessionId::EMPTY
+    } else {
+        s.new_session_id()
+    };
+    let ours = OurExtensions {
+        ems,
+        ticket: issue_ticket,
+        alpn: alpn.as_deref(),
+    };
+    let server_hello = s.send_server_hello(&client_hello, suite, session_id, ours)?;
     s.send_certificate()?;
     let request = if ask_for_certificate {
         Some(s.send_certificate_request()?)
@@ -111,7 +138,7 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
     s.hs.read_change_cipher_spec_and_finished(&master)?;
     // The client has proved it holds the keys: the session is good. Cache it before our Finished
     // goes out, so a client that reconnects the moment it has our Finished finds it.
-    s.remember_session(
+    let session = s.new_session(
         session_id,
         suite,
         &master,
@@ -119,6 +146,10 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         &client_chain,
         server_name.clone(),
     );
+    if issue_ticket {
+        s.send_new_session_ticket(&session)?;
+    }
+    s.remember_session(session);
     s.hs.send_change_cipher_spec_and_finished(&master)?;
 
     Ok(Negotiated {
@@ -128,7 +159,33 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         peer_chain: client_chain,
         server_name,
         extended_master_secret: ems,
+        alpn_protocol: alpn,
+        resumed_with_ticket: false,
     })
+}
+
+/// A session we agreed to resume, and how we found it.
+struct Found {
+    session: Session,
+    suite: &'static SuiteInfo,
+    /// The session ID our ServerHello echoes: the cached session's, or the one the client sent
+    /// with its ticket (RFC 5077 3.4).
+    echo_id: SessionId,
+    /// From a ticket, not from the cache.
+    from_ticket: bool,
+    /// Send a fresh ticket (the presented one was sealed under a retired key: RFC 5077 3.1).
+    renew_ticket: bool,
+}
+
+/// The extensions our ServerHello answers with, besides renegotiation_info.
+#[derive(Clone, Copy)]
+struct OurExtensions<'a> {
+    /// extended_master_secret (RFC 7627 5.2).
+    ems: bool,
+    /// An empty session_ticket: a NewSessionTicket follows (RFC 5077 3.2).
+    ticket: bool,
+    /// The application protocol we chose (RFC 7301 3.1).
+    alpn: Option<&'a [u8]>,
 }
 
 /// The state a server handshake carries from step to step.
@@ -184,11 +241,9 @@ impl<T: Read + Write> Server<'_, T> {
         Ok(offered)
     }
 
-    /// RFC 5246 7.4.1.2: resume if the offered session is cached and not expired, its suite is
-    /// among the client's offers (7.4.1.2: "MUST include at least the cipher_suite from that
-    /// session") and still one of ours, and RFC 7627 5.3 allows it (the table in the module doc);
-    /// otherwise run a full handshake. The session comes back with its suite: RFC 5246 7.4.1.3, a
-    /// resumed ServerHello carries the session's suite, whatever we would choose for a new one.
+    /// RFC 5246 7.4.1.2 and RFC 5077 3.1: resume the session in the ticket the client presents,
+    /// if it opens ([`Self::open_ticket`]), else the session whose ID it offers, if cached and not
+    /// expired; either only if [`Self::may_resume`] allows it. Otherwise run a full handshake.
     /// `client_ems`: the hello carries extended_master_secret; `ems`: a full handshake would use it.
     /// A session made for another `server_name` is not resumed (RFC 6066 3: "MUST NOT accept the
     /// request to resume the session if the server_name extension contains a different name.
@@ -199,7 +254,25 @@ impl<T: Read + Write> Server<'_, T> {
         server_name: &Option<String>,
         client_ems: bool,
         ems: bool,
-    ) -> Result<Option<(Session, &'static SuiteInfo)>> {
+    ) -> Result<Option<Found>> {
+        if let Some((session, current_key)) = self.open_ticket(ch) {
+            if session.server_name != *server_name {
+                self.hs.tracer().note(|| Note::TicketRefused {
+                    why: "it was issued for another server_name (RFC 6066 3)".into(),
+                });
+                return Ok(None);
+            }
+            if let Some(suite) = self.may_resume(ch, &session, client_ems, ems)? {
+                return Ok(Some(Found {
+                    session,
+                    suite,
+                    echo_id: ch.session_id,
+                    from_ticket: true,
+                    renew_ticket: !current_key,
+                }));
+            }
+            return Ok(None);
+        }
         if ch.session_id.is_empty() {
             return Ok(None);
         }
@@ -211,6 +284,55 @@ impl<T: Read + Write> Server<'_, T> {
         else {
             return Ok(None);
         };
+        Ok(self
+            .may_resume(ch, &s, client_ems, ems)?
+            .map(|suite| Found {
+                echo_id: s.id,
+                session: s,
+                suite,
+                from_ticket: false,
+                renew_ticket: false,
+            }))
+    }
+
+    /// RFC 5077 3.1: the session in the ticket the client presents, and whether the current key
+    /// sealed it; `None` if it presents none, tickets are off, or the ticket does not open
+    /// (every [`super::ticket::Rejection`] means a full handshake, never an alert).
+    fn open_ticket(&self, ch: &ClientHello) -> Option<(Session, bool)> {
+        let keys = self.config.tickets.as_ref()?;
+        let ext = extensions::find(&ch.extensions, extensions::SESSION_TICKET)?;
+        if ext.data.is_empty() {
+            return None;
+        }
+        match keys.open(&ext.data, self.config.clock.now()) {
+            Ok(opened) => {
+                self.hs.tracer().note(|| Note::TicketOpened {
+                    current_key: opened.current_key,
+                });
+                Some((opened.session, opened.current_key))
+            }
+            Err(why) => {
+                self.hs.tracer().note(|| Note::TicketRefused {
+                    why: why.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Whether a session found by ID or in a ticket may be resumed: its suite is among the
+    /// client's offers (RFC 5246 7.4.1.2: "MUST include at least the cipher_suite from that
+    /// session") and still one of ours, and RFC 7627 5.3 allows it (the table in the module doc).
+    /// The session's suite comes back: RFC 5246 7.4.1.3, a resumed ServerHello carries it,
+    /// whatever we would choose for a new one.
+    fn may_resume(
+        &self,
+        ch: &ClientHello,
+        s: &Session,
+        client_ems: bool,
+        ems: bool,
+    ) -> Result<Option<&'static SuiteInfo>> {
+        let config = self.config;
         let Some(suite) = suite::lookup(s.suite)
             .filter(|_| ch.cipher_suites.contains(&s.suite) && config.suites.contains(&s.suite))
         else {
@@ -229,38 +351,122 @@ impl<T: Read + Write> Server<'_, T> {
             self.hs.tracer().note(|| Note::NotResumingWithoutEms);
             return Ok(None);
         }
-        Ok(Some((s, suite)))
+        Ok(Some(suite))
+    }
+
+    /// RFC 5077 3.2: the client takes tickets if its hello carries session_ticket (empty or not);
+    /// we issue them unless they are off.
+    fn client_takes_tickets(&self, ch: &ClientHello) -> bool {
+        self.config.tickets.is_some()
+            && extensions::find(&ch.extensions, extensions::SESSION_TICKET).is_some()
+    }
+
+    /// RFC 7301 3.2: with protocols of our own, the first of ours the client offers; none in
+    /// common is fatal (`no_application_protocol`), a malformed list is `decode_error`. Without
+    /// protocols of our own, or if the client offers none, no ALPN.
+    fn choose_alpn(&self, ch: &ClientHello) -> Result<Option<Vec<u8>>> {
+        let ours = &self.config.alpn_protocols;
+        let Some(ext) = extensions::find(
+            &ch.extensions,
+            extensions::APPLICATION_LAYER_PROTOCOL_NEGOTIATION,
+        ) else {
+            return Ok(None);
+        };
+        if ours.is_empty() {
+            return Ok(None);
+        }
+        let offered = Extension::parse_alpn(&ext.data)?;
+        match ours.iter().find(|p| offered.contains(&&p[..])) {
+            Some(p) => {
+                self.hs.tracer().note(|| Note::AlpnChosen {
+                    offered: names(offered.iter().copied()),
+                    chosen: String::from_utf8_lossy(p).into_owned(),
+                });
+                Ok(Some(p.clone()))
+            }
+            None => Err(Error::NoApplicationProtocol {
+                offered: names(offered.iter().copied()),
+                supported: names(ours.iter().map(|p| &p[..])),
+            }),
+        }
+    }
+
+    /// RFC 5077 3.3: our session sealed under the current ticket key, just before our
+    /// ChangeCipherSpec. A session too big for a ticket gets an empty one (3.3 allows it: we
+    /// promised a NewSessionTicket in the ServerHello).
+    fn send_new_session_ticket(&mut self, session: &Session) -> Result<()> {
+        let now = self.config.clock.now();
+        let nst = self
+            .config
+            .tickets
+            .as_ref()
+            .and_then(|keys| keys.seal(session, now, &mut self.rng))
+            .unwrap_or(NewSessionTicket {
+                lifetime_hint: 0,
+                ticket: Vec::new(),
+            });
+        self.hs.tracer().note(|| Note::TicketIssued {
+            lifetime_hint: nst.lifetime_hint,
+        });
+        self.hs.send(HandshakeMessage::NewSessionTicket(nst))
     }
 
     /// RFC 5246 7.3, the abbreviated handshake: we hold the session the client offers. No
     /// certificate and no RSA: fresh keys from the cached master secret and the new randoms. We
     /// send ChangeCipherSpec and Finished first, then check the client's.
+    /// With a ticket (RFC 5077 3.1) the same, with a NewSessionTicket before our
+    /// ChangeCipherSpec when we renew it.
     fn abbreviated(
         mut self,
         ch: &ClientHello,
-        session: Session,
-        suite: &'static SuiteInfo,
+        found: Found,
         server_name: Option<String>,
+        alpn: Option<Vec<u8>>,
     ) -> Result<Negotiated> {
-        self.hs.tracer().note(|| Note::Resuming {
-            session_id: session.id,
+        let Found {
+            session,
+            suite,
+            echo_id,
+            from_ticket,
+            renew_ticket,
+        } = found;
+        self.hs.tracer().note(|| {
+            if from_ticket {
+                Note::ResumingFromTicket
+            } else {
+                Note::Resuming {
+                    session_id: session.id,
+                }
+            }
         });
         // RFC 7627 5.3: a resumed session keeps the master secret it was made with, and the
         // ServerHello says which kind that is.
         let ems = session.extended_master_secret;
-        let server_hello = self.send_server_hello(ch, suite, session.id, ems)?;
+        let ours = OurExtensions {
+            ems,
+            ticket: renew_ticket,
+            alpn: alpn.as_deref(),
+        };
+        let server_hello = self.send_server_hello(ch, suite, echo_id, ours)?;
         let master = &session.master_secret;
         self.hs.prepare_keys(master, suite, ch, &server_hello)?;
+        if renew_ticket {
+            // The renewed ticket keeps the session's creation time: renewing moves the session
+            // to the current key without making it live longer.
+            self.send_new_session_ticket(&session)?;
+        }
         self.hs.send_change_cipher_spec_and_finished(master)?;
         self.hs.read_change_cipher_spec_and_finished(master)?;
         Ok(Negotiated {
             suite: session.suite,
-            session_id: session.id,
+            session_id: echo_id,
             resumed: true,
             // The client proved this identity in the session's full handshake.
             peer_chain: session.peer_chain.clone(),
             server_name,
             extended_master_secret: ems,
+            alpn_protocol: alpn,
+            resumed_with_ticket: from_ticket,
         })
     }
 
@@ -275,17 +481,18 @@ impl<T: Read + Write> Server<'_, T> {
     }
 
     /// RFC 5246 7.4.1.3: our choices and our random, and the extensions we answer: an empty
-    /// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6), and an empty
-    /// extended_master_secret if `ems` (RFC 7627 5.2, 5.3). The other
-    /// extensions real clients send (signature_algorithms, supported_groups, ec_point_formats, an
-    /// empty session_ticket, ...) do not apply to RSA key transport without tickets: ignored
-    /// (RFC 5246 7.4.1.4). An empty server_name answer is optional (RFC 6066 3); we send none.
+    /// renegotiation_info if the client sent the extension or the SCSV (RFC 5746 3.6), an empty
+    /// extended_master_secret if `ours.ems` (RFC 7627 5.2, 5.3), an empty session_ticket if a
+    /// NewSessionTicket follows (RFC 5077 3.2), and the protocol we chose with ALPN (RFC 7301
+    /// 3.1). The other extensions real clients send (signature_algorithms, supported_groups,
+    /// ec_point_formats, ...) do not apply to RSA key transport: ignored (RFC 5246 7.4.1.4). An
+    /// empty server_name answer is optional (RFC 6066 3); we send none.
     fn send_server_hello(
         &mut self,
         ch: &ClientHello,
         suite: &SuiteInfo,
         session_id: SessionId,
-        ems: bool,
+        ours: OurExtensions,
     ) -> Result<ServerHello> {
         let sh = ServerHello {
             server_version: ProtocolVersion::TLS12,
@@ -293,7 +500,7 @@ impl<T: Read + Write> Server<'_, T> {
             session_id,
             cipher_suite: suite.suite,
             compression_method: COMPRESSION_NULL,
-            extensions: server_extensions(ch, ems)?,
+            extensions: server_extensions(ch, ours)?,
         };
         self.hs.send(HandshakeMessage::ServerHello(sh.clone()))?;
         // From here on the connection is associated with this session: a fatal end invalidates it
@@ -407,8 +614,8 @@ impl<T: Read + Write> Server<'_, T> {
         Ok(pms)
     }
 
-    /// Caches the new session for resumption, if we gave it an ID.
-    fn remember_session(
+    /// The session a full handshake made, as the cache keeps it and a ticket seals it.
+    fn new_session(
         &self,
         id: SessionId,
         suite: &SuiteInfo,
@@ -416,11 +623,8 @@ impl<T: Read + Write> Server<'_, T> {
         ems: bool,
         client_chain: &[Vec<u8>],
         server_name: Option<String>,
-    ) {
-        if id.is_empty() {
-            return;
-        }
-        self.config.sessions.insert(Session {
+    ) -> Session {
+        Session {
             id,
             suite: suite.suite,
             master_secret: master.clone(),
@@ -429,12 +633,26 @@ impl<T: Read + Write> Server<'_, T> {
             server_name,
             valid_until: None,
             extended_master_secret: ems,
-        });
+            ticket: None,
+        }
+    }
+
+    /// Caches the new session for resumption, if we gave it an ID.
+    fn remember_session(&self, session: Session) {
+        if !session.id.is_empty() {
+            self.config.sessions.insert(session);
+        }
     }
 }
 
-/// The extensions of our ServerHello (see [`send_server_hello`]).
-fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension>>> {
+/// Protocol names for messages: UTF-8 where they are, escaped where not.
+fn names<'a>(list: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
+    list.map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
+}
+
+/// The extensions of our ServerHello (see [`Server::send_server_hello`]).
+fn server_extensions(ch: &ClientHello, ours: OurExtensions) -> Result<Option<Vec<Extension>>> {
     let mut exts = Vec::new();
     let ext = extensions::find(&ch.extensions, extensions::RENEGOTIATION_INFO);
     // RFC 5746 3.6: in an initial handshake the client's renegotiated_connection must be empty;
@@ -452,8 +670,14 @@ fn server_extensions(ch: &ClientHello, ems: bool) -> Result<Option<Vec<Extension
     if ext.is_some() || scsv {
         exts.push(Extension::empty_renegotiation_info());
     }
-    if ems {
+    if ours.ems {
         exts.push(Extension::extended_master_secret());
+    }
+    if ours.ticket {
+        exts.push(Extension::session_ticket(&[]));
+    }
+    if let Some(p) = ours.alpn {
+        exts.push(Extension::alpn(&[p.to_vec()]));
     }
     Ok((!exts.is_empty()).then_some(exts))
 }

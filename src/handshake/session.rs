@@ -17,6 +17,10 @@
 //! connection MUST be invalidated"; [`crate::stream`]), on the server also when the failing
 //! connection is itself a resumption.
 //!
+//! A client's session may also hold the ticket the server sealed it into (RFC 5077; see
+//! [`crate::handshake::ticket`] for the server's side): the client then offers the ticket rather
+//! than the ID.
+//!
 //! A session belongs to the server name it was made for: the server resumes it only under the
 //! same server_name (RFC 6066 3: "the server MUST NOT accept the request to resume the session if
 //! the server_name extension contains a different name. Instead, it proceeds with a full
@@ -49,6 +53,41 @@ pub struct Session {
     /// original handshake on this (RFC 7627 5.3): an abbreviated handshake inherits the master
     /// secret, so it inherits its protection, or its lack of it.
     pub extended_master_secret: bool,
+    /// On the client: the ticket the server sealed this session into (RFC 5077), if it gave one.
+    /// The server keeps no tickets: it seals and opens them ([`crate::handshake::ticket`]).
+    pub ticket: Option<Ticket>,
+}
+
+/// A session ticket as the client keeps it (RFC 5077 3.3): opaque bytes, and how long the
+/// server suggested keeping them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// The ticket exactly as the NewSessionTicket carried it.
+    pub bytes: Vec<u8>,
+    /// The server's `ticket_lifetime_hint`: seconds from `received`, 0 for "unspecified".
+    pub lifetime_hint: u32,
+    /// When it arrived.
+    pub received: UnixTime,
+}
+
+impl Ticket {
+    /// True once the lifetime hint has run out (RFC 5077 3.3: the hint says how long "the
+    /// ticket should be stored"; the server would refuse it anyway). A hint of 0 never expires
+    /// here: the server decides.
+    pub fn expired(&self, now: UnixTime) -> bool {
+        self.lifetime_hint != 0
+            && now.0.saturating_sub(self.received.0) >= i64::from(self.lifetime_hint)
+    }
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("len", &self.bytes.len())
+            .field("lifetime_hint", &self.lifetime_hint)
+            .field("received", &self.received)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -61,6 +100,7 @@ impl std::fmt::Debug for Session {
             .field("server_name", &self.server_name)
             .field("valid_until", &self.valid_until)
             .field("extended_master_secret", &self.extended_master_secret)
+            .field("ticket", &self.ticket)
             .finish_non_exhaustive()
     }
 }
@@ -238,6 +278,7 @@ mod tests {
             server_name: None,
             valid_until: Some(UnixTime(created + 500)),
             extended_master_secret: true,
+            ticket: None,
         }
     }
 
@@ -272,6 +313,22 @@ mod tests {
         let off = ServerSessionCache::new(0, 100);
         off.insert(session(1, 0));
         assert!(off.is_empty());
+    }
+
+    #[test]
+    fn a_ticket_expires_with_its_lifetime_hint_unless_the_hint_is_zero() {
+        let t = Ticket {
+            bytes: vec![1],
+            lifetime_hint: 10,
+            received: UnixTime(100),
+        };
+        assert!(!t.expired(UnixTime(109)));
+        assert!(t.expired(UnixTime(110)));
+        let forever = Ticket {
+            lifetime_hint: 0,
+            ..t
+        };
+        assert!(!forever.expired(UnixTime(i64::MAX)));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! exits 0. A handshake or record failure prints the reason to stderr and exits 1, and so does a
 //! server that does not finish the handshake within `--handshake-timeout` seconds or stalls a read
 //! or write for `--io-timeout` seconds after it.
-//! `--reconnect N` then connects N more times, resuming the session, and reports each time.
+//! `--reconnect N` then connects N more times, resuming the session (from the server's session
+//! ticket if it gave one, else by session ID; `--no-tickets` offers none), and reports each time.
+//! `--alpn h2,http/1.1` offers application protocols (RFC 7301); the one the server chose is
+//! reported on stderr after the handshake.
 
 use crate::pcap::Transport;
 use crate::render::StderrTrace;
@@ -59,6 +62,13 @@ pub struct ClientArgs {
     /// After the first connection, connect N more times resuming the session.
     #[arg(long, default_value_t = 0)]
     reconnect: u32,
+    /// Do not offer session tickets (RFC 5077): resume by session ID only.
+    #[arg(long)]
+    no_tickets: bool,
+    /// Application protocols to offer with ALPN (RFC 7301), most preferred first,
+    /// comma-separated, e.g. `h2,http/1.1`.
+    #[arg(long, value_name = "LIST", value_parser = parse_alpn_list)]
+    alpn: Option<AlpnList>,
     /// Seconds the server has to complete the handshake (the TCP connect has as long again);
     /// a server that stays silent or trickles bytes is given up on then.
     #[arg(long, default_value_t = 30.0, value_parser = crate::server::positive_seconds)]
@@ -100,6 +110,10 @@ fn client(args: ClientArgs) -> Result<(), String> {
             toytls::config::ClientCertificate::new(chain, key).map_err(|e| e.to_string())?,
         ));
     }
+    config.session_tickets = !args.no_tickets;
+    if let Some(AlpnList(list)) = &args.alpn {
+        config.alpn_protocols = list.clone();
+    }
     let pcap = args.pcap.open(&mut config.keylog)?;
     let config = Arc::new(config);
     let host = args
@@ -110,25 +124,52 @@ fn client(args: ClientArgs) -> Result<(), String> {
     let name = args.server_name.clone().unwrap_or(host);
 
     let mut tls = connect(&args.addr, &config, &name, pcap.as_ref())?;
+    if args.alpn.is_some() {
+        eprintln!("ALPN: {}", alpn_report(tls.alpn_protocol()));
+    }
     let stdin = spawn_stdin_reader();
     pump(&mut tls, stdin).map_err(|e| e.to_string())?;
 
     for i in 1..=args.reconnect {
         let mut tls = connect(&args.addr, &config, &name, pcap.as_ref())?;
         eprintln!(
-            "reconnect {i}: {}, extended master secret: {}",
+            "reconnect {i}: {}, extended master secret: {}, ticket: {}{}",
             if tls.resumed() {
                 "resumed"
             } else {
                 "full handshake (not resumed)"
             },
             crate::render::yes_no(tls.extended_master_secret()),
+            crate::render::yes_no(tls.resumed_with_ticket()),
+            match (&args.alpn, tls.alpn_protocol()) {
+                (None, _) => String::new(),
+                (Some(_), p) => format!(", ALPN: {}", alpn_report(p)),
+            }
         );
         tls.close().map_err(|e| e.to_string())?;
         let mut sink = Vec::new();
         tls.read_to_end(&mut sink).map_err(|e| e.to_string())?;
     }
     crate::pcap::check(pcap.as_ref())
+}
+
+/// A list of ALPN protocol names, checked (RFC 7301 3.1: 1 to 255 bytes each).
+#[derive(Clone)]
+pub struct AlpnList(pub Vec<Vec<u8>>);
+
+/// Parses `--alpn h2,http/1.1`.
+pub fn parse_alpn_list(s: &str) -> Result<AlpnList, String> {
+    let list: Vec<Vec<u8>> = s.split(',').map(|p| p.as_bytes().to_vec()).collect();
+    toytls::wire::messages::extensions::check_alpn_protocols(&list)?;
+    Ok(AlpnList(list))
+}
+
+/// The negotiated protocol as the CLI reports it.
+pub fn alpn_report(p: Option<&[u8]>) -> String {
+    match p {
+        Some(p) => String::from_utf8_lossy(p).into_owned(),
+        None => "none (the server chose no protocol)".into(),
+    }
 }
 
 fn connect(

@@ -109,6 +109,8 @@ fn demo(
     let mut server_config = ServerConfig::from_certificates(std::slice::from_ref(&cert), key)
         .map_err(|e| e.to_string())?;
     server_config.trace = Some(story.clone());
+    // The demo tells resumption by session ID (RFC 5246 7.3); tickets are spec/tickets.md's.
+    server_config.tickets = None;
     let pcap = pcap_arg.open(&mut server_config.keylog)?;
     server_config.suites = suites.clone();
     if client_identity.is_some() {

@@ -6,7 +6,8 @@
 //! trickling peer holds one slot until its deadline and no more. Each failed or refused
 //! connection is one line on stderr; the server keeps serving. `--echo` (the default) echoes
 //! application data; `--http` answers one HTTP/1.x request with a page describing the
-//! connection, or with N bytes for `GET /bytes/N` ([`http`]).
+//! connection, or with N bytes for `GET /bytes/N` ([`http`]), and speaks `http/1.1` with ALPN
+//! unless `--alpn` says otherwise. Session tickets (RFC 5077) are issued unless `--no-tickets`.
 
 mod http;
 
@@ -66,6 +67,15 @@ pub struct ServerArgs {
     /// Refuse (handshake_failure) a client that does not offer the extended master secret.
     #[arg(long)]
     require_ems: bool,
+    /// Issue no session tickets (RFC 5077) and ignore the ones presented: resume by session ID
+    /// only.
+    #[arg(long)]
+    no_tickets: bool,
+    /// Application protocols spoken (ALPN, RFC 7301), in order of preference, comma-separated;
+    /// a client offering only others gets no_application_protocol. Default with --http:
+    /// `http/1.1`; otherwise none (ALPN offers are ignored).
+    #[arg(long, value_name = "LIST", value_parser = crate::client::parse_alpn_list)]
+    alpn: Option<crate::client::AlpnList>,
     /// Connections served at once; what happens to more is --when-full. Default: as many as
     /// this machine can hold (the open-file limit less 32, bounded by threads and memory).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -155,6 +165,14 @@ fn serve(args: ServerArgs) -> Result<(), String> {
             ClientAuth::Optional { trust_anchors }
         };
     }
+    if args.no_tickets {
+        config.tickets = None;
+    }
+    config.alpn_protocols = match (&args.alpn, args.http) {
+        (Some(crate::client::AlpnList(list)), _) => list.clone(),
+        (None, true) => vec![b"http/1.1".to_vec()],
+        (None, false) => Vec::new(),
+    };
     let pcap = args.pcap.open(&mut config.keylog)?;
     let config = Arc::new(config);
     let listener = TcpListener::bind(&args.listen)

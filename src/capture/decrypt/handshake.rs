@@ -64,6 +64,12 @@ impl Decryptor<'_> {
                 conn.client_random = Some(ch.random.0);
                 conn.client_version = ch.client_version.to_bytes();
                 conn.offered_session = ch.session_id.as_slice().to_vec();
+                conn.offered_ticket = crate::wire::messages::extensions::find(
+                    &ch.extensions,
+                    crate::wire::messages::extensions::SESSION_TICKET,
+                )
+                .map(|e| e.data.clone())
+                .unwrap_or_default();
                 conn.ems_offered =
                     has_extended_master_secret(&ch.extensions, "ClientHello").unwrap_or(false);
             }
@@ -113,6 +119,15 @@ impl Decryptor<'_> {
                 conn.transcript.update(msg);
                 self.key_exchange(conn, body);
                 return;
+            }
+            Some(HandshakeType::NewSessionTicket) if from == SERVER => {
+                // A session ticket: a later connection may resume this session by presenting it.
+                if let (Ok(HandshakeMessage::NewSessionTicket(nst)), Some(ms)) =
+                    (HandshakeMessage::decode(typ, body), &conn.master)
+                    && !nst.ticket.is_empty()
+                {
+                    self.tickets.insert(nst.ticket, (conn.id, ms.clone()));
+                }
             }
             Some(HandshakeType::Finished) => {
                 self.finished(conn, from, body);
@@ -210,7 +225,8 @@ impl Decryptor<'_> {
             self.keys(conn, MasterSecret(*ms), KeySource::KeyLog);
             return;
         }
-        match self.sessions.get(&conn.session_id) {
+        let by_ticket = self.tickets.get(&conn.offered_ticket);
+        match by_ticket.or_else(|| self.sessions.get(&conn.session_id)) {
             Some((from, ms)) => {
                 let (from, ms) = (*from, ms.clone());
                 self.keys(conn, ms, KeySource::Resumed { from });

@@ -206,6 +206,9 @@ pub struct Decryptor<'a> {
     ended: HashSet<(SocketAddr, SocketAddr)>,
     /// Master secrets of full handshakes seen, by session ID, with the connection that made them.
     sessions: HashMap<Vec<u8>, (usize, MasterSecret)>,
+    /// The same, by the session ticket the server issued for them (RFC 5077 3.3: the
+    /// NewSessionTicket crosses the wire before the server's ChangeCipherSpec, in plaintext).
+    tickets: HashMap<Vec<u8>, (usize, MasterSecret)>,
     next_id: usize,
     decrypted: usize,
     not_tcp: u64,
@@ -237,6 +240,8 @@ struct Conn {
     client_random: Option<[u8; 32]>,
     client_version: [u8; 2],
     offered_session: Vec<u8>,
+    /// The ticket in the ClientHello's session_ticket extension (RFC 5077 3.2), if any.
+    offered_ticket: Vec<u8>,
     ems_offered: bool,
     server_random: Option<[u8; 32]>,
     suite: Option<&'static SuiteInfo>,
@@ -260,6 +265,7 @@ impl Conn {
             client_random: None,
             client_version: [0; 2],
             offered_session: Vec::new(),
+            offered_ticket: Vec::new(),
             ems_offered: false,
             server_random: None,
             suite: None,
@@ -282,6 +288,7 @@ impl<'a> Decryptor<'a> {
             conns: HashMap::new(),
             ended: HashSet::new(),
             sessions: HashMap::new(),
+            tickets: HashMap::new(),
             next_id: 1,
             decrypted: 0,
             not_tcp: 0,

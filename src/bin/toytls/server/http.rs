@@ -145,11 +145,15 @@ pub fn serve<T: Read + Write>(tls: &mut TlsStream<T>) -> Result<()> {
 /// The page `GET /` answers: what was negotiated.
 fn page<T: Read + Write>(tls: &TlsStream<T>) -> String {
     format!(
-        "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nclient certificate: {}\nserver name: {}\n",
+        "Hello from toytls.\nprotocol: TLS 1.2\ncipher suite: {}\nresumed: {}\nextended master secret: {}\nsession id: {}\nresumed from a ticket: {}\napplication protocol (ALPN): {}\nclient certificate: {}\nserver name: {}\n",
         tls.suite().name(),
         if tls.resumed() { "yes" } else { "no" },
         crate::render::yes_no(tls.extended_master_secret()),
         toytls::wire::messages::hex(tls.session_id().as_slice()),
+        crate::render::yes_no(tls.resumed_with_ticket()),
+        tls.alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_else(|| "(none)".into()),
         client_subject(tls.peer_certificates()),
         tls.server_name().unwrap_or("(none)"),
     )
