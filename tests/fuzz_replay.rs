@@ -280,3 +280,13 @@ fn replay_client() {
     ];
     assert_handshake_seeds("client", &replay("client"), &openssl);
 }
+
+#[test]
+fn replay_decrypt() {
+    let accepted = replay("decrypt");
+    // Every seed is a full and a resumed connection to a server with the fixed fuzzing key
+    // (fuzz/make_decrypt_corpus.sh): both decrypt, Finished messages verified, whatever the
+    // container (our pcapng, tcpdump's pcap) or the bare frames.
+    assert_seeds_accepted("decrypt", &accepted, 2);
+    assert_eq!(accepted.len(), 3, "{accepted:?}");
+}

@@ -20,6 +20,9 @@
 //!   bytes, with a fixed key and certificate, a seeded RNG and a fixed clock, so that a recorded
 //!   real flight replays to the end and the fuzzer mutates from there. Any error must be returned
 //!   (with its alert sent), never a panic or a hang.
+//! - [`decrypt`]: the offline decryptor of `toytls decrypt` on a capture file (or on bare frames),
+//!   with the same fixed server key, so recorded connections decrypt and the fuzzer mutates real
+//!   TCP and TLS; every connection seen ends exactly once, and none decrypts more than once.
 //!
 //! This file must compile both as the `toytls_fuzz` library and as a module of an integration test,
 //! so it uses nothing but `std` and `toytls`, and has no crate-level attributes.
@@ -28,6 +31,8 @@ use std::io::{Read, Write};
 use std::sync::{Arc, OnceLock};
 
 use toytls::Side;
+use toytls::capture::decrypt::{Decryptor, Event as DecryptEvent, Secrets, decrypt_capture};
+use toytls::capture::packet::LinkType;
 use toytls::clock::{FixedClock, UnixTime};
 use toytls::config::{ClientConfig, ServerConfig, seeded_rng};
 use toytls::conn::Conn;
@@ -61,6 +66,7 @@ pub const TARGETS: &[&str] = &[
     "server",
     "client",
     "ticket",
+    "decrypt",
 ];
 
 /// Runs `data` through the target called `name`; `None` for an unknown name. Each target returns
@@ -74,6 +80,7 @@ pub fn run(name: &str, data: &[u8]) -> Option<usize> {
         "server" => Some(server(data)),
         "client" => Some(client(data)),
         "ticket" => Some(ticket(data)),
+        "decrypt" => Some(decrypt(data)),
         _ => None,
     }
 }
@@ -750,4 +757,58 @@ pub fn client(data: &[u8]) -> usize {
         Ok(mut stream) => 1 + echo(&mut stream),
         Err(_) => 0,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// decrypt
+
+/// The fixed server key as the decryptor's only secret.
+fn decrypt_secrets() -> &'static Secrets {
+    static SECRETS: OnceLock<Secrets> = OnceLock::new();
+    SECRETS.get_or_init(|| Secrets {
+        server_key: Some(handshake_keys().server_key.clone()),
+        key_log: Default::default(),
+    })
+}
+
+/// `decrypt`: the offline decryptor of `toytls decrypt` (src/capture/decrypt.rs) with the fixed
+/// server key. Input that starts like a pcap or pcapng file is read as one (the container parser,
+/// then TCP reassembly, records, key recovery, decryption); anything else is cut into Ethernet
+/// frames by 2-byte big-endian length prefixes and fed straight to the TCP and TLS layers, so the
+/// fuzzer need not learn the file format to reach them. Whatever the input: no panic, no hang,
+/// never more connections decrypted than seen, and every connection ends exactly once. Returns
+/// the number of connections decrypted (both Finished messages verified).
+pub fn decrypt(data: &[u8]) -> usize {
+    const MAGICS: [[u8; 4]; 5] = [
+        [0x0a, 0x0d, 0x0d, 0x0a],
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+    ];
+    let mut started = Vec::new();
+    let mut ended = Vec::new();
+    let mut sink = |e: DecryptEvent| match e {
+        DecryptEvent::Connection { id, .. } => started.push(id),
+        DecryptEvent::End { id, .. } => ended.push(id),
+        _ => {}
+    };
+    let summary = if data.len() >= 4 && MAGICS.iter().any(|m| data[..4] == *m) {
+        decrypt_capture(data, decrypt_secrets(), &mut sink).0
+    } else {
+        let mut d = Decryptor::new(decrypt_secrets(), &mut sink);
+        let mut rest = data;
+        while rest.len() >= 2 {
+            let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+            d.frame(LinkType::Ethernet, &rest[2..2 + len]);
+            rest = &rest[2 + len..];
+        }
+        d.finish()
+    };
+    assert!(summary.decrypted <= summary.connections);
+    assert_eq!(started.len(), summary.connections);
+    ended.sort_unstable();
+    started.sort_unstable();
+    assert_eq!(ended, started, "every connection ends exactly once");
+    summary.decrypted
 }
