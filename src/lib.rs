@@ -60,6 +60,7 @@ pub mod conn;
 pub mod crypto;
 pub mod error;
 pub mod handshake;
+pub mod html;
 pub mod keylog;
 pub mod net;
 pub mod record;
