@@ -9,6 +9,7 @@
 //! `--alpn h2,http/1.1` offers application protocols (RFC 7301); the one the server chose is
 //! reported on stderr after the handshake.
 
+use crate::html::HtmlRecorder;
 use crate::pcap::Transport;
 use crate::render::StderrTrace;
 use clap::Args;
@@ -78,19 +79,33 @@ pub struct ClientArgs {
     io_timeout: f64,
     #[command(flatten)]
     pcap: crate::pcap::PcapArg,
+    #[command(flatten)]
+    html: crate::html::HtmlArg,
 }
 
 pub fn run(args: ClientArgs) -> ExitCode {
-    match client(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let html = args.html.recorder();
+    let addr = args.addr.clone();
+    let about = format!(
+        "Made by `toytls client {}`: the client's view of each connection.",
+        args.addr
+    );
+    let result = client(args, html.as_ref());
+    // The page is written even when a connection failed: it shows how far it got.
+    let page = html.map(|h| {
+        h.connection_done_if_any(&addr);
+        h.write("A TLS 1.2 connection, byte by byte", about)
+    });
+    match (result, page) {
+        (Ok(()), None | Some(Ok(_))) => ExitCode::SUCCESS,
+        (Err(e), _) | (Ok(()), Some(Err(e))) => {
             eprintln!("toytls client: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn client(args: ClientArgs) -> Result<(), String> {
+fn client(args: ClientArgs, html: Option<&Arc<HtmlRecorder>>) -> Result<(), String> {
     let pem = std::fs::read_to_string(&args.ca)
         .map_err(|e| format!("cannot read {}: {e}", args.ca.display()))?;
     let anchors = toytls::x509::pem::parse_certificates(&pem)
@@ -115,6 +130,9 @@ fn client(args: ClientArgs) -> Result<(), String> {
         config.alpn_protocols = list.clone();
     }
     let pcap = args.pcap.open(&mut config.keylog)?;
+    if let Some(h) = html {
+        config.trace = Some(h.sink(config.trace.take()));
+    }
     let config = Arc::new(config);
     let host = args
         .addr
@@ -129,6 +147,9 @@ fn client(args: ClientArgs) -> Result<(), String> {
     }
     let stdin = spawn_stdin_reader();
     pump(&mut tls, stdin).map_err(|e| e.to_string())?;
+    if let Some(h) = html {
+        h.connection_done(args.addr.clone());
+    }
 
     for i in 1..=args.reconnect {
         let mut tls = connect(&args.addr, &config, &name, pcap.as_ref())?;
@@ -149,6 +170,9 @@ fn client(args: ClientArgs) -> Result<(), String> {
         tls.close().map_err(|e| e.to_string())?;
         let mut sink = Vec::new();
         tls.read_to_end(&mut sink).map_err(|e| e.to_string())?;
+        if let Some(h) = html {
+            h.connection_done(args.addr.clone());
+        }
     }
     crate::pcap::check(pcap.as_ref())
 }

@@ -7,6 +7,8 @@
 //! story tells the two extra messages and what they prove.
 
 use clap::Args;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -14,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use toytls::Side;
 use toytls::capture::{Opener, Recorded};
-use toytls::clock::{Clock, SystemClock, UnixTime};
-use toytls::config::{ClientAuth, ClientCertificate, ClientConfig, ServerConfig};
+use toytls::clock::{Clock, FixedClock, SystemClock, UnixTime};
+use toytls::config::{ClientAuth, ClientCertificate, ClientConfig, ServerConfig, seeded_rng};
 use toytls::handshake::keys;
 use toytls::record::ContentType;
 use toytls::record::suite::lookup;
@@ -36,6 +38,13 @@ pub struct DemoArgs {
     client_auth: bool,
     #[command(flatten)]
     pcap: crate::pcap::PcapArg,
+    #[command(flatten)]
+    html: crate::html::HtmlArg,
+    /// Make the run reproducible: the RNGs (CA, certificate, both peers) seeded with N and the
+    /// clock fixed at 2026-01-01T00:00:00Z, so the same N gives the same bytes on the wire and
+    /// the same --html page.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
     /// Cipher suites both peers offer, in order of preference: `toy` (our
     /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256). `gcm`
     /// alone tells the standard suite's story: its key block and record layout.
@@ -51,7 +60,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match demo(args.quiet, args.client_auth, &args.pcap, suites) {
+    match demo(&args, suites) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("toytls demo failed: {e}");
@@ -62,12 +71,11 @@ pub fn run(args: DemoArgs) -> ExitCode {
 
 const MESSAGE: &[u8] = b"Hello, server! Only you can read this.";
 
-fn demo(
-    quiet: bool,
-    client_auth: bool,
-    pcap_arg: &crate::pcap::PcapArg,
-    suites: Vec<CipherSuite>,
-) -> Result<(), String> {
+/// The fixed clock of a seeded run: 2026-01-01T00:00:00Z.
+const SEEDED_NOW: UnixTime = UnixTime(1_767_225_600);
+
+fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
+    let (quiet, client_auth, pcap_arg) = (args.quiet, args.client_auth, &args.pcap);
     let started = Instant::now();
     let say = |s: &str| {
         if !quiet {
@@ -76,12 +84,18 @@ fn demo(
     };
     say("toytls demo: a TLS 1.2 connection, step by step.\n");
     say("0. Setting the stage: a certificate authority (CA) and a server certificate.");
-    let mut rng = rand::rng();
-    let now = SystemClock.now();
+    let mut rng: Box<dyn rand::CryptoRng> = match args.seed {
+        Some(seed) => Box::new(StdRng::seed_from_u64(seed)),
+        None => Box::new(rand::rng()),
+    };
+    let now = match args.seed {
+        Some(_) => SEEDED_NOW,
+        None => SystemClock.now(),
+    };
     let (nb, na) = (UnixTime(now.0 - 3600), UnixTime(now.0 + 86400));
     let (ca, ca_key) =
-        generate_ca(&mut rng, "toytls demo CA", nb, na).map_err(|e| e.to_string())?;
-    let (cert, key) = issue_server_cert(&mut rng, &ca, &ca_key, &["localhost"], nb, na)
+        generate_ca(&mut *rng, "toytls demo CA", nb, na).map_err(|e| e.to_string())?;
+    let (cert, key) = issue_server_cert(&mut *rng, &ca, &ca_key, &["localhost"], nb, na)
         .map_err(|e| e.to_string())?;
     say(&format!(
         "   The CA '{}' signs a certificate for 'localhost' holding the server's 2048-bit RSA public key.\n   The client trusts the CA, not the server: it will believe the certificate because the CA signed it.\n",
@@ -90,7 +104,7 @@ fn demo(
 
     let client_identity = if client_auth {
         let (client_cert, client_key) =
-            issue_client_cert(&mut rng, &ca, &ca_key, "demo client", nb, na)
+            issue_client_cert(&mut *rng, &ca, &ca_key, "demo client", nb, na)
                 .map_err(|e| e.to_string())?;
         say(&format!(
             "   Mutual TLS: the same CA also signs '{}', a client certificate (extendedKeyUsage clientAuth)\n   holding the client's own RSA key. The server trusts the CA for clients too.\n",
@@ -122,6 +136,18 @@ fn demo(
     client_config.trace = Some(story.clone());
     client_config.suites = suites;
     client_config.client_certificate = client_identity.map(Arc::new);
+    // The page is drawn from the client's events: the client sees every record and derives
+    // every secret the server does.
+    let html = args.html.recorder();
+    if let Some(h) = &html {
+        client_config.trace = Some(h.sink(client_config.trace.take()));
+    }
+    if let Some(seed) = args.seed {
+        client_config.rng = seeded_rng(seed);
+        client_config.clock = Arc::new(FixedClock(now));
+        server_config.rng = seeded_rng(seed.wrapping_add(1));
+        server_config.clock = Arc::new(FixedClock(now));
+    }
     let (server_config, client_config) = (Arc::new(server_config), Arc::new(client_config));
 
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
@@ -209,6 +235,15 @@ fn demo(
                 );
             }
         }
+        if let Some(h) = &html {
+            // A seeded page does not depend on the free port the server was given.
+            h.connection_done(match args.seed {
+                Some(_) => {
+                    "the demo's server on 127.0.0.1 (its certificate names localhost)".into()
+                }
+                None => format!("the demo's server at {addr} (its certificate names localhost)"),
+            });
+        }
         summary.push(format!(
             "connection {}: {} handshake in {:.1} ms, suite {}, session {}…",
             round + 1,
@@ -238,6 +273,20 @@ fn demo(
         println!("  both connections, keys included: {}", path.display());
     }
     println!("{decrypt_hint}");
+    if let Some(h) = &html {
+        let about = match args.seed {
+            Some(seed) => format!(
+                "Made by `toytls demo --seed {seed} --suites {}`: every random number seeded, the clock fixed at 2026-01-01T00:00:00Z, so the same command draws the same page. The client's view of two connections to the demo's server: a full handshake, then a resumed one.",
+                args.suites
+            ),
+            None => format!(
+                "Made by `toytls demo --suites {}`: the client's view of two connections to the demo's server, a full handshake, then a resumed one. Fresh keys every run (--seed N makes it reproducible).",
+                args.suites
+            ),
+        };
+        let path = h.write("Your TLS 1.2 connection, byte by byte", about)?;
+        println!("  both connections as an annotated web page (open it in a browser): {path}");
+    }
     Ok(())
 }
 

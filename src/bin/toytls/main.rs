@@ -8,6 +8,7 @@ mod client;
 mod cpu;
 mod decrypt;
 mod demo;
+mod html;
 mod pcap;
 mod render;
 mod server;

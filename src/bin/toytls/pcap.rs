@@ -53,7 +53,7 @@ pub fn check(capture: Option<&Capture>) -> Result<(), String> {
 pub fn demo_key(arg: &PcapArg, key: &toytls::crypto::rsa::RsaPrivateKey) -> Result<String, String> {
     let Some(pcap) = &arg.pcap else {
         return Ok(
-            "  to see what a stolen server key reveals of recorded traffic: toytls demo --pcap demo.pcapng"
+            "  to see what a stolen server key reveals of recorded traffic: toytls demo --pcap demo.pcapng, then toytls decrypt (the demo prints the command)"
                 .into(),
         );
     };
