@@ -1,0 +1,274 @@
+//! The `--html` page in a real browser: headless Chromium (Debian's `chromium`, which `.ci/run`
+//! installs) loads the pages of `toytls demo --seed 1` (our suite, then GCM) and of `toytls
+//! client` against `toytls server` and `openssl s_server`; the test checks the DOM after the
+//! page's script ran (every record, every secret, both handshakes, every field linked to its
+//! description, nothing on the console) and saves screenshots under `target/html/`.
+//!
+//! Without chromium (or openssl) the test says loudly that it skipped; with
+//! `TOYTLS_REQUIRE_STACKS=1`, as CI sets, it fails instead.
+
+mod stacks;
+
+use stacks::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Where the screenshots go: `target/html/`.
+fn shots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("html");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What Chromium made of a page: the DOM after its scripts ran, and its console lines.
+struct Rendered {
+    dom: String,
+    console: Vec<String>,
+}
+
+fn chromium(page: &Path, profile: &Path, extra: &[String]) -> (Vec<u8>, String) {
+    let mut cmd = Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(extra)
+    .arg(format!("file://{}", page.display()))
+    .stdin(Stdio::null());
+    let out = run(cmd, b"");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn load(page: &Path, dir: &Path) -> Rendered {
+    let (dom, log) = chromium(page, &dir.join("profile"), &["--dump-dom".into()]);
+    Rendered {
+        dom: String::from_utf8(dom).unwrap(),
+        console: log
+            .lines()
+            .filter(|l| l.contains(":CONSOLE"))
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+fn screenshot(page: &Path, dir: &Path, name: &str) {
+    let png = shots().join(name);
+    let _ = std::fs::remove_file(&png);
+    chromium(
+        page,
+        &dir.join("profile"),
+        &[
+            format!("--screenshot={}", png.display()),
+            "--window-size=1440,900".into(),
+        ],
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+        "no screenshot in {}",
+        png.display()
+    );
+}
+
+fn attr<'a>(dom: &'a str, name: &str) -> &'a str {
+    let start = dom.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+    &dom[start..start + dom[start..].find('"').unwrap()]
+}
+
+/// The checks every page passes, given the page's own source.
+fn check(r: &Rendered, source: &str, secrets: &[&str]) {
+    assert!(r.console.is_empty(), "console output: {:#?}", r.console);
+    // The script ran (it marks the root) and found the description of every field.
+    let html = r.dom.find("<html").expect("an html element");
+    let root = &r.dom[html..html + r.dom[html..].find('>').unwrap()];
+    assert!(
+        root.contains("class=\"js\""),
+        "the script did not run: {root}"
+    );
+    let fields = attr(root, "data-fields");
+    let (spans, linked) = fields.split_once('/').unwrap();
+    let in_source = source.matches("<span class=\"f ").count();
+    assert_eq!(
+        spans.parse::<usize>().unwrap(),
+        in_source,
+        "fields in the DOM"
+    );
+    assert_eq!(spans, linked, "a field whose description row is missing");
+    // Every record and both handshakes.
+    let records = source.matches("<section class=\"rec ").count();
+    assert!(records >= 16, "only {records} records");
+    assert_eq!(r.dom.matches("<section class=\"rec ").count(), records);
+    assert!(r.dom.contains("data-resumed=\"false\"") && r.dom.contains("data-resumed=\"true\""));
+    // Every secret.
+    for s in secrets {
+        assert!(
+            r.dom.contains(&format!("data-secret=\"{s}\"")),
+            "no {s} in the DOM"
+        );
+    }
+}
+
+const SECRETS: &[&str] = &[
+    "pre-master secret",
+    "session hash",
+    "master secret",
+    "key block",
+    "client write key",
+    "server write key",
+    "client write IV",
+    "server write IV",
+    "client verify_data",
+];
+
+#[test]
+fn the_demo_page_renders_in_chromium() {
+    if !have("chromium", "--version") {
+        return;
+    }
+    let dir = TempDir::new("html_browser");
+    for (suites, name) in [("toy,gcm", "demo-toy"), ("gcm", "demo-gcm")] {
+        let page = dir.join(format!("{name}.html"));
+        let out = Command::new(TOYTLS)
+            .args([
+                "demo", "--quiet", "--seed", "1", "--suites", suites, "--html",
+            ])
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let source = std::fs::read_to_string(&page).unwrap();
+        let r = load(&page, &dir);
+        let mut secrets = SECRETS.to_vec();
+        if suites == "toy,gcm" {
+            secrets.extend(["client write MAC key", "server write MAC key"]);
+        }
+        check(&r, &source, &secrets);
+        screenshot(&page, &dir, &format!("{name}.png"));
+        // The eavesdropper's view: the same page with the other switch position.
+        let wire = dir.join(format!("{name}-eavesdropper.html"));
+        let flipped = source
+            .replacen("class=\"view\" checked>", "class=\"view\">", 1)
+            .replacen(
+                "id=\"v-wire\" class=\"view\">",
+                "id=\"v-wire\" class=\"view\" checked>",
+                1,
+            );
+        assert_ne!(flipped, source);
+        std::fs::write(&wire, flipped).unwrap();
+        screenshot(&wire, &dir, &format!("{name}-eavesdropper.png"));
+    }
+}
+
+#[test]
+fn a_script_error_would_be_caught() {
+    // The console check can fail: the demo page with one broken call in its script.
+    if !have("chromium", "--version") {
+        return;
+    }
+    let dir = TempDir::new("html_browser_err");
+    let page = dir.join("broken.html");
+    let out = Command::new(TOYTLS)
+        .args(["demo", "--quiet", "--seed", "1", "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let source = std::fs::read_to_string(&page).unwrap();
+    let broken = source.replacen(
+        "root.classList.add(\"js\");",
+        "root.classList.add(\"js\"); noSuchFunction();",
+        1,
+    );
+    assert_ne!(broken, source);
+    std::fs::write(&page, &broken).unwrap();
+    let r = load(&page, &dir);
+    assert!(
+        r.console.iter().any(|l| l.contains("noSuchFunction")),
+        "the error did not reach the console: {:?}",
+        r.console
+    );
+    let caught = std::panic::catch_unwind(|| check(&r, &broken, SECRETS));
+    assert!(caught.is_err());
+}
+
+/// `toytls client --html` for a full and a resumed connection to `server`.
+fn client_page(p: &Pki, port: u16, suites: &str, dir: &Path, name: &str) -> PathBuf {
+    let page = dir.join(format!("{name}.html"));
+    let mut cmd = Command::new(TOYTLS);
+    cmd.args(["client", &format!("localhost:{port}"), "--ca"])
+        .arg(p.ca())
+        .args(["--suites", suites, "--reconnect", "1", "--html"])
+        .arg(&page);
+    let out = run(cmd, b"GET / HTTP/1.0\r\n\r\n");
+    assert!(
+        out.status.success(),
+        "toytls client: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reconnect 1: resumed"));
+    page
+}
+
+#[test]
+fn client_pages_of_our_server_and_openssl_render_in_chromium() {
+    if !have("chromium", "--version") || !have("openssl", "version") {
+        return;
+    }
+    let dir = TempDir::new("html_client");
+    let p = Pki::new();
+    let ours = toytls_server(&p, &["--http"]);
+    let page = client_page(&p, ours.port, "toy", &dir, "client-toytls");
+    let source = std::fs::read_to_string(&page).unwrap();
+    let mut secrets = SECRETS.to_vec();
+    secrets.push("client write MAC key");
+    check(&load(&page, &dir), &source, &secrets);
+
+    let port = free_port();
+    let mut s = Command::new("openssl");
+    s.args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-www",
+        "-quiet",
+    ])
+    .arg("-cert")
+    .arg(p.cert())
+    .arg("-key")
+    .arg(p.key())
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let _server = Guard(s.spawn().unwrap());
+    wait_for_port(port);
+    let page = client_page(&p, port, "gcm", &dir, "client-openssl");
+    let source = std::fs::read_to_string(&page).unwrap();
+    // OpenSSL's answer: its HTTP response, decrypted, is on the page.
+    assert!(
+        source.contains("HTTP/1.0 200 ok"),
+        "no response inside the records"
+    );
+    check(&load(&page, &dir), &source, SECRETS);
+    screenshot(&page, &dir, "client-openssl.png");
+}
