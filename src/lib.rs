@@ -62,6 +62,7 @@ pub mod error;
 pub mod handshake;
 pub mod html;
 pub mod keylog;
+pub mod lab;
 pub mod net;
 pub mod record;
 pub mod stream;

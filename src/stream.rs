@@ -134,6 +134,11 @@ impl<T: Read + Write> TlsStream<T> {
         self.conn.on_app_data = Some(f);
     }
 
+    /// The record layer underneath, for the attack lab's switch ([`crate::lab`]).
+    pub(crate) fn record_layer(&mut self) -> &mut crate::record::RecordLayer {
+        &mut self.conn.rec
+    }
+
     /// Sends close_notify: we will write nothing more (reading the peer's remaining data and its
     /// close_notify is still possible).
     pub fn close(&mut self) -> Result<()> {

@@ -218,6 +218,18 @@ impl RecordLayer {
             })
     }
 
+    /// The attack lab's switch (see [`RecordCipher::insecure_skip_mac_check`]): received records
+    /// are decrypted without their MAC being checked from now on. False if nothing protects the
+    /// read direction yet or its suite cannot.
+    ///
+    /// [`RecordCipher::insecure_skip_mac_check`]: suite::RecordCipher::insecure_skip_mac_check
+    pub(crate) fn insecure_skip_read_mac_check(&mut self, lab: suite::InsecureLabOnly) -> bool {
+        self.read
+            .current
+            .as_mut()
+            .is_some_and(|p| p.insecure_skip_mac_check(lab))
+    }
+
     /// The plaintext of the last record read, at `range` (valid until the next
     /// [`read_record`](Self::read_record)).
     pub fn plaintext(&self, range: Range<usize>) -> &[u8] {

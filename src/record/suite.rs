@@ -36,7 +36,21 @@ pub trait RecordCipher: Send {
     /// Any failure is [`Error::BadRecordMac`], whatever its cause (RFC 5246 6.2.3.2 note), and
     /// nothing is decrypted unless the record is authentic.
     fn open(&mut self, header: &RecordHeader, fragment: &mut [u8]) -> Result<Range<usize>>;
+
+    /// The attack lab's one record-layer switch (`toytls attack tamper`, [`crate::lab`]): from
+    /// now on [`open`](Self::open) decrypts without checking the MAC, to show what the MAC is
+    /// for. Returns false for a suite that cannot do that (GCM: its tag check and its decryption
+    /// are one operation here). Only the crate can make the [`InsecureLabOnly`] token, and only
+    /// `crate::lab` does; no configuration reaches it.
+    fn insecure_skip_mac_check(&mut self, _lab: InsecureLabOnly) -> bool {
+        false
+    }
 }
+
+/// Proof that the caller is the attack lab ([`crate::lab`]): its field is private to the
+/// crate, so no code outside toytls can make one, and inside toytls only `crate::lab` does (a
+/// test checks that).
+pub struct InsecureLabOnly(pub(crate) ());
 
 /// The keys of one direction, cut from the key block (RFC 5246 6.3): the `client_write_*` keys
 /// protect what the client sends, the `server_write_*` keys what the server sends.
@@ -186,6 +200,11 @@ impl RecordProtection {
     /// See [`RecordCipher::open`].
     pub fn open(&mut self, header: &RecordHeader, fragment: &mut [u8]) -> Result<Range<usize>> {
         self.cipher.open(header, fragment)
+    }
+
+    /// See [`RecordCipher::insecure_skip_mac_check`].
+    pub(crate) fn insecure_skip_mac_check(&mut self, lab: InsecureLabOnly) -> bool {
+        self.cipher.insecure_skip_mac_check(lab)
     }
 }
 

@@ -8,7 +8,7 @@
 //! block holds a 32-byte MAC key, a 16-byte AES-128 key and a 4-byte IV per direction.
 
 use super::RecordHeader;
-use super::suite::{DirectionKeys, RecordCipher};
+use super::suite::{DirectionKeys, InsecureLabOnly, RecordCipher};
 use crate::crypto::ct::ct_eq;
 use crate::crypto::ctr::Aes128Ctr;
 use crate::crypto::hmac::HmacSha256;
@@ -28,6 +28,9 @@ pub struct ToyCtrHmac {
     ctr: Aes128Ctr,
     /// The 4-byte per-direction IV from the key block: the first bytes of every counter block.
     iv: [u8; 4],
+    /// Always false, except in the attack lab's `tamper` scenario, which turns the MAC check off
+    /// to show what CTR mode alone lets an attacker do ([`RecordCipher::insecure_skip_mac_check`]).
+    lab_skips_mac_check: bool,
 }
 
 impl ToyCtrHmac {
@@ -47,6 +50,7 @@ impl ToyCtrHmac {
             mac: HmacSha256::new(keys.mac_key),
             ctr: Aes128Ctr::new(key, &[0; 16]),
             iv,
+            lab_skips_mac_check: false,
         })
     }
 
@@ -90,13 +94,18 @@ impl RecordCipher for ToyCtrHmac {
         // Encrypt-then-MAC: authenticate the ciphertext first; nothing is decrypted unless the
         // tag matches, compared in constant time so timing does not reveal how much matched.
         let expected = self.tag(header, body);
-        if !ct_eq(&expected, tag) {
+        if !ct_eq(&expected, tag) && !self.lab_skips_mac_check {
             return Err(Error::BadRecordMac);
         }
         let cb = self.counter_block(header.seq);
         self.ctr.set_counter(&cb);
         self.ctr.apply_keystream(body);
         Ok(0..n)
+    }
+
+    fn insecure_skip_mac_check(&mut self, _lab: InsecureLabOnly) -> bool {
+        self.lab_skips_mac_check = true;
+        true
     }
 }
 

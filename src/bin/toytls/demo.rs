@@ -287,6 +287,9 @@ fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
         let path = h.write("Your TLS 1.2 connection, byte by byte", about)?;
         println!("  both connections as an annotated web page (open it in a browser): {path}");
     }
+    println!(
+        "  to watch each protection stop an attack: `toytls attack --list` (README, \"See the protections work\")"
+    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //!
 //! Each subcommand lives in its own file; this one only parses arguments and dispatches.
 
+mod attack;
 mod bench;
 mod cert;
 mod client;
@@ -37,6 +38,9 @@ enum Command {
     /// Decrypt a recorded capture with the server's private key: what RSA key transport's lack
     /// of forward secrecy means.
     Decrypt(decrypt::DecryptArgs),
+    /// The attack lab: run a classic attack against toytls and watch the protection stop it
+    /// (`toytls attack --list`).
+    Attack(attack::AttackArgs),
     /// Print which backend each primitive uses on this build and CPU (AES-NI, VAES, portable ...).
     Cpu,
     /// Certificate authority: `toytls ca init --out DIR`.
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Cpu => cpu::run(),
         Command::Demo(args) => demo::run(args),
+        Command::Attack(args) => attack::run(args),
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
         Command::Decrypt(args) => decrypt::run(args),

@@ -1,0 +1,144 @@
+//! The attack lab (`toytls attack NAME`): each protection of TLS shown firing against a real
+//! attack.
+//!
+//! Every scenario runs a real toytls client and a real toytls server on loopback with a man in
+//! the middle between them ([`mitm`]): a relay that sees every record and changes, replays,
+//! reorders, replaces or cuts them as an attacker on the network would. Nothing in a peer
+//! pretends: the attacker acts on the bytes, and the peers react as they would to anyone. Each
+//! scenario narrates what the attacker does and what each side sees, and ends with a
+//! [`Verdict`]: did the protection hold, which alert crossed the wire, and where in the code
+//! (file, function, RFC section) the protection lives.
+//!
+//! # The insecure switches, and why they cannot be reached by accident
+//! To show what a protection is for, some scenarios also run *without* it: the record MAC not
+//! checked (`tamper`), a server that leaks the RSA padding check (`bleichenbacher`), a 1024-bit
+//! key. None of these is a field of [`crate::config::ServerConfig`] or
+//! [`crate::config::ClientConfig`], none is a flag of `toytls server` or `toytls client`:
+//! - the MAC switch takes an [`crate::record::suite::InsecureLabOnly`] token that only this
+//!   crate can make, reached through `pub(crate)` methods that only this module calls;
+//! - the padding oracle is a separate transport wrapped around a server connection, not an
+//!   option of the server;
+//! - the weak-key server is built by its own, loudly named constructor.
+//!
+//! Tests check both halves: the lab's scenarios show the difference, and the normal
+//! configuration cannot reach the switches (`tests/attack_records.rs`).
+
+pub mod mitm;
+mod records;
+pub mod stage;
+
+pub use stage::WireAlert;
+
+use crate::error::Result;
+
+/// Where a protection lives in the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protection {
+    /// What it does, in a few words.
+    pub what: &'static str,
+    /// The source file, from the crate root (`src/...`).
+    pub file: &'static str,
+    /// The function (`Type::method` or `function`) in that file.
+    pub function: &'static str,
+    /// The rule it implements.
+    pub rfc: &'static str,
+}
+
+/// How a scenario ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// True when the protection stopped the attack (and, where the scenario also runs without
+    /// it, the attack worked there: the lab shows the difference, not just one side of it).
+    pub protected: bool,
+    /// One sentence: what happened.
+    pub summary: String,
+    /// The alerts that crossed the wire in the protected run.
+    pub alerts: Vec<WireAlert>,
+    /// Where the protection lives.
+    pub protections: Vec<Protection>,
+}
+
+/// What a scenario prints as it goes; the library itself never prints.
+pub struct Narrator<'a> {
+    out: &'a mut dyn FnMut(&str),
+}
+
+impl<'a> Narrator<'a> {
+    pub fn new(out: &'a mut dyn FnMut(&str)) -> Self {
+        Narrator { out }
+    }
+
+    /// One line (or several, separated by newlines).
+    pub fn say(&mut self, line: impl AsRef<str>) {
+        (self.out)(line.as_ref())
+    }
+}
+
+/// One scenario of the lab.
+pub struct Scenario {
+    /// The name `toytls attack NAME` takes.
+    pub name: &'static str,
+    /// One line for `toytls attack --list`.
+    pub about: &'static str,
+    /// Runs it.
+    pub run: fn(&mut Narrator) -> Result<Verdict>,
+}
+
+/// Every scenario, in the order the README tells them.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "tamper",
+        about: "flip one bit of an encrypted record: the MAC catches it (and, with the MAC off, CTR lets the attacker choose the change)",
+        run: records::tamper,
+    },
+    Scenario {
+        name: "replay",
+        about: "send a protected record twice: its sequence number is in the MAC",
+        run: records::replay,
+    },
+    Scenario {
+        name: "reorder",
+        about: "swap two protected records: the sequence numbers no longer match",
+        run: records::reorder,
+    },
+    Scenario {
+        name: "truncate",
+        about: "cut the connection before close_notify: the client reports a truncation, not an end",
+        run: records::truncate,
+    },
+];
+
+/// The scenario called `name`.
+pub fn find(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every protection a verdict can name exists where it says: the file, and a function of
+    /// that name in it. A rename elsewhere breaks this test instead of the lab's directions.
+    #[test]
+    fn every_named_protection_is_where_it_says() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        for p in records::PROTECTIONS.iter() {
+            let text = std::fs::read_to_string(format!("{root}/{}", p.file))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.file));
+            let f = p.function.rsplit("::").next().unwrap();
+            assert!(
+                text.contains(&format!("fn {f}(")),
+                "{} has no fn {f}",
+                p.file
+            );
+        }
+    }
+
+    #[test]
+    fn scenario_names_are_unique_and_found() {
+        for s in SCENARIOS {
+            assert_eq!(find(s.name).map(|f| f.name), Some(s.name));
+        }
+        assert!(find("no-such-attack").is_none());
+    }
+}

@@ -1,0 +1,57 @@
+//! Runs `toytls attack NAME` as a process, the way a learner does, and reads its verdict.
+
+use std::process::Command;
+
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// The lines after the narration: the verdict, the alerts on the wire, the protections.
+    pub fn verdict_section(&self) -> &str {
+        let at = self
+            .stdout
+            .find("\nVERDICT: ")
+            .unwrap_or_else(|| panic!("no verdict in:\n{}\n{}", self.stdout, self.stderr));
+        &self.stdout[at + 1..]
+    }
+
+    /// Asserts the scenario exited 0 with a "protected" verdict.
+    pub fn assert_protected(&self) {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(
+            self.verdict_section().starts_with("VERDICT: protected"),
+            "{}",
+            self.stdout
+        );
+    }
+
+    /// The verdict's `alert on the wire:` lines, without the prefix.
+    pub fn wire_alerts(&self) -> Vec<&str> {
+        self.verdict_section()
+            .lines()
+            .filter_map(|l| l.strip_prefix("alert on the wire: "))
+            .collect()
+    }
+}
+
+pub fn attack(args: &[&str]) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_toytls"))
+        .arg("attack")
+        .args(args)
+        .output()
+        .expect("run toytls attack");
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
