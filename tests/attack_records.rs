@@ -81,7 +81,15 @@ fn truncate_is_reported_as_truncation() {
 fn list_names_every_scenario_and_unknown_names_are_refused() {
     let o = attack(&["--list"]);
     assert_eq!(o.code, Some(0));
-    for name in ["tamper", "replay", "reorder", "truncate"] {
+    for name in [
+        "tamper",
+        "replay",
+        "reorder",
+        "truncate",
+        "impostor",
+        "pre-master",
+        "downgrade",
+    ] {
         assert!(
             o.stdout.lines().any(|l| l.trim_start().starts_with(name)),
             "{name} missing from:\n{}",

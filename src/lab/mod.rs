@@ -23,6 +23,7 @@
 //! Tests check both halves: the lab's scenarios show the difference, and the normal
 //! configuration cannot reach the switches (`tests/attack_records.rs`).
 
+mod handshake;
 pub mod mitm;
 mod records;
 pub mod stage;
@@ -106,6 +107,21 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "cut the connection before close_notify: the client reports a truncation, not an end",
         run: records::truncate,
     },
+    Scenario {
+        name: "impostor",
+        about: "answer in the server's place with a certificate of one's own: the client's certificate check refuses it",
+        run: handshake::impostor,
+    },
+    Scenario {
+        name: "pre-master",
+        about: "replace the encrypted pre-master secret with one's own: the client's Finished fails",
+        run: handshake::pre_master,
+    },
+    Scenario {
+        name: "downgrade",
+        about: "remove the preferred suite, or the extended master secret, from the ClientHello: Finished fails",
+        run: handshake::downgrade,
+    },
 ];
 
 /// The scenario called `name`.
@@ -122,7 +138,7 @@ mod tests {
     #[test]
     fn every_named_protection_is_where_it_says() {
         let root = env!("CARGO_MANIFEST_DIR");
-        for p in records::PROTECTIONS.iter() {
+        for p in records::PROTECTIONS.iter().chain(handshake::PROTECTIONS) {
             let text = std::fs::read_to_string(format!("{root}/{}", p.file))
                 .unwrap_or_else(|e| panic!("{}: {e}", p.file));
             let f = p.function.rsplit("::").next().unwrap();

@@ -14,7 +14,7 @@ use crate::config::{ClientConfig, ServerConfig};
 use crate::crypto::rsa::RsaPrivateKey;
 use crate::error::{Error, Result};
 use crate::stream::TlsStream;
-use crate::trace::{Dir, TraceEvent, TraceSink};
+use crate::trace::{Dir, Secret, TraceEvent, TraceSink};
 use crate::wire::alert::AlertDescription;
 use crate::wire::messages::CipherSuite;
 use crate::x509::Certificate;
@@ -84,10 +84,12 @@ impl Stage {
     }
 }
 
-/// A trace sink that keeps the alerts each side sent, in order (and nothing else).
+/// A trace sink that keeps the alerts each side sent, in order, and the pre-master secret each
+/// side used (nothing else).
 #[derive(Default)]
 pub struct SentAlerts {
     sent: Mutex<Vec<(Side, AlertDescription)>>,
+    pre_master: Mutex<Vec<(Side, Vec<u8>)>>,
 }
 
 impl SentAlerts {
@@ -95,7 +97,12 @@ impl SentAlerts {
         Arc::new(SentAlerts::default())
     }
 
-    /// Everything noted so far, emptied.
+    /// The pre-master secrets noted since the last call, emptied.
+    pub fn take_pre_master(&self) -> Vec<(Side, Vec<u8>)> {
+        std::mem::take(&mut *self.pre_master.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Every alert noted so far, emptied.
     pub fn take(&self) -> Vec<(Side, AlertDescription)> {
         std::mem::take(&mut *self.sent.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -103,6 +110,18 @@ impl SentAlerts {
 
 impl TraceSink for SentAlerts {
     fn event(&self, e: &TraceEvent) {
+        if let TraceEvent::Secret {
+            side,
+            secret: Secret::PreMaster,
+            value,
+            ..
+        } = e
+        {
+            self.pre_master
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((*side, value.clone()));
+        }
         if let TraceEvent::Alert {
             side,
             dir: Dir::Sent,
@@ -199,6 +218,7 @@ pub fn run_connection<S: Send + 'static, C>(
     client: impl FnOnce(TcpStream) -> C,
 ) -> Result<Run<S, C>> {
     alerts.take();
+    alerts.take_pre_master();
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let upstream = listener.local_addr()?;
     let server = std::thread::spawn(move || -> std::io::Result<S> {

@@ -1,0 +1,73 @@
+//! `toytls attack impostor|pre-master|downgrade`, run as processes: the certificate check and
+//! Finished stop a man in the middle who attacks the handshake, and the verdict names the alert
+//! that crossed the wire.
+
+mod attack_support;
+use attack_support::attack;
+
+/// RFC 5280 6 / RFC 6125 6: each impostor certificate is refused, with its reason and alert,
+/// before the client sends a ClientKeyExchange.
+#[test]
+fn impostor_certificates_are_refused_with_the_reason() {
+    let o = attack(&["impostor"]);
+    o.assert_protected();
+    assert_eq!(
+        o.wire_alerts(),
+        [
+            "client -> server: unknown_ca",
+            "client -> server: unknown_ca",
+            "client -> server: certificate_unknown"
+        ]
+    );
+    for reason in [
+        "no certificate in the chain is signed by a trusted CA; the top one was issued by 'CN=localhost'",
+        "the top one was issued by 'CN=Mallory's CA'",
+        "certificate 'CN=mallory.example' covers 'mallory.example', not 'localhost'",
+    ] {
+        assert!(o.stdout.contains(reason), "{reason} missing:\n{}", o.stdout);
+    }
+}
+
+/// RFC 5246 7.4.9: the server uses the attacker's pre-master secret, so the client's Finished
+/// does not open under the server's keys.
+#[test]
+fn a_replaced_pre_master_secret_fails_the_finished_check() {
+    let o = attack(&["pre-master"]);
+    o.assert_protected();
+    assert_eq!(o.wire_alerts(), ["server -> client: bad_record_mac"]);
+    // The narration shows the server used the attacker's secret, not the client's.
+    let value = |prefix: &str| {
+        o.stdout
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{}", o.stdout))
+            .trim()
+            .to_string()
+    };
+    let client = value("the client's pre-master secret:");
+    let attacker = value("the attacker's:");
+    let server = value("what the server decrypted and used:");
+    assert_eq!(server, attacker);
+    assert_ne!(client, attacker);
+    assert_eq!(client.len(), 96);
+    assert!(client.starts_with("0303"));
+}
+
+/// RFC 5246 7.4.9 and RFC 7627: a stripped suite changes the session hash (different keys), a
+/// stripped extended_master_secret changes the transcript (Finished mismatch).
+#[test]
+fn downgrades_fail_at_finished() {
+    let o = attack(&["downgrade"]);
+    o.assert_protected();
+    assert_eq!(
+        o.wire_alerts(),
+        [
+            "server -> client: bad_record_mac",
+            "server -> client: decrypt_error"
+        ]
+    );
+    assert!(
+        o.stdout
+            .contains("server: handshake failed: the peer's Finished message does not match")
+    );
+}
