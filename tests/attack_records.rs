@@ -89,6 +89,7 @@ fn list_names_every_scenario_and_unknown_names_are_refused() {
         "impostor",
         "pre-master",
         "downgrade",
+        "no-forward-secrecy",
     ] {
         assert!(
             o.stdout.lines().any(|l| l.trim_start().starts_with(name)),

@@ -179,6 +179,7 @@ pub fn impostor(n: &mut Narrator) -> Result<Verdict> {
     }
     n.say("Each time the client stopped at the certificate check, before the ClientKeyExchange: it never\nencrypted a pre-master secret to the impostor's key, so the impostor has nothing to decrypt.");
     Ok(Verdict {
+        headline: "protected",
         protected: all_refused,
         summary: if all_refused {
             "the client refused all three certificates, with the reason, before sending any key"
@@ -293,6 +294,7 @@ pub fn pre_master(n: &mut Narrator) -> Result<Verdict> {
         && of(Side::Client) != ours
         && sent_alert(&run, Flow::ServerToClient, AlertDescription::BadRecordMac);
     Ok(Verdict {
+        headline: "protected",
         protected,
         summary: if protected {
             "the server used the attacker's pre-master secret, so the client's Finished failed (bad_record_mac) and neither side went on".into()
@@ -408,6 +410,7 @@ pub fn downgrade(n: &mut Narrator) -> Result<Verdict> {
     }
     n.say("Finished exists for this: the hellos cannot be protected (no keys yet), so at the end each side\nproves, under the new keys, which hellos it saw. Any edit shows up there.");
     Ok(Verdict {
+        headline: "protected",
         protected: all,
         summary: if all {
             "both edited handshakes failed at the client's Finished (bad_record_mac, then decrypt_error); no data was exchanged".into()

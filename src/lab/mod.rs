@@ -25,6 +25,7 @@
 
 mod handshake;
 pub mod mitm;
+mod recorded;
 mod records;
 pub mod stage;
 
@@ -48,6 +49,9 @@ pub struct Protection {
 /// How a scenario ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
+    /// What the verdict line says when `protected` is true: `"protected"` for every scenario
+    /// but `no-forward-secrecy`, which shows a limit, not a protection.
+    pub headline: &'static str,
     /// True when the protection stopped the attack (and, where the scenario also runs without
     /// it, the attack worked there: the lab shows the difference, not just one side of it).
     pub protected: bool,
@@ -122,7 +126,26 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "remove the preferred suite, or the extended master secret, from the ClientHello: Finished fails",
         run: handshake::downgrade,
     },
+    Scenario {
+        name: "no-forward-secrecy",
+        about: "record two connections, then use the leaked server key to decrypt every byte (toytls decrypt)",
+        run: recorded::no_forward_secrecy,
+    },
 ];
+
+/// Printable text: `"..."` with escapes, cut to 80 characters.
+pub(crate) fn records_text(b: &[u8]) -> String {
+    let s = format!("{:?}", String::from_utf8_lossy(b));
+    if s.chars().count() > 80 {
+        format!(
+            "{}…\" ({} bytes)",
+            s.chars().take(78).collect::<String>(),
+            b.len()
+        )
+    } else {
+        s
+    }
+}
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
@@ -138,7 +161,11 @@ mod tests {
     #[test]
     fn every_named_protection_is_where_it_says() {
         let root = env!("CARGO_MANIFEST_DIR");
-        for p in records::PROTECTIONS.iter().chain(handshake::PROTECTIONS) {
+        for p in records::PROTECTIONS
+            .iter()
+            .chain(handshake::PROTECTIONS)
+            .chain(recorded::PROTECTIONS)
+        {
             let text = std::fs::read_to_string(format!("{root}/{}", p.file))
                 .unwrap_or_else(|e| panic!("{}: {e}", p.file));
             let f = p.function.rsplit("::").next().unwrap();

@@ -299,6 +299,7 @@ pub fn tamper(n: &mut Narrator) -> Result<Verdict> {
     let flipped = got == b"pay 900 to Bob";
     let protected = refused && flipped;
     Ok(Verdict {
+        headline: "protected",
         protected,
         summary: if protected {
             "the server refused the changed record with bad_record_mac and decrypted nothing; with the MAC check off, the attacker's chosen change went through".into()
@@ -372,6 +373,7 @@ pub fn replay(n: &mut Narrator) -> Result<Verdict> {
     n.say("   The original was record 1 of the client's direction (the Finished was record 0); the\n   copy arrived as record 2. The server computed the MAC with sequence number 2, the tag\n   inside was made with 1: no match. The payment happened once.");
     let protected = server_refused(&run) && run.server.received == [ORDER.to_vec()];
     Ok(Verdict {
+        headline: "protected",
         protected,
         summary: if protected {
             "the server accepted the order once and refused the copy with bad_record_mac".into()
@@ -450,6 +452,7 @@ pub fn reorder(n: &mut Narrator) -> Result<Verdict> {
     n.say("   The server expected record 1 and computed its MAC with sequence number 1; the record\n   that came was made with 2. Nothing out of order is ever handed to the application.");
     let protected = server_refused(&run) && run.server.received.is_empty();
     Ok(Verdict {
+        headline: "protected",
         protected,
         summary: if protected {
             "the server refused the record that came out of order with bad_record_mac, and accepted nothing".into()
@@ -566,6 +569,7 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
         && matches!(cut.client.end, Err(Error::Truncated))
         && cut.client.received.concat() == PART1;
     Ok(Verdict {
+        headline: "protected",
         protected,
         summary: if protected {
             "the client read the first record, then reported a truncation (no close_notify), not a clean end".into()

@@ -46,9 +46,9 @@ pub fn run(args: AttackArgs) -> ExitCode {
     println!(
         "VERDICT: {} ({:.1} s): {}",
         if verdict.protected {
-            "protected"
+            verdict.headline
         } else {
-            "NOT PROTECTED"
+            "NOT AS THE LAB EXPECTS"
         },
         started.elapsed().as_secs_f64(),
         verdict.summary
