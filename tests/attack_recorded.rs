@@ -7,13 +7,7 @@ use attack_support::attack;
 #[test]
 fn a_leaked_server_key_decrypts_every_recorded_byte() {
     let o = attack(&["no-forward-secrecy"]);
-    assert_eq!(o.code, Some(0), "{}\n{}", o.stdout, o.stderr);
-    assert!(
-        o.verdict_section()
-            .starts_with("VERDICT: decrypted: RSA key transport has no forward secrecy"),
-        "{}",
-        o.stdout
-    );
+    o.assert_verdict("decrypted: RSA key transport has no forward secrecy");
     // No alert crossed: the connections were ordinary, and the attack happened afterwards.
     assert!(o.wire_alerts().is_empty());
     // Without the key, the decryptor said why it could not read each connection.

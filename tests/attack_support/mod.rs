@@ -1,4 +1,6 @@
 //! Runs `toytls attack NAME` as a process, the way a learner does, and reads its verdict.
+// Each test crate that includes this module uses some of it.
+#![allow(dead_code)]
 
 use std::process::Command;
 
@@ -20,6 +22,11 @@ impl Outcome {
 
     /// Asserts the scenario exited 0 with a "protected" verdict.
     pub fn assert_protected(&self) {
+        self.assert_verdict("protected")
+    }
+
+    /// Asserts the scenario exited 0 and its verdict line starts with `headline`.
+    pub fn assert_verdict(&self, headline: &str) {
         assert_eq!(
             self.code,
             Some(0),
@@ -28,7 +35,8 @@ impl Outcome {
             self.stderr
         );
         assert!(
-            self.verdict_section().starts_with("VERDICT: protected"),
+            self.verdict_section()
+                .starts_with(&format!("VERDICT: {headline} (")),
             "{}",
             self.stdout
         );
