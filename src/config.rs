@@ -298,7 +298,13 @@ impl ServerConfig {
         }
         crate::x509::key::check_key_size(&private_key)
             .map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(ServerConfig {
+        Ok(ServerConfig::without_key_size_check(chain, private_key))
+    }
+
+    /// [`new`](Self::new) without the 2048-bit minimum, for the attack lab's weak-key server
+    /// only ([`crate::lab::weak_key`], which says why it needs one).
+    pub(crate) fn without_key_size_check(chain: Vec<Vec<u8>>, private_key: RsaPrivateKey) -> Self {
+        ServerConfig {
             chain,
             private_key,
             suites: suite::SUPPORTED.iter().map(|s| s.suite).collect(),
@@ -314,6 +320,6 @@ impl ServerConfig {
                 TicketKeys::DEFAULT_LIFETIME,
             ))),
             alpn_protocols: Vec::new(),
-        })
+        }
     }
 }

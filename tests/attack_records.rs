@@ -90,6 +90,7 @@ fn list_names_every_scenario_and_unknown_names_are_refused() {
         "pre-master",
         "downgrade",
         "no-forward-secrecy",
+        "bleichenbacher",
     ] {
         assert!(
             o.stdout.lines().any(|l| l.trim_start().starts_with(name)),

@@ -16,18 +16,25 @@
 //! [`crate::config::ClientConfig`], none is a flag of `toytls server` or `toytls client`:
 //! - the MAC switch takes an [`crate::record::suite::InsecureLabOnly`] token that only this
 //!   crate can make, reached through `pub(crate)` methods that only this module calls;
-//! - the padding oracle is a separate transport wrapped around a server connection, not an
-//!   option of the server;
-//! - the weak-key server is built by its own, loudly named constructor.
+//! - the padding oracle ([`oracle::InsecurePaddingOracle`]) is a separate transport wrapped
+//!   around a server connection, not an option of the server (`toytls server` has no flag for
+//!   it);
+//! - the weak-key server ([`weak_key`]) is built by its own, loudly named constructor.
 //!
 //! Tests check both halves: the lab's scenarios show the difference, and the normal
-//! configuration cannot reach the switches (`tests/attack_records.rs`).
+//! configuration cannot reach the switches (`tests/attack_records.rs`: only `src/lab/` makes
+//! the MAC switch's token; `tests/attack_bleichenbacher.rs`: `toytls server` answers every
+//! padding probe identically and has no oracle flag).
 
+pub mod bleichenbacher;
 mod handshake;
 pub mod mitm;
+pub mod oracle;
+mod padding;
 mod recorded;
 mod records;
 pub mod stage;
+pub mod weak_key;
 
 pub use stage::WireAlert;
 
@@ -131,6 +138,11 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "record two connections, then use the leaked server key to decrypt every byte (toytls decrypt)",
         run: recorded::no_forward_secrecy,
     },
+    Scenario {
+        name: "bleichenbacher",
+        about: "use a server's RSA padding check as an oracle to decrypt a recorded pre-master secret; the genuine server has none",
+        run: padding::bleichenbacher,
+    },
 ];
 
 /// Printable text: `"..."` with escapes, cut to 80 characters.
@@ -165,12 +177,13 @@ mod tests {
             .iter()
             .chain(handshake::PROTECTIONS)
             .chain(recorded::PROTECTIONS)
+            .chain(padding::PROTECTIONS)
         {
             let text = std::fs::read_to_string(format!("{root}/{}", p.file))
                 .unwrap_or_else(|e| panic!("{}: {e}", p.file));
             let f = p.function.rsplit("::").next().unwrap();
             assert!(
-                text.contains(&format!("fn {f}(")),
+                text.contains(&format!("fn {f}(")) || text.contains(&format!("fn {f}<")),
                 "{} has no fn {f}",
                 p.file
             );
