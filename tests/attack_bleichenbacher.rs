@@ -36,18 +36,9 @@ fn the_oracle_gives_up_the_pre_master_secret_and_the_real_server_does_not() {
         assert!(o.stdout.contains(line), "{line} missing:\n{}", o.stdout);
     }
     // The recovered secret is the client's, and it opens the recording.
-    let value = |prefix: &str| {
-        o.stdout
-            .lines()
-            .find_map(|l| l.trim_start().strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in:\n{}", o.stdout))
-            .trim()
-            .trim_end_matches(')')
-            .to_string()
-    };
-    let recovered = value("pre-master secret ");
+    let recovered = o.value_after("pre-master secret ");
     assert_eq!(recovered.len(), 96);
-    assert_eq!(recovered, value("(the client's was "));
+    assert_eq!(recovered, o.value_after("(the client's was "));
     assert!(
         o.stdout
             .contains("the client sent \"card 4111 1111 1111 1111, exp 12/29, cvv 123\"")

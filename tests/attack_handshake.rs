@@ -36,17 +36,9 @@ fn a_replaced_pre_master_secret_fails_the_finished_check() {
     o.assert_protected();
     assert_eq!(o.wire_alerts(), ["server -> client: bad_record_mac"]);
     // The narration shows the server used the attacker's secret, not the client's.
-    let value = |prefix: &str| {
-        o.stdout
-            .lines()
-            .find_map(|l| l.trim_start().strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in:\n{}", o.stdout))
-            .trim()
-            .to_string()
-    };
-    let client = value("the client's pre-master secret:");
-    let attacker = value("the attacker's:");
-    let server = value("what the server decrypted and used:");
+    let client = o.value_after("the client's pre-master secret:");
+    let attacker = o.value_after("the attacker's:");
+    let server = o.value_after("what the server decrypted and used:");
     assert_eq!(server, attacker);
     assert_ne!(client, attacker);
     assert_eq!(client.len(), 96);

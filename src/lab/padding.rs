@@ -21,7 +21,7 @@
 use super::bleichenbacher::{Attack, Progress};
 use super::mitm::{Flow, Passive};
 use super::oracle::{Calibration, InsecurePaddingOracle, OracleClient};
-use super::stage::{SentAlerts, Stage, connect, run_connection};
+use super::stage::{SentAlerts, Stage, Tape, connect, run_connection};
 use super::weak_key::{
     InsecureWeakKeyVerifier, LAB_WEAK_KEY_BITS, insecure_weak_key, insecure_weak_key_server_config,
 };
@@ -42,9 +42,9 @@ use crate::x509::builder::server_cert_with_key;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 const COUNTERMEASURE: Protection = Protection {
@@ -67,22 +67,6 @@ const SEED: u64 = 1;
 const ROUNDS: u32 = 3;
 
 const SECRET: &[u8] = b"card 4111 1111 1111 1111, exp 12/29, cvv 123";
-
-#[derive(Clone, Default)]
-struct Tape(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Tape {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn describe_calibration(n: &mut Narrator, c: &Calibration) {
     for (probe, answers) in &c.answers {
@@ -202,7 +186,7 @@ pub fn bleichenbacher(n: &mut Narrator) -> Result<Verdict> {
             "no ClientKeyExchange in the recording".into(),
         ));
     };
-    let tape = std::mem::take(&mut *tape.0.lock().unwrap_or_else(|e| e.into_inner()));
+    let tape = tape.take();
     n.say(format!(
         "   recorded: {} bytes; the encrypted pre-master secret is {}…\n",
         tape.len(),

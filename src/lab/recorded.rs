@@ -14,7 +14,7 @@
 //! connection that no long-term key can recover: forward secrecy. toytls does not implement it.
 
 use super::mitm::Passive;
-use super::stage::{SentAlerts, Stage, connect, run_connection};
+use super::stage::{SentAlerts, Stage, Tape, connect, run_connection};
 use super::{Narrator, Protection, Verdict};
 use crate::Side;
 use crate::capture::decrypt::{Event, KeySource, Secrets, decrypt_capture};
@@ -22,9 +22,9 @@ use crate::capture::{Capture, Opener};
 use crate::error::{Error, Result};
 use crate::stream::TlsStream;
 use crate::wire::messages::TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const KEY_TRANSPORT: Protection = Protection {
     what: "none: RSA key transport encrypts every pre-master secret to the server's long-term key (ephemeral ECDHE, RFC 8422, would give forward secrecy)",
@@ -43,23 +43,6 @@ const DECRYPTOR: Protection = Protection {
 /// Every protection this module names (a test checks each is where it says).
 #[cfg(test)]
 pub(super) const PROTECTIONS: &[Protection] = &[KEY_TRANSPORT, DECRYPTOR];
-
-/// The recording, in memory.
-#[derive(Clone, Default)]
-struct Tape(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Tape {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const REQUESTS: [&[u8]; 2] = [
     b"GET /account HTTP/1.1\r\nCookie: session=7f3a9c1e\r\n\r\n",
@@ -146,7 +129,7 @@ pub fn no_forward_secrecy(n: &mut Narrator) -> Result<Verdict> {
     if let Some(e) = capture.error() {
         return Err(Error::Internal(format!("the recording failed: {e}")));
     }
-    let tape = std::mem::take(&mut *tape.0.lock().unwrap_or_else(|e| e.into_inner()));
+    let tape = tape.take();
     n.say(format!(
         "   recorded: {} bytes (connection 2 {}).\n",
         tape.len(),

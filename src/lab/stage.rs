@@ -252,3 +252,27 @@ pub const SERVER_PORT: u16 = 443;
 pub fn connect(tcp: TcpStream, config: &Arc<ClientConfig>) -> Result<TlsStream<TcpStream>> {
     TlsStream::connect(tcp, config.clone(), "localhost", SERVER_PORT)
 }
+
+/// A recording in memory: what a [`crate::capture::Capture`] writes, kept for the decryptor.
+#[derive(Clone, Default)]
+pub struct Tape(Arc<Mutex<Vec<u8>>>);
+
+impl Tape {
+    /// Everything recorded so far, emptied.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl std::io::Write for Tape {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -42,6 +42,18 @@ impl Outcome {
         );
     }
 
+    /// What follows `prefix` on the first narration line that starts with it (indentation
+    /// aside), trimmed of spaces and of a closing parenthesis.
+    pub fn value_after(&self, prefix: &str) -> String {
+        self.stdout
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{}", self.stdout))
+            .trim()
+            .trim_end_matches(')')
+            .to_string()
+    }
+
     /// The verdict's `alert on the wire:` lines, without the prefix.
     pub fn wire_alerts(&self) -> Vec<&str> {
         self.verdict_section()
