@@ -35,7 +35,7 @@ const KEY_TRANSPORT: Protection = Protection {
 
 const DECRYPTOR: Protection = Protection {
     what: "the offline decryptor behind `toytls decrypt`, which needs only the recording and the key",
-    file: "src/capture/decrypt.rs",
+    file: "src/capture/decrypt/mod.rs",
     function: "decrypt_capture",
     rfc: "RFC 5246 8.1 (master secret), 6.3 (key block)",
 };
