@@ -280,10 +280,9 @@ where
     H: Fn(&mut TlsStream<T>) -> Result<()>,
 {
     let _ = tcp.set_nodelay(true);
-    // A second handle on the socket outlives the TLS stream, for the orderly close however the
-    // connection ended: its last record (close_notify or a fatal alert) must not be destroyed
-    // by a reset.
-    // The socket itself closes when `tcp` is dropped after it.
+    // The socket is shared with the TLS stream's transport and outlives it, for the close that
+    // fits how the connection ended: our last record (close_notify or a fatal alert) must not be
+    // destroyed by a reset. The socket itself closes when this last handle is dropped.
     let tcp = Arc::new(tcp);
     let result = run_connection(tcp.clone(), config, limits, wrap, handler);
     if sent_a_last_record(&result) {

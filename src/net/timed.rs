@@ -376,9 +376,14 @@ fn connect_until<T: Read + Write + AsMut<TimedStream>>(
     deadline: Instant,
 ) -> Result<TlsStream<T>> {
     let _ = tcp.set_nodelay(true);
-    // Kept for the orderly close if the handshake fails with an alert of ours.
-    let last = tcp.try_clone()?;
-    let io = wrap(TimedStream::new(tcp, config.io_timeout, Some(deadline))?)?;
+    // Shared with the transport, for the orderly close if the handshake fails with an alert of
+    // ours (one socket, no second file descriptor).
+    let last = Arc::new(tcp);
+    let io = wrap(TimedStream::new(
+        last.clone(),
+        config.io_timeout,
+        Some(deadline),
+    )?)?;
     match TlsStream::connect(io, config, server_name, port) {
         Ok(mut tls) => {
             tls.get_mut().as_mut().clear_deadline()?;
