@@ -8,9 +8,11 @@
 
 use crate::record::ContentType;
 use crate::wire::alert::{AlertDescription, AlertLevel};
-use crate::wire::messages::extensions::extension_name;
-use crate::wire::messages::{CipherSuite, HandshakeType, hex};
+use crate::wire::messages::{HandshakeType, hex};
+use messages::{certificate, client_hello, client_key_exchange, server_hello};
 use std::ops::Range;
+
+mod messages;
 
 /// What kind of field it is, for colour: every field of one kind is drawn alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +132,33 @@ impl<'a> Cut<'a> {
         if b.len() == n { be(b) } else { 0 }
     }
 
+    /// A vector with a `prefix`-byte length (RFC 5246 4.3): the length as one field, then
+    /// `item` called with a cursor over the vector's bytes and the item's index until it has
+    /// taken them all (a lying length covers only the bytes there are).
+    fn list(
+        &mut self,
+        prefix: usize,
+        name: String,
+        what: &str,
+        rfc: &'static str,
+        mut item: impl FnMut(&mut Cut<'a>, usize),
+    ) {
+        let n = self.length(prefix, name, what, rfc).min(self.left());
+        let mut list = Cut::new(&self.b[self.at..self.at + n], self.base + self.at);
+        let mut i = 0;
+        while list.left() > 0 {
+            let before = list.at;
+            item(&mut list, i);
+            if list.at == before {
+                // An item that takes nothing would loop forever: name the rest and stop.
+                list.rest("bytes left over", "", Kind::Field, rfc);
+            }
+            i += 1;
+        }
+        self.at += n;
+        self.out.append(&mut list.out);
+    }
+
     /// Whatever is left, as one field.
     fn rest(&mut self, name: impl Into<String>, meaning: &str, kind: Kind, rfc: &'static str) {
         let n = self.left();
@@ -237,38 +266,38 @@ pub fn record(
             out.extend(plaintext(frag, frag_start, content_type, carry));
         }
         Some((enc, tag)) => {
-            let mut c = Cut::new(body(&p.explicit_nonce), p.explicit_nonce.start);
-            c.rest(
-                "explicit nonce",
-                "the per-record part of the GCM nonce (here, the sequence number), sent in the \
-                 clear; the other 4 bytes are the writer's implicit IV",
-                Kind::Nonce,
-                "RFC 5288 3",
+            let ciphertext = format!(
+                "the {enc} ciphertext: as long as the plaintext, unreadable without the writer's \
+                 key"
             );
-            out.extend(c.out);
-            let mut c = Cut::new(body(&p.body), p.body.start);
-            c.rest(
-                "encrypted fragment",
-                &format!(
-                    "the {enc} ciphertext: as long as the plaintext, unreadable without the \
-                     writer's key"
+            let mac = format!(
+                "the {tag}: computed with a key only the two endpoints hold, over the sequence \
+                 number, type, version and fragment; change one bit and the record is refused \
+                 with bad_record_mac"
+            );
+            let pieces = [
+                (
+                    &p.explicit_nonce,
+                    "explicit nonce",
+                    "the per-record part of the GCM nonce (here, the sequence number), sent in \
+                     the clear; the other 4 bytes are the writer's implicit IV",
+                    Kind::Nonce,
+                    "RFC 5288 3",
                 ),
-                Kind::Ciphertext,
-                "RFC 5246 6.2.3",
-            );
-            out.extend(c.out);
-            let mut c = Cut::new(body(&p.tag), p.tag.start);
-            c.rest(
-                "tag",
-                &format!(
-                    "the {tag}: computed with a key only the two endpoints hold, over the \
-                     sequence number, type, version and fragment; change one bit and the \
-                     record is refused with bad_record_mac"
+                (
+                    &p.body,
+                    "encrypted fragment",
+                    ciphertext.as_str(),
+                    Kind::Ciphertext,
+                    "RFC 5246 6.2.3",
                 ),
-                Kind::Tag,
-                "RFC 5246 6.2.3",
-            );
-            out.extend(c.out);
+                (&p.tag, "tag", mac.as_str(), Kind::Tag, "RFC 5246 6.2.3"),
+            ];
+            for (range, name, meaning, kind, rfc) in pieces {
+                let mut c = Cut::new(body(range), range.start);
+                c.rest(name, meaning, kind, rfc);
+                out.extend(c.out);
+            }
         }
     }
     out
@@ -468,353 +497,5 @@ fn handshake_messages(c: &mut Cut, carry: &mut Carry, _ct: u8) {
     }
 }
 
-fn random(m: &mut Cut, who: &'static str, rfc: &'static str) {
-    m.take(32, format!("{who} › random"), Kind::Random, rfc, |b| {
-        (
-            hex(b),
-            format!(
-                "32 bytes from the {}'s random number generator (the first 4 are the time); an \
-                 input to the master secret and the keys, so every connection gets fresh keys",
-                if who == "ClientHello" {
-                    "client"
-                } else {
-                    "server"
-                }
-            ),
-        )
-    });
-}
-
-fn session_id(m: &mut Cut, who: &'static str, rfc: &'static str) {
-    let n = m.length(
-        1,
-        format!("{who} › session_id length"),
-        "the session ID",
-        rfc,
-    );
-    let meaning = if who == "ClientHello" {
-        "the session the client asks to resume (its master secret is cached on both sides)"
-    } else {
-        "the session's name: the client may offer it later to resume without RSA"
-    };
-    m.take(n, format!("{who} › session_id"), Kind::Random, rfc, |b| {
-        (hex(b), meaning.into())
-    });
-}
-
-fn suite_meaning(s: CipherSuite) -> String {
-    match crate::record::suite::lookup(s) {
-        Some(row) => format!(
-            "RSA key transport; records protected with {} and a {}",
-            row.encryption, row.tag
-        ),
-        None if s.0 == 0x00ff => {
-            "not a suite: the client supports secure renegotiation (RFC 5746 3.3)".into()
-        }
-        None => "a suite toytls does not implement".into(),
-    }
-}
-
-fn client_hello(m: &mut Cut) {
-    const RFC: &str = "RFC 5246 7.4.1.2";
-    m.take(2, "ClientHello › client_version", Kind::Field, RFC, |b| {
-        (
-            version_name(b),
-            "the highest version the client speaks; it is also the first two bytes of the \
-             pre-master secret, so a downgrade is detected (RFC 5246 7.4.7.1)"
-                .into(),
-        )
-    });
-    random(m, "ClientHello", RFC);
-    session_id(m, "ClientHello", RFC);
-    let n = m.length(
-        2,
-        "ClientHello › cipher_suites length".into(),
-        "the suite list",
-        RFC,
-    );
-    let mut list = Cut::new(&m.b[m.at..m.at + n.min(m.left())], m.base + m.at);
-    let mut i = 0;
-    while list.left() > 0 {
-        list.take(
-            2,
-            format!("ClientHello › cipher_suites[{i}]"),
-            Kind::Field,
-            RFC,
-            |b| {
-                let s = CipherSuite(be(b) as u16);
-                (
-                    s.name(),
-                    format!("offered, in order of preference: {}", suite_meaning(s)),
-                )
-            },
-        );
-        i += 1;
-    }
-    m.at += n.min(m.left());
-    m.out.append(&mut list.out);
-    let n = m.length(
-        1,
-        "ClientHello › compression_methods length".into(),
-        "the list",
-        RFC,
-    );
-    m.take(
-        n,
-        "ClientHello › compression_methods",
-        Kind::Field,
-        RFC,
-        |b| {
-            (
-                hex(b),
-                "00 is null: no compression (TLS compression leaked secrets: CRIME)".into(),
-            )
-        },
-    );
-    extensions(m, "ClientHello");
-}
-
-fn server_hello(m: &mut Cut) {
-    const RFC: &str = "RFC 5246 7.4.1.3";
-    m.take(2, "ServerHello › server_version", Kind::Field, RFC, |b| {
-        (version_name(b), "the version both sides will speak".into())
-    });
-    random(m, "ServerHello", RFC);
-    session_id(m, "ServerHello", RFC);
-    m.take(2, "ServerHello › cipher_suite", Kind::Field, RFC, |b| {
-        let s = CipherSuite(be(b) as u16);
-        (
-            s.name(),
-            format!(
-                "the server's choice from the client's list: {}",
-                suite_meaning(s)
-            ),
-        )
-    });
-    m.take(
-        1,
-        "ServerHello › compression_method",
-        Kind::Field,
-        RFC,
-        |b| (hex(b), "null: no compression".into()),
-    );
-    extensions(m, "ServerHello");
-}
-
-fn extension_meaning(typ: u16, from_client: bool) -> (&'static str, &'static str) {
-    match typ {
-        0 if from_client => (
-            "the host name the client wants to reach, so one address can serve many names",
-            "RFC 6066 3",
-        ),
-        0 => ("the server saw the host name", "RFC 6066 3"),
-        13 => (
-            "the signature algorithms the client accepts in certificates",
-            "RFC 5246 7.4.1.4.1",
-        ),
-        23 => (
-            "extended master secret: the master secret is bound to the hash of the whole handshake, so no two connections can share one (triple handshake attack)",
-            "RFC 7627 4",
-        ),
-        0xff01 => (
-            "secure renegotiation: empty in a first handshake; toytls refuses renegotiation anyway",
-            "RFC 5746 3.2",
-        ),
-        35 => (
-            "session tickets: resumption without a server-side cache",
-            "RFC 5077 3.2",
-        ),
-        16 => (
-            "application protocol negotiation (e.g. http/1.1)",
-            "RFC 7301 3.1",
-        ),
-        _ => (
-            "an extension toytls does not use; ignored",
-            "RFC 5246 7.4.1.4",
-        ),
-    }
-}
-
-fn extensions(m: &mut Cut, who: &'static str) {
-    const RFC: &str = "RFC 5246 7.4.1.4";
-    if m.left() == 0 {
-        return;
-    }
-    let n = m.length(
-        2,
-        format!("{who} › extensions length"),
-        "the extensions",
-        RFC,
-    );
-    let mut e = Cut::new(&m.b[m.at..m.at + n.min(m.left())], m.base + m.at);
-    while e.left() > 0 {
-        let typ = if e.left() >= 2 {
-            be(&e.b[e.at..e.at + 2]) as u16
-        } else {
-            0
-        };
-        let ext = extension_name(typ);
-        let (meaning, rfc) = extension_meaning(typ, who == "ClientHello");
-        e.take(
-            2,
-            format!("{who} › {ext} › type"),
-            Kind::Field,
-            rfc,
-            |_| (ext.clone(), meaning.into()),
-        );
-        let len = e.length(
-            2,
-            format!("{who} › {ext} › length"),
-            "the extension's data",
-            rfc,
-        );
-        e.take(
-            len,
-            format!("{who} › {ext} › data"),
-            Kind::Field,
-            rfc,
-            |b| {
-                let value = if typ == 0 && b.len() > 5 {
-                    text_or_hex(&b[5..])
-                } else {
-                    hex(b)
-                };
-                (value, meaning.into())
-            },
-        );
-    }
-    m.at += n.min(m.left());
-    m.out.append(&mut e.out);
-}
-
-fn certificate(m: &mut Cut) {
-    const RFC: &str = "RFC 5246 7.4.2";
-    let n = m.length(
-        3,
-        "Certificate › certificate_list length".into(),
-        "the chain",
-        RFC,
-    );
-    let mut l = Cut::new(&m.b[m.at..m.at + n.min(m.left())], m.base + m.at);
-    let mut i = 0;
-    while l.left() > 0 {
-        let len = l.length(
-            3,
-            format!("Certificate › [{i}] length"),
-            "one DER certificate",
-            RFC,
-        );
-        let first = i == 0;
-        l.take(len, format!("Certificate › [{i}]"), Kind::Cert, RFC, |b| {
-            let value = match crate::x509::cert::Certificate::from_der(b) {
-                Ok(cert) => format!(
-                    "subject {}, issued by {}, {}-bit RSA key",
-                    cert.label(),
-                    cert.issuer(),
-                    cert.public_key().bits()
-                ),
-                Err(_) => short_hex(b),
-            };
-            let meaning = if first {
-                "the server's certificate (X.509, DER): its name and its RSA public key, signed \
-                 by a CA the client trusts; the client encrypts the pre-master secret to this key"
-            } else {
-                "a CA certificate linking the server's certificate to a trusted root"
-            };
-            (value, meaning.into())
-        });
-        i += 1;
-    }
-    m.at += n.min(m.left());
-    m.out.append(&mut l.out);
-}
-
-fn client_key_exchange(m: &mut Cut) {
-    const RFC: &str = "RFC 5246 7.4.7.1";
-    let n = m.length(
-        2,
-        "ClientKeyExchange › length".into(),
-        "the encrypted pre-master secret",
-        RFC,
-    );
-    m.take(
-        n,
-        "ClientKeyExchange › encrypted pre-master secret",
-        Kind::Encrypted,
-        RFC,
-        |b| {
-            (
-                short_hex(b),
-                "the 48-byte pre-master secret, RSA-encrypted (PKCS #1 v1.5) under the public key \
-             of the server's certificate: an eavesdropper sees these bytes but only the holder of \
-             the server's private key can recover the secret (and anyone who steals that key \
-             later can too: RSA key transport has no forward secrecy)"
-                    .into(),
-            )
-        },
-    );
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn covers(fields: &[Field], len: usize) {
-        let mut at = 0;
-        for f in fields {
-            assert_eq!(f.range.start, at, "gap or overlap before {}", f.name);
-            assert!(f.range.end > f.range.start);
-            at = f.range.end;
-        }
-        assert_eq!(at, len, "not every byte is named");
-    }
-
-    #[test]
-    fn a_plaintext_alert_is_named_byte_by_byte() {
-        let wire = [21, 3, 3, 0, 2, 1, 0];
-        let p = Parts {
-            wire: &wire,
-            header: 0..5,
-            explicit_nonce: 5..5,
-            body: 5..7,
-            tag: 7..7,
-        };
-        let f = record(&p, 21, None, &mut Carry::default());
-        covers(&f, 7);
-        assert_eq!(f[3].value, "warning (1)");
-        assert_eq!(f[4].value, "close_notify (0)");
-    }
-
-    #[test]
-    fn any_bytes_are_covered_without_panic() {
-        // Cut-off and lying lengths everywhere: every prefix of a ClientHello-ish record.
-        let mut wire = vec![22, 3, 3, 0, 60, 1, 0, 0, 200, 3, 3];
-        wire.extend([7u8; 32]);
-        wire.extend([40, 1, 2, 0, 9, 0, 0x2f, 1, 0, 0, 30, 0, 0, 0, 40]);
-        for end in 0..=wire.len() {
-            for t in [20u8, 21, 22, 23, 99] {
-                let p = Parts {
-                    wire: &wire[..end],
-                    header: 0..5.min(end),
-                    explicit_nonce: 5.min(end)..5.min(end),
-                    body: 5.min(end)..end,
-                    tag: end..end,
-                };
-                covers(&record(&p, t, None, &mut Carry::default()), end);
-            }
-        }
-    }
-
-    #[test]
-    fn a_message_spanning_two_records_is_carried_over() {
-        let mut carry = Carry::default();
-        // A Finished header announcing 12 bytes, only 4 of them in this fragment.
-        let f = plaintext(&[20, 0, 0, 12, 1, 2, 3, 4], 0, 22, &mut carry);
-        covers(&f, 8);
-        let f = plaintext(&[5, 6, 7, 8, 9, 10, 11, 12, 14, 0, 0, 0], 0, 22, &mut carry);
-        covers(&f, 12);
-        assert_eq!(f[0].name, "Finished (continued)");
-        assert_eq!(f[0].range, 0..8);
-        assert_eq!(f[1].value, "ServerHelloDone (14)");
-    }
-}
+mod tests;
