@@ -34,11 +34,9 @@
 //! `handshake_failure` (5.3, both cases MUST).
 //!
 //! Client certificates (the messages marked `*`, RFC 5246 7.4.4, 7.4.6, 7.4.8): a server may ask
-//! for one with a CertificateRequest. We answer with our chain when we have one the request can
-//! accept (an RSA signing key, `rsa_sign`, issued under one of the CAs it names, if it names
-//! any), then prove we hold its key with a CertificateVerify: a signature over every handshake
-//! message so far, with the first hash of the server's list that we have. Otherwise we send an
-//! empty Certificate and no CertificateVerify, and the server decides whether to go on.
+//! for one with a CertificateRequest; we answer with our chain if the request can accept it, else
+//! with an empty Certificate, and sign the handshake with a CertificateVerify after our key
+//! exchange. The three steps, the server's and ours, are in [`super::client_auth`].
 //!
 //! Session tickets (RFC 5077): unless [`ClientConfig::session_tickets`] is off, every ClientHello
 //! carries a session_ticket extension, empty ("I take tickets") or holding the ticket stored for
@@ -48,6 +46,7 @@
 //! sends a NewSessionTicket just before its ChangeCipherSpec, in a full handshake as in a resumed
 //! one (3.1: it renews the ticket); we keep the new ticket with the session. A server that does not
 //! resume gets a full handshake, and a server without tickets still resumes by session ID.
+//! Reading the NewSessionTicket is in [`super::ticket`]'s `steps.rs`, beside the server's half.
 //!
 //! ```text
 //! full handshake, ticket issued               resumed from a ticket, ticket renewed
@@ -63,28 +62,24 @@
 //! may answer with exactly one of them (another one, or a list, is refused).
 
 use super::Negotiated;
-use super::common::{self, Handshake, signature_hash};
+use super::common::{self, Handshake};
 use super::keys::{MasterSecret, PreMasterSecret};
 use super::session::{Session, Ticket};
-use crate::config::{ClientCertificate, ClientConfig, EmsMode, connection_rng};
+use crate::config::{ClientConfig, EmsMode, connection_rng};
 use crate::conn::Conn;
 use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Reason, Result};
 use crate::record::suite::{self, SuiteInfo};
 use crate::trace::{Derivation, Note, Secret};
-use crate::wire::messages::client_auth::RSA_SIGN;
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
-    CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
-    HandshakeMessage, NewSessionTicket, ProtocolVersion, ServerHello, ServerHelloDone, SessionId,
-    SignatureScheme,
+    CertificateMsg, ClientHello, ClientKeyExchange, HandshakeMessage, ProtocolVersion, ServerHello,
+    ServerHelloDone, SessionId,
 };
-use crate::x509::name::Name;
 use rand::Rng;
 use rand::rngs::StdRng;
 use std::io::{Read, Write};
-use std::sync::Arc;
 
 /// Runs a client handshake over `conn` for `server_name` (checked against the certificate and
 /// sent as server_name) and `port` (with the name, the key of the session store).
@@ -176,16 +171,16 @@ fn server_alpn(sh: &ServerHello) -> Result<Option<Vec<u8>>> {
 }
 
 /// The state a client handshake carries from step to step.
-struct Client<'a, T> {
-    hs: Handshake<'a, T>,
-    config: &'a ClientConfig,
-    rng: StdRng,
-    server_name: &'a str,
-    port: u16,
+pub(super) struct Client<'a, T> {
+    pub(super) hs: Handshake<'a, T>,
+    pub(super) config: &'a ClientConfig,
+    pub(super) rng: StdRng,
+    pub(super) server_name: &'a str,
+    pub(super) port: u16,
     /// The stored session our ClientHello offers to resume, if any.
-    offered_session: Option<Session>,
+    pub(super) offered_session: Option<Session>,
     /// True if the ClientHello presents that session's ticket (RFC 5077 3.4).
-    offered_ticket: bool,
+    pub(super) offered_ticket: bool,
 }
 
 impl<T: Read + Write> Client<'_, T> {
@@ -429,25 +424,6 @@ impl<T: Read + Write> Client<'_, T> {
         })
     }
 
-    /// RFC 5077 3.3: the server's NewSessionTicket, promised by the session_ticket extension of
-    /// its ServerHello, just before its ChangeCipherSpec. An empty ticket means "none after all".
-    fn read_new_session_ticket(&mut self) -> Result<Option<Ticket>> {
-        let nst: NewSessionTicket = self.hs.read()?;
-        if nst.ticket.is_empty() {
-            self.hs.tracer().note(|| Note::EmptyTicket);
-            return Ok(None);
-        }
-        self.hs.tracer().note(|| Note::TicketReceived {
-            len: nst.ticket.len(),
-            lifetime_hint: nst.lifetime_hint,
-        });
-        Ok(Some(Ticket {
-            bytes: nst.ticket,
-            lifetime_hint: nst.lifetime_hint,
-            received: self.config.clock.now(),
-        }))
-    }
-
     /// RFC 7627 5.2: in a full handshake a server that did not echo extended_master_secret is a
     /// legacy server. We continue with the RFC 5246 master secret unless the config requires the
     /// extension, in which case we abort with `handshake_failure`.
@@ -480,93 +456,6 @@ impl<T: Read + Write> Client<'_, T> {
             key_bits: key.bits(),
         });
         Ok(key)
-    }
-
-    /// RFC 5246 7.4.4: a server that wants a client certificate asks for it after its own
-    /// Certificate; most servers send ServerHelloDone instead.
-    fn read_certificate_request(&mut self) -> Result<Option<CertificateRequest>> {
-        if !self
-            .hs
-            .next_is::<CertificateRequest>("CertificateRequest or ServerHelloDone")?
-        {
-            return Ok(None);
-        }
-        let request: CertificateRequest = self.hs.read()?;
-        Ok(Some(request))
-    }
-
-    /// RFC 5246 7.4.6: our answer to a CertificateRequest, sent even when we have nothing to
-    /// send ("If no suitable certificate is available, the client MUST send a certificate
-    /// message containing no certificates"). Returns our key and the signature scheme for the
-    /// CertificateVerify when we sent a chain.
-    fn send_client_certificate(
-        &mut self,
-        request: &CertificateRequest,
-    ) -> Result<Option<(Arc<ClientCertificate>, SignatureScheme)>> {
-        let usable = match &self.config.client_certificate {
-            None => {
-                self.hs.tracer().note(|| Note::EmptyClientCertificate {
-                    why: "we have none".into(),
-                });
-                None
-            }
-            Some(identity) => match acceptable(identity, request) {
-                Ok(()) => Some(identity.clone()),
-                Err(why) => {
-                    self.hs
-                        .tracer()
-                        .note(|| Note::EmptyClientCertificate { why: why.clone() });
-                    None
-                }
-            },
-        };
-        let Some(identity) = usable else {
-            self.hs.send(HandshakeMessage::Certificate(CertificateMsg {
-                chain: vec![],
-            }))?;
-            return Ok(None);
-        };
-        // RFC 5246 7.4.8: the signature's hash and algorithm must be one the request lists; we
-        // take the server's most preferred one that we have. Without one there is no
-        // CertificateVerify the server would accept.
-        let scheme = request
-            .signature_algorithms
-            .iter()
-            .copied()
-            .find(|s| signature_hash(*s).is_some())
-            .ok_or(Error::HandshakeFailure(Reason::NoCommonSignatureAlgorithm))?;
-        self.hs.send(HandshakeMessage::Certificate(CertificateMsg {
-            chain: identity.chain_der(),
-        }))?;
-        Ok(Some((identity, scheme)))
-    }
-
-    /// RFC 5246 7.4.8: proof that we hold the key of the certificate we sent: our signature over
-    /// every handshake message so far (ClientHello through ClientKeyExchange). Only the key's
-    /// holder can make it, and it covers both randoms, so it cannot be replayed elsewhere.
-    fn send_certificate_verify(
-        &mut self,
-        identity: &ClientCertificate,
-        scheme: SignatureScheme,
-    ) -> Result<()> {
-        let hash = signature_hash(scheme)
-            .ok_or_else(|| Error::Internal("no hash for the chosen signature scheme".into()))?;
-        let messages = self
-            .hs
-            .messages()
-            .ok_or_else(|| Error::Internal("the handshake messages were not kept".into()))?;
-        let signature = identity
-            .private_key
-            .sign_pkcs1v15(&mut self.rng, hash, messages)
-            .map_err(|e| Error::Internal(format!("RSA signing failed: {e}")))?;
-        self.hs
-            .tracer()
-            .note(|| Note::CertificateVerifySigned { scheme });
-        self.hs
-            .send(HandshakeMessage::CertificateVerify(CertificateVerify {
-                algorithm: scheme,
-                signature,
-            }))
     }
 
     /// RFC 5246 7.4.5: the server has sent all it will send before our key exchange.
@@ -621,37 +510,5 @@ impl<T: Read + Write> Client<'_, T> {
                 ticket,
             },
         );
-    }
-}
-
-/// RFC 5246 7.4.4: may our chain answer this request? Its key is RSA, so the request must list
-/// `rsa_sign`; and if the request names CAs, one certificate of our chain must be issued by one
-/// of them (or be one of them). The reason why not, otherwise.
-fn acceptable(
-    identity: &ClientCertificate,
-    request: &CertificateRequest,
-) -> std::result::Result<(), String> {
-    if !request.certificate_types.contains(&RSA_SIGN) {
-        return Err(
-            "the server does not accept RSA signing keys (no rsa_sign in certificate_types)".into(),
-        );
-    }
-    if request.certificate_authorities.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<Name> = request
-        .certificate_authorities
-        .iter()
-        .filter_map(|dn| Name::from_der(dn).ok())
-        .collect();
-    let known = identity.chain.iter().any(|c| {
-        names
-            .iter()
-            .any(|n| n.matches(c.issuer()) || n.matches(c.subject()))
-    });
-    if known {
-        Ok(())
-    } else {
-        Err("our certificate is not issued by any CA the server names".into())
     }
 }

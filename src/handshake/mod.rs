@@ -6,13 +6,16 @@
 //! - [`common`]: what both do the same way, written once: reading the next message, the flight
 //!   and the transcript, the randoms, the master secret and each side's keys, ChangeCipherSpec
 //!   and Finished, and the signature hashes of a CertificateVerify.
+//! - [`client_auth`]: client certificates (CertificateRequest, Certificate, CertificateVerify),
+//!   the steps of both sides, called by the two stories where RFC 5246 7.3 marks them `*`.
 //! - [`joiner`]: handshake messages out of records, with toytls's size limits.
 //! - [`keys`]: the key schedule, pre-master secret to master secret to key block to Finished.
 //! - [`session`]: what resumption keeps, and the caches that keep it.
 //! - [`ticket`]: sessions sealed into tickets for stateless resumption (RFC 5077), and the
-//!   rotating keys that seal them.
+//!   rotating keys that seal them; `ticket/steps.rs` holds the ticket steps of both stories.
 
 pub mod client;
+mod client_auth;
 pub mod common;
 pub mod joiner;
 pub mod keys;

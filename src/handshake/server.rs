@@ -31,15 +31,11 @@
 //! same choice. Under [`EmsMode::Required`] the row never arises (the hello is refused first).
 //!
 //! Client certificates (RFC 5246 7.4.4, 7.4.6, 7.4.8), under [`ClientAuth::Optional`] or
-//! [`ClientAuth::Required`]: our CertificateRequest, after our Certificate, asks for an RSA
-//! signing key (`rsa_sign`) certified by one of the trust anchors it names, signing with one of
-//! our hashes. The client's Certificate comes first in its flight: empty is refused with
-//! `handshake_failure` when required, served anonymously when optional; a chain is verified as a
-//! client's ([`crate::x509::verify::verify_client_chain`]: clientAuth, not a host name), with the
-//! verifier's alert. Then, after ClientKeyExchange, its CertificateVerify must be a signature by
-//! the certificate's key over every handshake message before it: an algorithm we did not list is
-//! `illegal_parameter`, a signature that does not verify `decrypt_error`. The verified chain is
-//! the session's peer chain, so a resumed session keeps the client's identity.
+//! [`ClientAuth::Required`]: our CertificateRequest after our Certificate, then the client's
+//! Certificate first in its flight (empty: refused when required, served anonymously when
+//! optional) and, after its ClientKeyExchange, its CertificateVerify. The three steps, ours and
+//! the client's, are in [`super::client_auth`]; the verified chain is the session's peer chain, so
+//! a resumed session keeps the client's identity.
 //!
 //! Session tickets (RFC 5077; the format and the keys are in [`super::ticket`]): with
 //! [`ServerConfig::tickets`] on, a client whose hello carries session_ticket gets, after a full
@@ -50,30 +46,27 @@
 //! session, echoing the client's session ID (3.4); one sealed under a retired key is renewed with
 //! a NewSessionTicket before our ChangeCipherSpec (3.1). Any ticket that does not open (unknown or
 //! retired key, changed bytes, expired) gets a full handshake and a fresh ticket, never an alert.
+//! Opening a ticket and issuing one are in [`super::ticket`]'s `steps.rs`, beside the client's
+//! half.
 //!
 //! ALPN (RFC 7301 3.2): with [`ServerConfig::alpn_protocols`] set, a client that offers ALPN gets
 //! the first of our protocols it offers, in full and resumed handshakes alike; one that offers
 //! none of ours gets `no_application_protocol`.
 
 use super::Negotiated;
-use super::common::{self, Handshake, signature_hash};
+use super::common::{self, Handshake};
 use super::keys::{MasterSecret, PreMasterSecret};
 use super::session::Session;
 use crate::config::{ClientAuth, EmsMode, ServerConfig, connection_rng};
 use crate::conn::Conn;
-use crate::crypto::rsa::RsaPublicKey;
 use crate::error::{Error, Reason, Result};
 use crate::record::suite::{self, SuiteInfo};
 use crate::trace::{Derivation, Note, Secret};
-use crate::wire::messages::client_auth::{
-    RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_SIGN,
-};
 use crate::wire::messages::extensions::{self, Extension};
 use crate::wire::messages::hello::COMPRESSION_NULL;
 use crate::wire::messages::{
-    CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
-    HandshakeMessage, NewSessionTicket, ProtocolVersion, ServerHello, ServerHelloDone, SessionId,
-    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    CertificateMsg, ClientHello, ClientKeyExchange, HandshakeMessage, ProtocolVersion, ServerHello,
+    ServerHelloDone, SessionId, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -189,10 +182,10 @@ struct OurExtensions<'a> {
 }
 
 /// The state a server handshake carries from step to step.
-struct Server<'a, T> {
-    hs: Handshake<'a, T>,
-    config: &'a ServerConfig,
-    rng: StdRng,
+pub(super) struct Server<'a, T> {
+    pub(super) hs: Handshake<'a, T>,
+    pub(super) config: &'a ServerConfig,
+    pub(super) rng: StdRng,
 }
 
 impl<T: Read + Write> Server<'_, T> {
@@ -295,31 +288,6 @@ impl<T: Read + Write> Server<'_, T> {
             }))
     }
 
-    /// RFC 5077 3.1: the session in the ticket the client presents, and whether the current key
-    /// sealed it; `None` if it presents none, tickets are off, or the ticket does not open
-    /// (every [`super::ticket::Rejection`] means a full handshake, never an alert).
-    fn open_ticket(&self, ch: &ClientHello) -> Option<(Session, bool)> {
-        let keys = self.config.tickets.as_ref()?;
-        let ext = extensions::find(&ch.extensions, extensions::SESSION_TICKET)?;
-        if ext.data.is_empty() {
-            return None;
-        }
-        match keys.open(&ext.data, self.config.clock.now()) {
-            Ok(opened) => {
-                self.hs.tracer().note(|| Note::TicketOpened {
-                    current_key: opened.current_key,
-                });
-                Some((opened.session, opened.current_key))
-            }
-            Err(why) => {
-                self.hs.tracer().note(|| Note::TicketRefused {
-                    why: why.to_string(),
-                });
-                None
-            }
-        }
-    }
-
     /// Whether a session found by ID or in a ticket may be resumed: its suite is among the
     /// client's offers (RFC 5246 7.4.1.2: "MUST include at least the cipher_suite from that
     /// session") and still one of ours, and RFC 7627 5.3 allows it (the table in the module doc).
@@ -354,13 +322,6 @@ impl<T: Read + Write> Server<'_, T> {
         Ok(Some(suite))
     }
 
-    /// RFC 5077 3.2: the client takes tickets if its hello carries session_ticket (empty or not);
-    /// we issue them unless they are off.
-    fn client_takes_tickets(&self, ch: &ClientHello) -> bool {
-        self.config.tickets.is_some()
-            && extensions::find(&ch.extensions, extensions::SESSION_TICKET).is_some()
-    }
-
     /// RFC 7301 3.2: with protocols of our own, the first of ours the client offers; none in
     /// common is fatal (`no_application_protocol`), a malformed list is `decode_error`. Without
     /// protocols of our own, or if the client offers none, no ALPN.
@@ -389,26 +350,6 @@ impl<T: Read + Write> Server<'_, T> {
                 supported: names(ours.iter().map(|p| &p[..])),
             }),
         }
-    }
-
-    /// RFC 5077 3.3: our session sealed under the current ticket key, just before our
-    /// ChangeCipherSpec. A session too big for a ticket gets an empty one (3.3 allows it: we
-    /// promised a NewSessionTicket in the ServerHello).
-    fn send_new_session_ticket(&mut self, session: &Session) -> Result<()> {
-        let now = self.config.clock.now();
-        let nst = self
-            .config
-            .tickets
-            .as_ref()
-            .and_then(|keys| keys.seal(session, now, &mut self.rng))
-            .unwrap_or(NewSessionTicket {
-                lifetime_hint: 0,
-                ticket: Vec::new(),
-            });
-        self.hs.tracer().note(|| Note::TicketIssued {
-            lifetime_hint: nst.lifetime_hint,
-        });
-        self.hs.send(HandshakeMessage::NewSessionTicket(nst))
     }
 
     /// RFC 5246 7.3, the abbreviated handshake: we hold the session the client offers. No
@@ -514,79 +455,6 @@ impl<T: Read + Write> Server<'_, T> {
         self.hs.send(HandshakeMessage::Certificate(CertificateMsg {
             chain: self.config.chain.clone(),
         }))
-    }
-
-    /// RFC 5246 7.4.4: we ask for a client certificate: an RSA signing key, signatures with one of
-    /// our hashes (SHA-256 first), issued by one of the CAs we trust for clients (their subject
-    /// names, so a client can choose among its certificates).
-    fn send_certificate_request(&mut self) -> Result<CertificateRequest> {
-        let request = CertificateRequest {
-            certificate_types: vec![RSA_SIGN],
-            signature_algorithms: vec![RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512],
-            certificate_authorities: self
-                .config
-                .client_auth
-                .trust_anchors()
-                .iter()
-                .map(|ca| ca.subject().der().to_vec())
-                .collect(),
-        };
-        self.hs
-            .send(HandshakeMessage::CertificateRequest(request.clone()))?;
-        Ok(request)
-    }
-
-    /// RFC 5246 7.4.6: the client's chain, the first message of its flight. Empty: the client has
-    /// no certificate for us, refused with `handshake_failure` if we require one. Otherwise it
-    /// must verify as a client certificate, and its leaf's key is the one the CertificateVerify
-    /// must be signed with.
-    fn read_client_certificate(&mut self) -> Result<(Vec<Vec<u8>>, Option<RsaPublicKey>)> {
-        let m: CertificateMsg = self.hs.read()?;
-        if m.chain.is_empty() {
-            if matches!(self.config.client_auth, ClientAuth::Required { .. }) {
-                return Err(Error::HandshakeFailure(Reason::ClientCertificateRequired));
-            }
-            self.hs.tracer().note(|| Note::ClientAnonymous);
-            return Ok((vec![], None));
-        }
-        let key = self
-            .config
-            .client_auth
-            .verify(&m.chain, self.config.clock.now())?;
-        self.hs.tracer().note(|| Note::ClientCertificateVerified {
-            key_bits: key.bits(),
-        });
-        Ok((m.chain, Some(key)))
-    }
-
-    /// RFC 5246 7.4.8: the client signed every handshake message before this one with the key
-    /// of the certificate it sent, using one of the algorithms we listed. This is what makes the
-    /// certificate the client's own: anyone can send a copy of a certificate.
-    fn read_certificate_verify(
-        &mut self,
-        request: &CertificateRequest,
-        key: &RsaPublicKey,
-    ) -> Result<()> {
-        let signed = self
-            .hs
-            .messages()
-            .ok_or_else(|| Error::Internal("the handshake messages were not kept".into()))?
-            .to_vec();
-        let cv: CertificateVerify = self.hs.read()?;
-        if !request.signature_algorithms.contains(&cv.algorithm) {
-            return Err(Error::IllegalParameter(format!(
-                "the client's CertificateVerify is signed with {}, which our CertificateRequest did not offer (RFC 5246 7.4.8)",
-                cv.algorithm.name()
-            )));
-        }
-        let hash = signature_hash(cv.algorithm)
-            .ok_or_else(|| Error::Internal("a listed algorithm without a hash".into()))?;
-        key.verify_pkcs1v15(hash, &signed, &cv.signature)
-            .map_err(|_| Error::BadCertificateVerify)?;
-        self.hs.tracer().note(|| Note::CertificateVerifyVerified {
-            scheme: cv.algorithm,
-        });
-        Ok(())
     }
 
     /// RFC 5246 7.4.5: our flight is complete; it goes out now, in as few records as possible.
