@@ -21,7 +21,9 @@
 //!   the same way is written once in [`handshake::common`]: reading the next message and checking
 //!   its type, the transcript, the keys of a side, ChangeCipherSpec and Finished.
 //!   [`handshake::joiner`] takes handshake messages out of records; [`handshake::keys`] is the
-//!   key schedule; [`handshake::session`] keeps sessions for resumption.
+//!   key schedule; [`handshake::session`] keeps sessions for resumption and
+//!   [`handshake::ticket`] seals them into tickets (RFC 5077). The client-certificate steps of
+//!   both sides are in `handshake/client_auth.rs`, the ticket steps in `handshake/ticket/steps.rs`.
 //! - [`record`]: framing, limits, sequence numbers, and RFC 5246 6.1's connection states: the
 //!   handshake prepares the pending state when it derives the keys, and a ChangeCipherSpec only
 //!   makes it current. One row per suite ([`record::suite`]), one file per record protection.

@@ -36,7 +36,7 @@
 //! Client certificates (the messages marked `*`, RFC 5246 7.4.4, 7.4.6, 7.4.8): a server may ask
 //! for one with a CertificateRequest; we answer with our chain if the request can accept it, else
 //! with an empty Certificate, and sign the handshake with a CertificateVerify after our key
-//! exchange. The three steps, the server's and ours, are in [`super::client_auth`].
+//! exchange. The three steps, the server's and ours, are in `client_auth.rs`.
 //!
 //! Session tickets (RFC 5077): unless [`ClientConfig::session_tickets`] is off, every ClientHello
 //! carries a session_ticket extension, empty ("I take tickets") or holding the ticket stored for

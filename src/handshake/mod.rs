@@ -6,7 +6,7 @@
 //! - [`common`]: what both do the same way, written once: reading the next message, the flight
 //!   and the transcript, the randoms, the master secret and each side's keys, ChangeCipherSpec
 //!   and Finished, and the signature hashes of a CertificateVerify.
-//! - [`client_auth`]: client certificates (CertificateRequest, Certificate, CertificateVerify),
+//! - `client_auth.rs`: client certificates (CertificateRequest, Certificate, CertificateVerify),
 //!   the steps of both sides, called by the two stories where RFC 5246 7.3 marks them `*`.
 //! - [`joiner`]: handshake messages out of records, with toytls's size limits.
 //! - [`keys`]: the key schedule, pre-master secret to master secret to key block to Finished.

@@ -34,7 +34,7 @@
 //! [`ClientAuth::Required`]: our CertificateRequest after our Certificate, then the client's
 //! Certificate first in its flight (empty: refused when required, served anonymously when
 //! optional) and, after its ClientKeyExchange, its CertificateVerify. The three steps, ours and
-//! the client's, are in [`super::client_auth`]; the verified chain is the session's peer chain, so
+//! the client's, are in `client_auth.rs`; the verified chain is the session's peer chain, so
 //! a resumed session keeps the client's identity.
 //!
 //! Session tickets (RFC 5077; the format and the keys are in [`super::ticket`]): with

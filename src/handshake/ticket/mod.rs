@@ -33,7 +33,7 @@
 //! rotating never refuses a ticket that has not expired, and a stolen key opens tickets for at
 //! most `rotate_every + lifetime` seconds of traffic.
 //!
-//! This file is the format and the keys; [`steps`] is where the two handshakes use them (the
+//! This file is the format and the keys; `steps.rs` is where the two handshakes use them (the
 //! server opens and issues tickets, the client takes them home), and `tests.rs` tests both
 //! halves of this file.
 
