@@ -1,6 +1,7 @@
 //! The `--html` page in a real browser: headless Chromium (Debian's `chromium`, which `.ci/run`
 //! installs) loads the pages of `toytls demo --seed 1` (our suite, then GCM) and of `toytls
-//! client` against `toytls server` and `openssl s_server`; the test checks the DOM after the
+//! client` against `toytls server` and `openssl s_server`, and of `toytls server --html` serving
+//! `toytls client` and `openssl s_client` (full and resumed); the test checks the DOM after the
 //! page's script ran (every record, every secret, both handshakes, every field linked to its
 //! description, nothing on the console) and saves screenshots under `target/html/`.
 //!
@@ -271,4 +272,152 @@ fn client_pages_of_our_server_and_openssl_render_in_chromium() {
     );
     check(&load(&page, &dir), &source, SECRETS);
     screenshot(&page, &dir, "client-openssl.png");
+}
+
+/// The secrets a server's page shows (the server checks the client's Finished without a secret
+/// of its own for it).
+const SERVER_SECRETS: &[&str] = &[
+    "pre-master secret",
+    "session hash",
+    "master secret",
+    "key block",
+    "client write key",
+    "server write key",
+    "client write IV",
+    "server write IV",
+    "server verify_data",
+];
+
+/// The connections of a page, each section's source.
+fn connections(source: &str) -> Vec<&str> {
+    source.split("<section class=\"conn\"").skip(1).collect()
+}
+
+/// The lengths of a page part's records, sorted (both ends see the same records).
+fn record_sizes(part: &str) -> Vec<usize> {
+    let mut v: Vec<usize> = part
+        .split("<section class=\"rec ")
+        .skip(1)
+        .map(|r| attr(r, "data-bytes").parse().unwrap())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// `openssl s_client` to `port`: a full handshake saving the session to `sess`, or a resumed
+/// one from it.
+fn openssl_connect(p: &Pki, port: u16, sess: &Path, resume: bool) {
+    let mut c = Command::new("openssl");
+    c.args([
+        "s_client",
+        "-tls1_2",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .args(["-servername", "localhost", "-CAfile"])
+    .arg(p.ca())
+    .arg(if resume { "-sess_in" } else { "-sess_out" })
+    .arg(sess);
+    let out = run(c, b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expect = if resume {
+        "Reused, TLSv1.2"
+    } else {
+        "New, TLSv1.2"
+    };
+    assert!(
+        text.contains(expect),
+        "openssl s_client: no {expect:?} in {text}"
+    );
+}
+
+/// Waits until the page at `path` has `n` connections (it is rewritten as each one ends).
+fn page_with(path: &Path, n: usize) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let source = std::fs::read_to_string(path).unwrap_or_default();
+        if connections(&source).len() >= n {
+            return source;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the page has {} connections, not {n}",
+            connections(&source).len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_server_page_of_toytls_and_openssl_clients_renders_in_chromium() {
+    if !have("chromium", "--version") || !have("openssl", "version") {
+        return;
+    }
+    let dir = TempDir::new("html_server");
+    let p = Pki::new();
+    let path = dir.join("server.html");
+    let page_arg = path.to_str().unwrap().to_string();
+    let server = toytls_server(
+        &p,
+        &["--http", "--html", &page_arg, "--html-connections", "4"],
+    );
+    // A port probe that sends nothing takes no place on the page.
+    drop(std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap());
+    let client = client_page(&p, server.port, "toy", &dir, "client-of-server");
+    let first_two = page_with(&path, 2);
+    let sess = dir.join("openssl-session.pem");
+    openssl_connect(&p, server.port, &sess, false);
+    openssl_connect(&p, server.port, &sess, true);
+    let source = page_with(&path, 4);
+    let conns = connections(&source);
+    assert_eq!(conns.len(), 4);
+    let resumed: Vec<bool> = conns
+        .iter()
+        .map(|c| attr(c, "data-resumed") == "true")
+        .collect();
+    assert_eq!(resumed, [false, true, false, true], "full, resumed, twice");
+    // The server drew every record our client drew, in both connections, but perhaps the
+    // client's close_notify (39 bytes in our suite): `--http` closes after its answer and does
+    // not read on, so that record reaches the server's socket and not the server.
+    let client_source = std::fs::read_to_string(&client).unwrap();
+    let theirs = connections(&client_source);
+    assert_eq!(theirs.len(), 2);
+    for i in 0..2 {
+        let mut missing = record_sizes(theirs[i]);
+        for size in record_sizes(conns[i]) {
+            let at = missing.iter().position(|&m| m == size);
+            let at =
+                at.unwrap_or_else(|| panic!("connection {}: a record the client never saw", i + 1));
+            missing.remove(at);
+        }
+        assert!(
+            missing.is_empty() || missing == [39],
+            "connection {}: the server's page lacks records of {missing:?} bytes",
+            i + 1
+        );
+    }
+    assert_eq!(connections(&first_two).len(), 2);
+    // The request our client sent, decrypted by the server, and OpenSSL's connections with a
+    // ClientKeyExchange in the first and none in the resumed one.
+    assert!(
+        conns[0].contains("GET / HTTP/1.0"),
+        "no request inside the records"
+    );
+    assert!(conns[2].contains("ClientKeyExchange › encrypted pre-master secret"));
+    assert!(!conns[3].contains("ClientKeyExchange › msg_type"));
+    for c in &conns[2..] {
+        assert!(c.contains("A client, 127.0.0.1:"), "no client address");
+        assert!(
+            c.contains("close_notify"),
+            "OpenSSL's close_notify is not drawn"
+        );
+    }
+    let mut secrets = SERVER_SECRETS.to_vec();
+    secrets.push("client write MAC key");
+    check(&load(&path, &dir), &source, &secrets);
+    screenshot(&path, &dir, "server.png");
+    // A fifth connection is past --html-connections: the page stays as it was.
+    openssl_connect(&p, server.port, &sess, false);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), source);
 }

@@ -49,7 +49,7 @@ impl<'a> Conn<'a> {
             matches!(
                 e,
                 TraceEvent::Note {
-                    note: Note::Resumed | Note::Resuming { .. },
+                    note: Note::Resumed | Note::Resuming { .. } | Note::ResumingFromTicket,
                     ..
                 }
             )
@@ -209,9 +209,12 @@ impl<'a> Conn<'a> {
         let _ = write!(
             self.out,
             "<h3 id=\"c{n}-tcp\"><span class=\"no\">1.</span> TCP connect</h3>\n\
-             <p class=\"story\">The client connects to {} over TCP. Seen from the {}: the \
-             records it sent and received, in the order they happened.</p>\n",
-            esc(&self.c.peer),
+             <p class=\"story\">{} over TCP. Seen from the {}: the records it sent and \
+             received, in the order they happened.</p>\n",
+            match self.side {
+                Side::Client => format!("The client connects to {}", esc(&self.c.peer)),
+                Side::Server => format!("A client, {}, connects", esc(&self.c.peer)),
+            },
             self.me()
         );
         let _ = write!(self.toc, "<li><a href=\"#c{n}-tcp\">TCP connect</a></li>");
@@ -289,7 +292,9 @@ impl<'a> Conn<'a> {
                     self.step(Step::Finished);
                 }
                 if self.reached.is_empty() && *content_type == ContentType::Handshake {
-                    self.step(if *dir == Dir::Sent && self.side == Side::Client {
+                    // The first handshake record is the client's hello, whoever's page it is.
+                    let from_client = (*dir == Dir::Sent) == (self.side == Side::Client);
+                    self.step(if from_client {
                         Step::Hello
                     } else {
                         Step::ServerAnswer

@@ -11,6 +11,11 @@
 
 mod http;
 
+use crate::html::Watched;
+
+/// A served connection's transport: recorded for --pcap, watched for --html, when asked.
+type Served = Watched<crate::pcap::Transport>;
+
 use crate::render::StderrTrace;
 use clap::Args;
 use std::net::TcpListener;
@@ -21,6 +26,7 @@ use std::time::Duration;
 use toytls::capture::{Opener, Recorded};
 use toytls::config::{ClientAuth, ServerConfig};
 use toytls::net::serve::{ServerLimits, WhenFull};
+use toytls::net::timed::TimedStream;
 use toytls::stream::TlsStream;
 
 #[derive(Args)]
@@ -99,6 +105,8 @@ pub struct ServerArgs {
     max_lifetime: f64,
     #[command(flatten)]
     pcap: crate::pcap::PcapArg,
+    #[command(flatten)]
+    html: crate::html::ServerHtmlArg,
 }
 
 pub fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -154,6 +162,17 @@ fn serve(args: ServerArgs) -> Result<(), String> {
     if args.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
+    let pages = args.html.recorder(format!(
+        "Made by `toytls server --listen {}{}`: the server's view of the first connections it \
+         served (up to {}).",
+        args.listen,
+        if args.http { " --http" } else { "" },
+        args.html.html_connections
+    ));
+    if let Some(p) = &pages {
+        let sink: Arc<dyn toytls::trace::TraceSink> = p.clone();
+        config.trace = crate::html::tee(config.trace.take(), Some(sink));
+    }
     config.suites = crate::render::parse_suite_list(&args.suites)?;
     config.keylog = crate::render::key_log(args.keylog.as_deref())?;
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
@@ -194,7 +213,7 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         max_lifetime: Duration::from_secs_f64(args.max_lifetime),
     };
     let http = args.http;
-    let handler = move |tls: &mut TlsStream<crate::pcap::Transport>| {
+    let handler = move |tls: &mut TlsStream<Served>| {
         if http {
             http::serve(tls)
         } else {
@@ -202,7 +221,17 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         }
     };
     // One line per failed connection; the server goes on.
-    let record = move |io| Recorded::maybe(pcap.as_ref(), io, Opener::Peer);
+    let record = move |io: TimedStream| {
+        let peer = io
+            .tcp()
+            .peer_addr()
+            .map_or("a client".into(), |a| a.to_string());
+        let io = Recorded::maybe(pcap.as_ref(), io, Opener::Peer)?;
+        Ok(match &pages {
+            Some(p) => p.watch(io, peer),
+            None => Watched::unwatched(io),
+        })
+    };
     toytls::net::serve::serve_with(listener, config, limits, record, handler, |line| {
         eprintln!("{line}")
     })
