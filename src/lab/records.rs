@@ -9,7 +9,7 @@
 
 use super::mitm::{Action, Attacker, Flow, Passive, Position, WireRecord};
 use super::stage::{Run, SentAlerts, Stage, connect, run_connection};
-use super::{Narrator, Protection, Verdict};
+use super::{Narrator, Protection, Verdict, WireAlert};
 use crate::config::{ClientConfig, ServerConfig};
 use crate::error::{Error, Result};
 use crate::record::suite::InsecureLabOnly;
@@ -44,18 +44,22 @@ const CLOSE_NOTIFY: Protection = Protection {
 #[cfg(test)]
 pub(super) const PROTECTIONS: &[Protection] = &[MAC_CHECK, SEQUENCE_NUMBERS, CLOSE_NOTIFY];
 
-/// What the server side of a record scenario saw.
-struct ServerSide {
-    /// The plaintext of each application-data record the server accepted.
+/// What one side of a record scenario saw.
+struct Seen {
+    /// The plaintext of each application-data record it accepted.
     received: Vec<Vec<u8>>,
-    /// How reading ended: `Ok` at the client's close_notify.
+    /// How reading ended: `Ok` at the peer's close_notify.
     end: Result<()>,
 }
 
-/// What the client side saw.
-struct ClientSide {
-    received: Vec<Vec<u8>>,
-    end: Result<()>,
+impl Seen {
+    /// The connection failed before anything was read.
+    fn failed(e: Error) -> Self {
+        Seen {
+            received: Vec::new(),
+            end: Err(e),
+        }
+    }
 }
 
 /// Reads records until the stream ends or fails.
@@ -79,16 +83,11 @@ fn read_all<T: std::io::Read + std::io::Write>(
 
 /// The genuine server, answering each record with `server read: ...`. With `skip_mac`, its
 /// record layer stops checking MACs once the handshake is over: the lab-only switch.
-fn server(config: Arc<ServerConfig>, skip_mac: bool) -> impl FnOnce(TcpStream) -> ServerSide {
+fn server(config: Arc<ServerConfig>, skip_mac: bool) -> impl FnOnce(TcpStream) -> Seen {
     move |tcp| {
         let mut tls = match TlsStream::accept(tcp, config) {
             Ok(t) => t,
-            Err(e) => {
-                return ServerSide {
-                    received: Vec::new(),
-                    end: Err(e),
-                };
-            }
+            Err(e) => return Seen::failed(e),
         };
         if skip_mac {
             let switched = tls
@@ -104,29 +103,21 @@ fn server(config: Arc<ServerConfig>, skip_mac: bool) -> impl FnOnce(TcpStream) -
         if end.is_ok() {
             let _ = tls.close();
         }
-        ServerSide { received, end }
+        Seen { received, end }
     }
 }
 
 /// The client: sends each of `messages` as one record, then reads until the end.
-fn client(config: Arc<ClientConfig>, messages: &[&[u8]]) -> impl FnOnce(TcpStream) -> ClientSide {
+fn client(config: Arc<ClientConfig>, messages: &[&[u8]]) -> impl FnOnce(TcpStream) -> Seen {
     let messages: Vec<Vec<u8>> = messages.iter().map(|m| m.to_vec()).collect();
     move |tcp| {
         let mut tls = match connect(tcp, &config) {
             Ok(t) => t,
-            Err(e) => {
-                return ClientSide {
-                    received: Vec::new(),
-                    end: Err(e),
-                };
-            }
+            Err(e) => return Seen::failed(e),
         };
         for m in &messages {
             if let Err(e) = tls.write_data(m) {
-                return ClientSide {
-                    received: Vec::new(),
-                    end: Err(e),
-                };
+                return Seen::failed(e);
             }
         }
         // One reply per message; then close, and read the server's close_notify.
@@ -137,7 +128,7 @@ fn client(config: Arc<ClientConfig>, messages: &[&[u8]]) -> impl FnOnce(TcpStrea
                 Ok(0) => break,
                 Ok(n) => received.push(buf[..n].to_vec()),
                 Err(e) => {
-                    return ClientSide {
+                    return Seen {
                         received,
                         end: Err(e),
                     };
@@ -147,18 +138,77 @@ fn client(config: Arc<ClientConfig>, messages: &[&[u8]]) -> impl FnOnce(TcpStrea
         let _ = tls.close();
         let (rest, end) = read_all(&mut tls, |_, _| {});
         received.extend(rest);
-        ClientSide { received, end }
+        Seen { received, end }
     }
 }
 
-/// The configurations for one scenario: the toy suite (AES-128-CTR + HMAC-SHA256) only.
-fn configs(
-    stage: &Stage,
-    alerts: &Arc<SentAlerts>,
-) -> Result<(Arc<ServerConfig>, Arc<ClientConfig>)> {
-    let server = stage.server_config(alerts)?;
-    let client = stage.client_config(alerts, &[TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256]);
-    Ok((Arc::new(server), Arc::new(client)))
+/// One scenario's cast: the alerts sent, the server's and the client's configurations (the toy
+/// suite, AES-128-CTR + HMAC-SHA256, only), and the attacker's notes for the narration.
+struct Scene {
+    alerts: Arc<SentAlerts>,
+    server: Arc<ServerConfig>,
+    client: Arc<ClientConfig>,
+    notes: Notes,
+}
+
+impl Scene {
+    fn new() -> Result<Scene> {
+        let stage = Stage::new()?;
+        let alerts = SentAlerts::new();
+        let server = Arc::new(stage.server_config(&alerts)?);
+        let client =
+            Arc::new(stage.client_config(&alerts, &[TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256]));
+        Ok(Scene {
+            alerts,
+            server,
+            client,
+            notes: Notes::default(),
+        })
+    }
+
+    /// Runs one connection through `attacker`, then narrates what the man in the middle did and
+    /// the alerts that crossed the wire.
+    fn run<S: Send + 'static, C>(
+        &self,
+        n: &mut Narrator,
+        attacker: impl Attacker + 'static,
+        server: impl FnOnce(TcpStream) -> S + Send + 'static,
+        client: impl FnOnce(TcpStream) -> C,
+    ) -> Result<Run<S, C>> {
+        let run = run_connection(&self.alerts, attacker, server, client)?;
+        say_run(n, &self.notes, &run);
+        Ok(run)
+    }
+}
+
+/// A scenario's verdict: `protected` and what happened, or what happened instead.
+fn verdict(
+    protected: bool,
+    happened: &str,
+    instead: impl FnOnce() -> String,
+    alerts: Vec<WireAlert>,
+    protections: Vec<Protection>,
+) -> Result<Verdict> {
+    Ok(Verdict {
+        headline: "protected",
+        protected,
+        summary: if protected {
+            happened.into()
+        } else {
+            instead()
+        },
+        alerts,
+        protections,
+    })
+}
+
+/// What went wrong when the server took records it should have refused.
+fn server_accepted(run: &Run<Seen, Seen>) -> String {
+    format!(
+        "unexpected: the server accepted {} record(s) and ended with {}",
+        run.server.received.len(),
+        outcome(&run.server.end)
+    )
 }
 
 fn text(b: &[u8]) -> String {
@@ -201,7 +251,7 @@ fn say_run<S, C>(n: &mut Narrator, notes: &Notes, run: &Run<S, C>) {
     }
 }
 
-fn server_refused(run: &Run<ServerSide, ClientSide>) -> bool {
+fn server_refused(run: &Run<Seen, Seen>) -> bool {
     matches!(run.server.end, Err(Error::BadRecordMac))
         && run.alerts.iter().any(|a| {
             a.flow == Flow::ServerToClient && a.description == AlertDescription::BadRecordMac
@@ -243,26 +293,22 @@ pub fn tamper(n: &mut Narrator) -> Result<Verdict> {
     // '1' ^ '9' turns a decrypted '1' into a '9', whatever the keystream.
     let (offset, xor) = (4, b'1' ^ b'9');
     n.say("toytls attack tamper: can someone on the wire change the data?\n");
-    let stage = Stage::new()?;
-    let alerts = SentAlerts::new();
-    let (server_config, client_config) = configs(&stage, &alerts)?;
+    let scene = Scene::new()?;
     n.say(format!(
         "1. The client sends {} in one record of the suite AES-128-CTR + HMAC-SHA256.\n   The man in the middle does not know the keys, but it knows where the amount is:\n   it flips ciphertext byte {offset} by {xor:02x} = '1' xor '9'.",
         text(ORDER)
     ));
-    let notes = Notes::default();
-    let run = run_connection(
-        &alerts,
+    let run = scene.run(
+        n,
         FlipBits {
             offset,
             xor,
             done: false,
-            notes: notes.clone(),
+            notes: scene.notes.clone(),
         },
-        server(server_config.clone(), false),
-        client(client_config.clone(), &[ORDER]),
+        server(scene.server.clone(), false),
+        client(scene.client.clone(), &[ORDER]),
     )?;
-    say_run(n, &notes, &run);
     n.say(format!(
         "   server: accepted {} records; {}\n   client: {}\n",
         run.server.received.len(),
@@ -272,18 +318,17 @@ pub fn tamper(n: &mut Narrator) -> Result<Verdict> {
     let refused = server_refused(&run) && run.server.received.is_empty();
 
     n.say("2. The same flip again, with the server's MAC check switched off (a lab-only switch, see\n   src/lab/mod.rs: no configuration of toytls server or client can reach it).");
-    let unprotected = run_connection(
-        &alerts,
+    let unprotected = scene.run(
+        n,
         FlipBits {
             offset,
             xor,
             done: false,
-            notes: notes.clone(),
+            notes: scene.notes.clone(),
         },
-        server(server_config, true),
-        client(client_config, &[ORDER]),
+        server(scene.server.clone(), true),
+        client(scene.client.clone(), &[ORDER]),
     )?;
-    say_run(n, &notes, &unprotected);
     let got = unprotected
         .server
         .received
@@ -298,21 +343,19 @@ pub fn tamper(n: &mut Narrator) -> Result<Verdict> {
     ));
     let flipped = got == b"pay 900 to Bob";
     let protected = refused && flipped;
-    Ok(Verdict {
-        headline: "protected",
+    verdict(
         protected,
-        summary: if protected {
-            "the server refused the changed record with bad_record_mac and decrypted nothing; with the MAC check off, the attacker's chosen change went through".into()
-        } else {
+        "the server refused the changed record with bad_record_mac and decrypted nothing; with the MAC check off, the attacker's chosen change went through",
+        || {
             format!(
                 "unexpected: MAC on, the server {}; MAC off, it read {}",
                 outcome(&run.server.end),
                 text(&got)
             )
         },
-        alerts: run.alerts,
-        protections: vec![MAC_CHECK],
-    })
+        run.alerts.clone(),
+        vec![MAC_CHECK],
+    )
 }
 
 /// Sends the client's first application-data record twice.
@@ -340,24 +383,20 @@ impl Attacker for Replay {
 pub fn replay(n: &mut Narrator) -> Result<Verdict> {
     const ORDER: &[u8] = b"pay 100 to Bob";
     n.say("toytls attack replay: can someone on the wire send a record again?\n");
-    let stage = Stage::new()?;
-    let alerts = SentAlerts::new();
-    let (server_config, client_config) = configs(&stage, &alerts)?;
+    let scene = Scene::new()?;
     n.say(format!(
         "1. The client sends {} once. The copy the attacker sends is a perfectly valid record:\n   right keys, right MAC, for the position it was first sent at.",
         text(ORDER)
     ));
-    let notes = Notes::default();
-    let run = run_connection(
-        &alerts,
+    let run = scene.run(
+        n,
         Replay {
             done: false,
-            notes: notes.clone(),
+            notes: scene.notes.clone(),
         },
-        server(server_config, false),
-        client(client_config, &[ORDER]),
+        server(scene.server.clone(), false),
+        client(scene.client.clone(), &[ORDER]),
     )?;
-    say_run(n, &notes, &run);
     n.say(format!(
         "   server: accepted {} record(s): {}; then {}\n   client: {}\n",
         run.server.received.len(),
@@ -372,21 +411,13 @@ pub fn replay(n: &mut Narrator) -> Result<Verdict> {
     ));
     n.say("   The original was record 1 of the client's direction (the Finished was record 0); the\n   copy arrived as record 2. The server computed the MAC with sequence number 2, the tag\n   inside was made with 1: no match. The payment happened once.");
     let protected = server_refused(&run) && run.server.received == [ORDER.to_vec()];
-    Ok(Verdict {
-        headline: "protected",
+    verdict(
         protected,
-        summary: if protected {
-            "the server accepted the order once and refused the copy with bad_record_mac".into()
-        } else {
-            format!(
-                "unexpected: the server accepted {} record(s) and ended with {}",
-                run.server.received.len(),
-                outcome(&run.server.end)
-            )
-        },
-        alerts: run.alerts,
-        protections: vec![SEQUENCE_NUMBERS, MAC_CHECK],
-    })
+        "the server accepted the order once and refused the copy with bad_record_mac",
+        || server_accepted(&run),
+        run.alerts.clone(),
+        vec![SEQUENCE_NUMBERS, MAC_CHECK],
+    )
 }
 
 /// Holds the client's first application-data record back and sends it after the second.
@@ -423,26 +454,22 @@ pub fn reorder(n: &mut Narrator) -> Result<Verdict> {
     const FIRST: &[u8] = b"1. pay 100 to Bob";
     const SECOND: &[u8] = b"2. cancel order 1";
     n.say("toytls attack reorder: can someone on the wire swap two records?\n");
-    let stage = Stage::new()?;
-    let alerts = SentAlerts::new();
-    let (server_config, client_config) = configs(&stage, &alerts)?;
+    let scene = Scene::new()?;
     n.say(format!(
         "1. The client sends {} then {}, one record each.",
         text(FIRST),
         text(SECOND)
     ));
-    let notes = Notes::default();
-    let run = run_connection(
-        &alerts,
+    let run = scene.run(
+        n,
         Reorder {
             held: None,
             done: false,
-            notes: notes.clone(),
+            notes: scene.notes.clone(),
         },
-        server(server_config, false),
-        client(client_config, &[FIRST, SECOND]),
+        server(scene.server.clone(), false),
+        client(scene.client.clone(), &[FIRST, SECOND]),
     )?;
-    say_run(n, &notes, &run);
     n.say(format!(
         "   server: accepted {} record(s); {}\n   client: {}\n",
         run.server.received.len(),
@@ -451,21 +478,13 @@ pub fn reorder(n: &mut Narrator) -> Result<Verdict> {
     ));
     n.say("   The server expected record 1 and computed its MAC with sequence number 1; the record\n   that came was made with 2. Nothing out of order is ever handed to the application.");
     let protected = server_refused(&run) && run.server.received.is_empty();
-    Ok(Verdict {
-        headline: "protected",
+    verdict(
         protected,
-        summary: if protected {
-            "the server refused the record that came out of order with bad_record_mac, and accepted nothing".into()
-        } else {
-            format!(
-                "unexpected: the server accepted {} record(s) and ended with {}",
-                run.server.received.len(),
-                outcome(&run.server.end)
-            )
-        },
-        alerts: run.alerts,
-        protections: vec![SEQUENCE_NUMBERS, MAC_CHECK],
-    })
+        "the server refused the record that came out of order with bad_record_mac, and accepted nothing",
+        || server_accepted(&run),
+        run.alerts.clone(),
+        vec![SEQUENCE_NUMBERS, MAC_CHECK],
+    )
 }
 
 /// Cuts both connections when the server's second application-data record arrives.
@@ -494,9 +513,7 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
     const PART1: &[u8] = b"Your transfer of 1000 to Mallory";
     const PART2: &[u8] = b" was BLOCKED as fraud. Call us.";
     n.say("toytls attack truncate: can someone on the wire end the conversation early?\n");
-    let stage = Stage::new()?;
-    let alerts = SentAlerts::new();
-    let (server_config, client_config) = configs(&stage, &alerts)?;
+    let scene = Scene::new()?;
     // The server sends its message in two records, then close_notify.
     let sender = |config: Arc<ServerConfig>| {
         move |tcp: TcpStream| -> Result<()> {
@@ -507,16 +524,13 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
         }
     };
     let reader = |config: Arc<ClientConfig>| {
-        move |tcp: TcpStream| -> ClientSide {
+        move |tcp: TcpStream| -> Seen {
             match connect(tcp, &config) {
                 Ok(mut tls) => {
                     let (received, end) = read_all(&mut tls, |_, _| {});
-                    ClientSide { received, end }
+                    Seen { received, end }
                 }
-                Err(e) => ClientSide {
-                    received: Vec::new(),
-                    end: Err(e),
-                },
+                Err(e) => Seen::failed(e),
             }
         }
     };
@@ -525,30 +539,27 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
         text(PART1),
         text(PART2)
     ));
-    let notes = Notes::default();
-    let clean = run_connection(
-        &alerts,
+    let clean = scene.run(
+        n,
         Passive,
-        sender(server_config.clone()),
-        reader(client_config.clone()),
+        sender(scene.server.clone()),
+        reader(scene.client.clone()),
     )?;
-    say_run(n, &notes, &clean);
     n.say(format!(
         "   client: read {}; {}\n",
         text(&clean.client.received.concat()),
         outcome(&clean.client.end)
     ));
     n.say("2. The man in the middle lets the first record through and cuts the connection.");
-    let cut = run_connection(
-        &alerts,
+    let cut = scene.run(
+        n,
         CutSecond {
             seen: 0,
-            notes: notes.clone(),
+            notes: scene.notes.clone(),
         },
-        sender(server_config),
-        reader(client_config),
+        sender(scene.server.clone()),
+        reader(scene.client.clone()),
     )?;
-    say_run(n, &notes, &cut);
     n.say(format!(
         "   client: read {}; then {}\n",
         text(&cut.client.received.concat()),
@@ -568,19 +579,17 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
         && no_close_notify
         && matches!(cut.client.end, Err(Error::Truncated))
         && cut.client.received.concat() == PART1;
-    Ok(Verdict {
-        headline: "protected",
+    verdict(
         protected,
-        summary: if protected {
-            "the client read the first record, then reported a truncation (no close_notify), not a clean end".into()
-        } else {
+        "the client read the first record, then reported a truncation (no close_notify), not a clean end",
+        || {
             format!(
                 "unexpected: after the cut the client read {} and ended with {}",
                 text(&cut.client.received.concat()),
                 outcome(&cut.client.end)
             )
         },
-        alerts: cut.alerts,
-        protections: vec![CLOSE_NOTIFY],
-    })
+        cut.alerts.clone(),
+        vec![CLOSE_NOTIFY],
+    )
 }
