@@ -90,11 +90,7 @@ impl Backend {
     pub fn best() -> Backend {
         static BEST: OnceLock<Backend> = OnceLock::new();
         *BEST.get_or_init(|| {
-            let forced = super::portable_forced();
-            Backend::ALL
-                .into_iter()
-                .rev()
-                .find(|b| b.is_available() && (b.is_portable() || !forced))
+            super::fastest(&Backend::ALL, Backend::is_available, Backend::is_portable)
                 .unwrap_or(Backend::IntMul)
         })
     }

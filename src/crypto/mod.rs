@@ -33,3 +33,17 @@ pub fn portable_forced() -> bool {
         std::env::var_os("TOYTLS_PORTABLE").is_some_and(|v| !v.is_empty() && v != "0")
     })
 }
+
+/// The fastest of `all` (listed slowest first) that this CPU can run, and only a portable one if
+/// [`portable_forced`]: how the AES and the GHASH backends are chosen, once per process each.
+fn fastest<B: Copy>(
+    all: &[B],
+    available: impl Fn(B) -> bool,
+    portable: impl Fn(B) -> bool,
+) -> Option<B> {
+    let forced = portable_forced();
+    all.iter()
+        .rev()
+        .copied()
+        .find(|&b| available(b) && (portable(b) || !forced))
+}
