@@ -78,22 +78,35 @@ pub struct X509Verifier {
 
 impl ServerCertVerifier for X509Verifier {
     fn verify(&self, chain: &[Vec<u8>], host: &str, now: UnixTime) -> Result<RsaPublicKey> {
-        let cert_error = |e: CertError| Error::Certificate {
-            reason: e.to_string(),
-            alert: e.alert(),
-        };
-        let parsed = chain
-            .iter()
-            .map(|der| Certificate::from_der(der))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(cert_error)?;
-        verify_server_chain(&parsed, &self.trust_anchors, host, now).map_err(cert_error)?;
-        // verify_server_chain refuses an empty chain, so the leaf exists.
-        parsed
-            .first()
-            .map(|leaf| leaf.public_key().clone())
-            .ok_or_else(|| Error::Internal("empty chain passed verification".into()))
+        verified_leaf_key(chain, "", |parsed| {
+            verify_server_chain(parsed, &self.trust_anchors, host, now)
+        })
     }
+}
+
+/// What every chain check here does around its own rule: parses `chain` (DER, leaf first), runs
+/// `check` on it, and returns the leaf's key. A certificate error keeps its alert, its reason
+/// prefixed with `whose` (empty for the server's chain).
+pub(crate) fn verified_leaf_key(
+    chain: &[Vec<u8>],
+    whose: &str,
+    check: impl FnOnce(&[Certificate]) -> std::result::Result<(), CertError>,
+) -> Result<RsaPublicKey> {
+    let cert_error = |e: CertError| Error::Certificate {
+        reason: format!("{whose}{e}"),
+        alert: e.alert(),
+    };
+    let parsed = chain
+        .iter()
+        .map(|der| Certificate::from_der(der))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(cert_error)?;
+    check(&parsed).map_err(cert_error)?;
+    // Every check refuses an empty chain, so the leaf exists.
+    parsed
+        .first()
+        .map(|leaf| leaf.public_key().clone())
+        .ok_or_else(|| Error::Internal("empty chain passed verification".into()))
 }
 
 /// A client's own certificate chain and key, sent when a server asks for them (RFC 5246 7.4.6).
@@ -156,20 +169,9 @@ impl ClientAuth {
     /// ([`crate::x509::verify::verify_client_chain`]), and returns the key that must have signed
     /// the CertificateVerify.
     pub fn verify(&self, chain: &[Vec<u8>], now: UnixTime) -> Result<RsaPublicKey> {
-        let cert_error = |e: CertError| Error::Certificate {
-            reason: format!("client certificate: {e}"),
-            alert: e.alert(),
-        };
-        let parsed = chain
-            .iter()
-            .map(|der| Certificate::from_der(der))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(cert_error)?;
-        verify_client_chain(&parsed, self.trust_anchors(), now).map_err(cert_error)?;
-        parsed
-            .first()
-            .map(|leaf| leaf.public_key().clone())
-            .ok_or_else(|| Error::Internal("empty chain passed verification".into()))
+        verified_leaf_key(chain, "client certificate: ", |parsed| {
+            verify_client_chain(parsed, self.trust_anchors(), now).map(|_| ())
+        })
     }
 }
 

@@ -15,11 +15,10 @@
 //!   policy instead ([`Policy::INSECURE_WEAK_KEYS_FOR_TEACHING`]).
 
 use crate::clock::UnixTime;
-use crate::config::{ServerCertVerifier, ServerConfig};
+use crate::config::{ServerCertVerifier, ServerConfig, verified_leaf_key};
 use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
 use crate::x509::Certificate;
-use crate::x509::error::CertError;
 use crate::x509::verify::{Policy, verify_with_policy};
 
 /// The size of the lab's weak key, in bits.
@@ -58,26 +57,9 @@ pub struct InsecureWeakKeyVerifier {
 
 impl ServerCertVerifier for InsecureWeakKeyVerifier {
     fn verify(&self, chain: &[Vec<u8>], host: &str, now: UnixTime) -> Result<RsaPublicKey> {
-        let cert_error = |e: CertError| Error::Certificate {
-            reason: e.to_string(),
-            alert: e.alert(),
-        };
-        let parsed = chain
-            .iter()
-            .map(|der| Certificate::from_der(der))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(cert_error)?;
-        verify_with_policy(
-            &parsed,
-            &self.trust_anchors,
-            host,
-            now,
-            &Policy::INSECURE_WEAK_KEYS_FOR_TEACHING,
-        )
-        .map_err(cert_error)?;
-        parsed
-            .first()
-            .map(|leaf| leaf.public_key().clone())
-            .ok_or_else(|| Error::Internal("empty chain passed verification".into()))
+        verified_leaf_key(chain, "", |parsed| {
+            let policy = &Policy::INSECURE_WEAK_KEYS_FOR_TEACHING;
+            verify_with_policy(parsed, &self.trust_anchors, host, now, policy).map(|_| ())
+        })
     }
 }
