@@ -11,7 +11,7 @@ mod stacks;
 
 use stacks::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// A client CA and `CN=alice`'s certificate (with the CA after it) and key, made once per test
@@ -26,16 +26,7 @@ fn client_files() -> &'static ClientFiles {
     static FILES: OnceLock<ClientFiles> = OnceLock::new();
     FILES.get_or_init(|| {
         let dir = TempDir::new("toytls-client-pki");
-        let tool = |args: &[&str]| {
-            let mut c = Command::new(TOYTLS);
-            c.args(args).current_dir(&*dir);
-            let o = run(c, b"");
-            assert!(
-                o.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        };
+        let tool = |args: &[&str]| toytls_in(&dir, args);
         tool(&["ca", "init", "--out", "cca", "--name", "client CA"]);
         tool(&[
             "cert", "issue", "--client", "--ca", "cca", "--name", "alice", "--out", "alice",
@@ -78,14 +69,6 @@ impl Files {
     }
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}\n--- stderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
 /// `toytls server --http --client-ca` (and `--require-client-cert` if `required`).
@@ -101,20 +84,10 @@ fn our_server(f: &Files, required: bool) -> ToytlsServer {
 /// `openssl s_client` to our server, with alice's certificate if `with_cert`, saving the session
 /// to (or resuming it from, if `resume`) `sess`.
 fn s_client(port: u16, f: &Files, with_cert: bool, sess: &Path, resume: bool) -> Output {
-    let mut c = Command::new("openssl");
-    c.args([
-        "s_client",
-        "-tls1_2",
-        "-cipher",
-        "AES128-GCM-SHA256",
-        "-ign_eof",
-    ])
-    .arg("-connect")
-    .arg(format!("127.0.0.1:{port}"))
-    .args(["-servername", "localhost", "-CAfile"])
-    .arg(f.p.ca())
-    .arg(if resume { "-sess_in" } else { "-sess_out" })
-    .arg(sess);
+    let mut c = s_client_command(port, &f.p.ca());
+    c.arg("-ign_eof")
+        .arg(if resume { "-sess_in" } else { "-sess_out" })
+        .arg(sess);
     if with_cert {
         c.arg("-cert").arg(f.alice()).arg("-key").arg(f.alice_key());
     }
@@ -131,7 +104,7 @@ fn openssl_s_client_with_a_certificate_against_toytls_server_full_and_resumed() 
     let sess = f.p.dir.join("s_client.sess");
     for resume in [false, true] {
         let o = s_client(server.port, &f, true, &sess, resume);
-        let t = text(&o);
+        let t = output_text(&o);
         assert!(o.status.success(), "{t}");
         // s_client shows what we asked for: the CA names and our signature algorithms.
         if !resume {
@@ -168,14 +141,14 @@ fn openssl_s_client_without_a_certificate_optional_and_required() {
     // Optional: served anonymously.
     let server = our_server(&f, false);
     let o = s_client(server.port, &f, false, &sess, false);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("client certificate: (none)"), "{t}");
     drop(server);
     // Required: handshake_failure crosses the wire, and our server says why.
     let server = our_server(&f, true);
     let o = s_client(server.port, &f, false, &sess, false);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(t.contains("alert handshake failure"), "{t}");
     assert!(!t.contains("Hello from toytls"), "{t}");
     server
@@ -194,7 +167,7 @@ fn openssl_s_client_with_a_certificate_from_another_ca_gets_unknown_ca() {
     let ca = f.p.ca();
     let server = toytls_server(&f.p, &["--http", "--client-ca", ca.to_str().unwrap()]);
     let o = s_client(server.port, &f, true, &f.p.dir.join("x.sess"), false);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(t.contains("alert unknown ca"), "{t}");
     server.stderr.wait_for(
         "no certificate in the chain is signed by a trusted CA",
@@ -220,7 +193,7 @@ fn gnutls_cli_with_a_certificate_against_toytls_server_full_and_resumed() {
         .arg(server.port.to_string())
         .arg("localhost");
     let o = run(c, GET);
-    let t = text(&o);
+    let t = output_text(&o);
     // gnutls-cli --resume sends its input only on the resumed connection: the page there shows
     // the identity proved in the full handshake, kept by the session.
     assert!(t.contains("This is a resumed session"), "{t}");
@@ -266,7 +239,7 @@ for _ in range(2):
         .arg(f.alice())
         .arg(f.alice_key());
     let o = run(c, b"");
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert!(
         t.contains("reused False ['client certificate: CN=alice']"),
@@ -296,7 +269,7 @@ fn curl_with_cert_and_key_against_toytls_server() {
         .arg(format!("localhost:{}:127.0.0.1", server.port))
         .arg(format!("https://localhost:{}/", server.port));
     let o = run(c, b"");
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("client certificate: CN=alice"), "{t}");
 }
@@ -305,42 +278,16 @@ fn curl_with_cert_and_key_against_toytls_server() {
 /// (required), trusting the client CA.
 fn openssl_server_asking(f: &Files, flag: &str) -> (Guard, u16) {
     let port = free_port();
-    let child = Command::new("openssl")
-        .args([
-            "s_server",
-            "-tls1_2",
-            "-cipher",
-            "AES128-GCM-SHA256",
-            "-rev",
-            "-quiet",
-        ])
-        .arg("-accept")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(f.p.cert())
-        .arg("-key")
-        .arg(f.p.key())
-        .arg("-CAfile")
+    let mut c = s_server_command(&f.p, port);
+    c.args(["-cipher", "AES128-GCM-SHA256", "-rev", "-quiet", "-CAfile"])
         .arg(f.client_ca())
-        .args([flag, "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn openssl s_server");
-    let g = Guard(child);
-    wait_for_port(port);
-    (g, port)
+        .args([flag, "1"]);
+    (start_server(c, port), port)
 }
 
 fn our_client(port: u16, f: &Files, with_cert: bool, input: &[u8], extra: &[&str]) -> Output {
-    let mut c = Command::new(TOYTLS);
-    c.arg("client")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(f.p.ca())
-        .args(["--server-name", "localhost", "--suites", "gcm"])
-        .args(extra);
+    let mut c = toytls_client_command(port, &f.p.ca(), "localhost");
+    c.args(["--suites", "gcm"]).args(extra);
     if with_cert {
         c.arg("--cert")
             .arg(f.alice())
@@ -359,7 +306,7 @@ fn toytls_client_with_a_certificate_against_openssl_s_server_verify_full_and_res
     for flag in ["-verify", "-Verify"] {
         let (_server, port) = openssl_server_asking(&f, flag);
         let o = our_client(port, &f, true, b"hello from alice\n", &["--reconnect", "1"]);
-        let t = text(&o);
+        let t = output_text(&o);
         assert!(o.status.success(), "{flag}: {t}");
         assert_eq!(
             String::from_utf8_lossy(&o.stdout),
@@ -379,14 +326,14 @@ fn toytls_client_without_a_certificate_against_openssl_s_server_verify_and_requi
     // -verify 1: an empty Certificate (RFC 5246 7.4.6) and the connection goes on.
     let (server, port) = openssl_server_asking(&f, "-verify");
     let o = our_client(port, &f, false, b"anonymous\n", &[]);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "suomynona\n", "{t}");
     drop(server);
     // -Verify 1: OpenSSL refuses with handshake_failure, which we report.
     let (_server, port) = openssl_server_asking(&f, "-Verify");
     let o = our_client(port, &f, false, b"anonymous\n", &[]);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(!o.status.success(), "{t}");
     assert!(
         t.contains("the peer sent the alert handshake_failure"),
@@ -398,26 +345,13 @@ fn toytls_client_without_a_certificate_against_openssl_s_server_verify_and_requi
 /// which sends a CertificateRequest to every client; `extra` adds its client-certificate flags.
 fn gnutls_server(f: &Files, extra: &[&str]) -> (Guard, u16) {
     let port = free_port();
-    let child = Command::new("gnutls-serv")
-        .args(["--http", "--priority"])
+    let mut c = gnutls_serv_command(&f.p, port);
+    c.args(["--http", "--priority"])
         .arg("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA:-CIPHER-ALL:+AES-128-GCM:-MAC-ALL:+AEAD")
-        .arg("-p")
-        .arg(port.to_string())
-        .arg("--x509certfile")
-        .arg(f.p.cert())
-        .arg("--x509keyfile")
-        .arg(f.p.key())
         .arg("--x509cafile")
         .arg(f.client_ca())
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gnutls-serv");
-    let g = Guard(child);
-    wait_for_port(port);
-    (g, port)
+        .args(extra);
+    (start_server(c, port), port)
 }
 
 #[test]
@@ -429,13 +363,13 @@ fn toytls_client_against_gnutls_serv_which_asks_for_a_certificate() {
     let (_server, port) = gnutls_server(&f, &[]);
     // Issue 12: without a certificate we answer with an empty Certificate, full and resumed.
     let o = our_client(port, &f, false, GET, &["--reconnect", "1"]);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("HTTP/1.0 200 OK"), "{t}");
     assert!(t.contains("reconnect 1: resumed"), "{t}");
     // With one, GnuTLS's page shows it.
     let o = our_client(port, &f, true, GET, &["--reconnect", "1"]);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("Subject: CN=alice"), "{t}");
     assert!(t.contains("reconnect 1: resumed"), "{t}");
@@ -449,14 +383,14 @@ fn toytls_client_against_gnutls_serv_requiring_and_verifying_a_certificate() {
     let f = Files::new();
     let (_server, port) = gnutls_server(&f, &["--require-client-cert", "--verify-client-cert"]);
     let o = our_client(port, &f, true, GET, &["--reconnect", "1"]);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("Subject: CN=alice"), "{t}");
     assert!(t.contains("reconnect 1: resumed"), "{t}");
     // GnuTLS refuses right after our empty Certificate and closes: we see its alert, or the
     // closed socket while our flight is still going out.
     let o = our_client(port, &f, false, GET, &[]);
-    let t = text(&o);
+    let t = output_text(&o);
     assert!(!o.status.success(), "{t}");
     assert!(t.contains("handshake with 127.0.0.1"), "{t}");
     assert!(!t.contains("Subject: CN=alice"), "{t}");

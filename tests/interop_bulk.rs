@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use stacks::http::*;
 use stacks::*;
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// 32 MiB: large enough that a close that resets the connection, or a record layer that
 /// mishandles a long stream, shows.
@@ -79,22 +79,9 @@ fn openssl_www(p: &Pki) -> (Guard, u16) {
         left -= take;
     }
     let port = free_port();
-    let child = Command::new("openssl")
-        .args(["s_server", "-tls1_2", "-WWW", "-accept"])
-        .arg(port.to_string())
-        .arg("-cert")
-        .arg(p.cert())
-        .arg("-key")
-        .arg(p.key())
-        .current_dir(&*p.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn openssl s_server");
-    let g = Guard(child);
-    wait_for_port(port);
-    (g, port)
+    let mut c = s_server_command(p, port);
+    c.arg("-WWW").current_dir(&*p.dir);
+    (start_server(c, port), port)
 }
 
 #[test]
@@ -125,12 +112,7 @@ fn toytls_client_fetches_32_mib_from_openssl_s_server() {
     }
     let p = Pki::new();
     let (_server, port) = openssl_www(&p);
-    let mut c = Command::new(TOYTLS);
-    c.arg("client")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(p.ca())
-        .args(["--server-name", "localhost"]);
+    let c = toytls_client_command(port, &p.ca(), "localhost");
     let (f, err, took) = fetch(c, b"GET /big HTTP/1.0\r\n\r\n");
     assert!(
         f.head.starts_with("HTTP/1.0 200 ok\r\n"),
@@ -144,19 +126,9 @@ fn toytls_client_fetches_32_mib_from_openssl_s_server() {
 /// `gnutls-serv --echo` on a free port with `p`'s certificate; `extra` flags.
 fn gnutls_serv(p: &Pki, extra: &[&str]) -> (Guard, u16) {
     let port = free_port();
-    let child = Command::new("gnutls-serv")
-        .args(["--echo", "-p", &port.to_string()])
-        .arg(format!("--x509certfile={}", p.cert().display()))
-        .arg(format!("--x509keyfile={}", p.key().display()))
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gnutls-serv");
-    let g = Guard(child);
-    wait_for_port(port);
-    (g, port)
+    let mut c = gnutls_serv_command(p, port);
+    c.arg("--echo").args(extra);
+    (start_server(c, port), port)
 }
 
 #[test]
@@ -208,12 +180,8 @@ fn toytls_client_against_gnutls_serv_full_and_resumed() {
     let p = Pki::new();
     let (_server, port) = gnutls_serv(&p, &["-a"]);
     let lines: String = (0..500).map(|i| format!("line {i} to gnutls\n")).collect();
-    let mut c = Command::new(TOYTLS);
-    c.arg("client")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(p.ca())
-        .args(["--server-name", "localhost", "--reconnect", "2"]);
+    let mut c = toytls_client_command(port, &p.ca(), "localhost");
+    c.args(["--reconnect", "2"]);
     let o = run(c, lines.as_bytes());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use stacks::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
@@ -76,22 +76,12 @@ fn s_client_against_toytls_server(server_args: &[&str], client_ems: bool, ems: b
     let n = 100_000;
     let request = format!("GET /bytes/{n} HTTP/1.1\r\nHost: localhost\r\n\r\n");
     for (round, resume) in [(0, false), (1, true)] {
-        let mut c = Command::new("openssl");
-        c.args([
-            "s_client",
-            "-tls1_2",
-            "-cipher",
-            "AES128-GCM-SHA256",
-            "-ign_eof",
-        ])
-        .arg("-connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-servername", "localhost", "-CAfile"])
-        .arg(p.ca())
-        .arg(if resume { "-sess_in" } else { "-sess_out" })
-        .arg(&sess)
-        .arg("-keylogfile")
-        .arg(&client_log);
+        let mut c = s_client_command(port, &p.ca());
+        c.arg("-ign_eof")
+            .arg(if resume { "-sess_in" } else { "-sess_out" })
+            .arg(&sess)
+            .arg("-keylogfile")
+            .arg(&client_log);
         if !client_ems {
             c.env("OPENSSL_CONF", &conf);
         }
@@ -341,43 +331,17 @@ fn python(script: &str, port: u16, ca: &Path) -> String {
 /// extended master secret turned off if `ems` is false.
 fn openssl_server(p: &Pki, ems: bool) -> (Guard, u16) {
     let port = free_port();
-    let mut cmd = Command::new("openssl");
+    let mut cmd = s_server_command(p, port);
     if !ems {
         cmd.env("OPENSSL_CONF", no_ems_openssl_conf(&p.dir));
     }
-    let child = cmd
-        .args([
-            "s_server",
-            "-tls1_2",
-            "-cipher",
-            "AES128-GCM-SHA256",
-            "-rev",
-            "-quiet",
-        ])
-        .arg("-accept")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(p.cert())
-        .arg("-key")
-        .arg(p.key())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn openssl s_server");
-    let g = Guard(child);
-    wait_for_port(port);
-    (g, port)
+    cmd.args(["-cipher", "AES128-GCM-SHA256", "-rev", "-quiet"]);
+    (start_server(cmd, port), port)
 }
 
 fn toytls_client(port: u16, ca: &Path, name: &str, input: &[u8], extra: &[&str]) -> Output {
-    let mut c = Command::new(TOYTLS);
-    c.arg("client")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(ca)
-        .args(["--server-name", name, "--suites", "gcm"])
-        .args(extra);
+    let mut c = toytls_client_command(port, ca, name);
+    c.args(["--suites", "gcm"]).args(extra);
     run(c, input)
 }
 

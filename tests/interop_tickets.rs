@@ -8,25 +8,16 @@
 mod stacks;
 
 use stacks::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// `openssl s_client` to our server for one request, saving or reusing a session file.
 fn s_client(port: u16, p: &Pki, args: &[&str]) -> String {
-    let mut c = Command::new("openssl");
-    c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
-        .arg("-connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-servername", "localhost", "-ign_eof", "-CAfile"])
-        .arg(p.ca())
-        .args(args);
+    let mut c = s_client_command(port, &p.ca());
     // -ign_eof: read the answer to the end (our server closes after it), not just until stdin
     // ends.
+    c.arg("-ign_eof").args(args);
     let o = run(c, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    output_text(&o)
 }
 
 #[test]
@@ -206,20 +197,8 @@ fn gnutls_cli_resumes_from_our_ticket_with_alpn() {
 
 /// `toytls client --reconnect 2 --suites gcm` against 127.0.0.1:`port`, sending `input`.
 fn our_client(port: u16, p: &Pki, extra: &[&str], input: &[u8]) -> (bool, String, String) {
-    let mut c = Command::new(TOYTLS);
-    c.arg("client")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(p.ca())
-        .args([
-            "--server-name",
-            "localhost",
-            "--suites",
-            "gcm",
-            "--reconnect",
-            "2",
-        ])
-        .args(extra);
+    let mut c = toytls_client_command(port, &p.ca(), "localhost");
+    c.args(["--suites", "gcm", "--reconnect", "2"]).args(extra);
     let o = run(c, input);
     (
         o.status.success(),
@@ -231,20 +210,16 @@ fn our_client(port: u16, p: &Pki, extra: &[&str], input: &[u8]) -> (bool, String
 /// Runs `server` (a real stack's server on `port`, speaking http/1.1 over ALPN) and our client
 /// with `--reconnect 2` against it; each reconnection must resume, from a ticket exactly when
 /// `ticket` is "yes". `echoed` is what the server sends back for "hello\n".
-fn our_client_resumes_from(mut server: Command, port: u16, p: &Pki, ticket: &str, echoed: &str) {
-    server
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _server = Guard(server.spawn().unwrap_or_else(|e| panic!("{server:?}: {e}")));
-    wait_for_port(port);
+fn our_client_resumes_from(server: Command, port: u16, p: &Pki, ticket: &str, echoed: &str) {
+    let what = format!("{server:?}");
+    let _server = start_server(server, port);
     let (ok, out, err) = our_client(port, p, &["--alpn", "h2,http/1.1"], b"hello\n");
-    assert!(ok, "{server:?}: {err}");
+    assert!(ok, "{what}: {err}");
     assert!(out.contains(echoed), "{out}");
     assert!(err.contains("ALPN: http/1.1"), "{err}");
     for i in [1, 2] {
         let want = format!("reconnect {i}: resumed, extended master secret: yes, ticket: {ticket}");
-        assert!(err.contains(&want), "{server:?}: {want}\n{err}");
+        assert!(err.contains(&want), "{what}: {want}\n{err}");
     }
 }
 
@@ -256,15 +231,8 @@ fn our_client_resumes_from_openssl_s_servers_ticket_and_by_id_without_tickets() 
     let p = Pki::new();
     for (server_args, ticket) in [(&[][..], "yes"), (&["-no_ticket"][..], "no")] {
         let port = free_port();
-        let mut cmd = Command::new("openssl");
-        cmd.args(["s_server", "-tls1_2", "-rev", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(p.cert())
-            .arg("-key")
-            .arg(p.key())
-            .args(["-alpn", "http/1.1"])
-            .args(server_args);
+        let mut cmd = s_server_command(&p, port);
+        cmd.args(["-rev", "-alpn", "http/1.1"]).args(server_args);
         our_client_resumes_from(cmd, port, &p, ticket, "olleh");
     }
 }
@@ -277,11 +245,8 @@ fn our_client_resumes_from_gnutls_servs_ticket_and_by_id_without_tickets() {
     let p = Pki::new();
     for (server_args, ticket) in [(&[][..], "yes"), (&["--noticket"][..], "no")] {
         let port = free_port();
-        let mut cmd = Command::new("gnutls-serv");
-        cmd.args(["--echo", "-a", "-p", &port.to_string()])
-            .arg(format!("--x509certfile={}", p.cert().display()))
-            .arg(format!("--x509keyfile={}", p.key().display()))
-            .args(["--alpn", "http/1.1"])
+        let mut cmd = gnutls_serv_command(&p, port);
+        cmd.args(["--echo", "-a", "--alpn", "http/1.1"])
             .args(server_args);
         our_client_resumes_from(cmd, port, &p, ticket, "hello\n");
     }

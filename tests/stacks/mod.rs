@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -202,6 +202,27 @@ impl Interactive {
     }
 }
 
+/// Runs `toytls ARGS` in `dir` (the `ca` and `cert` tools), which must succeed.
+pub fn toytls_in(dir: &Path, args: &[&str]) {
+    let mut c = Command::new(TOYTLS);
+    c.args(args).current_dir(dir);
+    let o = run(c, b"");
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A finished child's stdout, then its stderr, for assertions and their messages.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}\n--- stderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// The certificate files every interop test uses, generated once per test binary by `toytls ca
 /// init` / `toytls cert issue` (2048-bit keys) and kept in memory.
 struct PkiFiles {
@@ -215,16 +236,7 @@ fn pki_files() -> &'static PkiFiles {
     static FILES: OnceLock<PkiFiles> = OnceLock::new();
     FILES.get_or_init(|| {
         let dir = TempDir::new("toytls-interop-pki");
-        let tool = |args: &[&str]| {
-            let mut c = Command::new(TOYTLS);
-            c.args(args).current_dir(&*dir);
-            let o = run(c, b"");
-            assert!(
-                o.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        };
+        let tool = |args: &[&str]| toytls_in(&dir, args);
         tool(&["ca", "init", "--out", "ca"]);
         tool(&["ca", "init", "--out", "other", "--name", "another CA"]);
         tool(&[
@@ -346,16 +358,68 @@ pub fn wait_for_port(port: u16) {
 }
 
 /// `openssl s_client -tls1_2` offering TLS_RSA_WITH_AES_128_GCM_SHA256 to 127.0.0.1:`port` for
-/// `localhost`, trusting `p`'s CA, driven line by line. Neither -quiet nor -ign_eof: both turn off
-/// s_client's command letters (R, Q); it sends close_notify and exits when its stdin ends.
-pub fn openssl_s_client(port: u16, p: &Pki) -> Interactive {
+/// `localhost`, trusting `ca`; the caller adds its own flags.
+pub fn s_client_command(port: u16, ca: &Path) -> Command {
     let mut c = Command::new("openssl");
     c.args(["s_client", "-tls1_2", "-cipher", "AES128-GCM-SHA256"])
         .arg("-connect")
         .arg(format!("127.0.0.1:{port}"))
         .args(["-servername", "localhost", "-CAfile"])
-        .arg(p.ca());
-    Interactive::spawn(c)
+        .arg(ca);
+    c
+}
+
+/// [`s_client_command`] trusting `p`'s CA, driven line by line. Neither -quiet nor -ign_eof: both
+/// turn off s_client's command letters (R, Q); it sends close_notify and exits when its stdin
+/// ends.
+pub fn openssl_s_client(port: u16, p: &Pki) -> Interactive {
+    Interactive::spawn(s_client_command(port, &p.ca()))
+}
+
+/// `openssl s_server -tls1_2` on 127.0.0.1:`port` with `p`'s certificate and key; the caller adds
+/// its own flags and starts it with [`start_server`].
+pub fn s_server_command(p: &Pki, port: u16) -> Command {
+    let mut c = Command::new("openssl");
+    c.args(["s_server", "-tls1_2", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(p.cert())
+        .arg("-key")
+        .arg(p.key());
+    c
+}
+
+/// `gnutls-serv` on `port` with `p`'s certificate and key; the caller adds its own flags and
+/// starts it with [`start_server`].
+pub fn gnutls_serv_command(p: &Pki, port: u16) -> Command {
+    let mut c = Command::new("gnutls-serv");
+    c.args(["-p", &port.to_string()])
+        .arg(format!("--x509certfile={}", p.cert().display()))
+        .arg(format!("--x509keyfile={}", p.key().display()));
+    c
+}
+
+/// Starts a real stack's server (`cmd`, silent, no stdin) and waits until it accepts on `port`.
+/// It is killed when the guard drops.
+pub fn start_server(mut cmd: Command, port: u16) -> Guard {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let guard = Guard(cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}")));
+    wait_for_port(port);
+    guard
+}
+
+/// `toytls client` to 127.0.0.1:`port` for `server_name`, trusting `ca`; the caller adds its own
+/// flags.
+pub fn toytls_client_command(port: u16, ca: &Path, server_name: &str) -> Command {
+    let mut c = Command::new(TOYTLS);
+    c.arg("client")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--ca")
+        .arg(ca)
+        .args(["--server-name", server_name]);
+    c
 }
 
 /// Asserts that `needles` all appear in `text`, in this order, after the first `after`.
