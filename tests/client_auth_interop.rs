@@ -231,16 +231,12 @@ for _ in range(2):
     session = s.session
     s.close()
 "#;
-    let mut c = Command::new("python3");
-    c.arg("-c")
-        .arg(script)
-        .arg(server.port.to_string())
-        .arg(f.p.ca())
-        .arg(f.alice())
-        .arg(f.alice_key());
-    let o = run(c, b"");
-    let t = output_text(&o);
-    assert!(o.status.success(), "{t}");
+    let t = python(
+        script,
+        server.port,
+        &f.p.ca(),
+        &[&f.alice(), &f.alice_key()],
+    );
     assert!(
         t.contains("reused False ['client certificate: CN=alice']"),
         "{t}"

@@ -257,7 +257,7 @@ for round in range(2):
     raw.close()
     print("round", round, "reused" if round else "new", "ok")
 "#;
-    let out = python(script, server.port, &p.ca());
+    let out = python(script, server.port, &p.ca(), &[]);
     assert!(
         out.contains("round 0 new ok") && out.contains("round 1 reused ok"),
         "{out}"
@@ -301,7 +301,7 @@ for round in range(2):
         server_args.extend_from_slice(args);
         let p = Pki::new();
         let server = toytls_server(&p, &server_args);
-        let out = python(script, server.port, &p.ca());
+        let out = python(script, server.port, &p.ca(), &[]);
         for want in [
             "round 0 resumed: no".to_string(),
             "round 1 resumed: yes".to_string(),
@@ -314,19 +314,6 @@ for round in range(2):
 }
 
 /// Runs the Python `script` with arguments `port` and `ca`; it must succeed. Returns its stdout.
-fn python(script: &str, port: u16, ca: &Path) -> String {
-    let mut c = Command::new("python3");
-    c.arg("-c").arg(script).arg(port.to_string()).arg(ca);
-    let o = run(c, b"");
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
-}
-
 /// `openssl s_server -rev` (each line sent back reversed) with `p`'s certificate, with the
 /// extended master secret turned off if `ems` is false.
 fn openssl_server(p: &Pki, ems: bool) -> (Guard, u16) {

@@ -144,18 +144,7 @@ except ssl.SSLError as e:
 "#;
     let p = Pki::new();
     let server = toytls_server(&p, &["--http"]);
-    let mut c = Command::new("python3");
-    c.arg("-c")
-        .arg(script)
-        .arg(server.port.to_string())
-        .arg(p.ca());
-    let o = run(c, b"");
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = python(script, server.port, &p.ca(), &[]);
     for want in [
         "round 0 reused False ticket True alpn http/1.1",
         "round 1 reused True ticket True alpn http/1.1",

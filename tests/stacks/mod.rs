@@ -410,6 +410,20 @@ pub fn start_server(mut cmd: Command, port: u16) -> Guard {
     guard
 }
 
+/// Runs the Python `script` with the arguments `port`, `ca` and `more`, which must succeed, and
+/// returns what it printed.
+pub fn python(script: &str, port: u16, ca: &Path, more: &[&Path]) -> String {
+    let mut c = Command::new("python3");
+    c.arg("-c")
+        .arg(script)
+        .arg(port.to_string())
+        .arg(ca)
+        .args(more);
+    let o = run(c, b"");
+    assert!(o.status.success(), "{}", output_text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// `toytls client` to 127.0.0.1:`port` for `server_name`, trusting `ca`; the caller adds its own
 /// flags.
 pub fn toytls_client_command(port: u16, ca: &Path, server_name: &str) -> Command {
