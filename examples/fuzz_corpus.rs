@@ -536,7 +536,7 @@ fn record_connection(
 /// [`record_connection`], with `server_flags` (the server target's settings byte) added to the
 /// server's configuration: [`entries::HANDSHAKE_CLIENT_AUTH`] makes it ask for a certificate;
 /// and `client_flags` to the client's: [`entries::HANDSHAKE_TICKET`] makes its session hold the
-/// fixed ticket.
+/// fixed ticket, [`entries::HANDSHAKE_CLIENT_AUTH`] gives it the fixed client certificate.
 fn record_connection_with(
     client_session: bool,
     server_session: bool,
@@ -574,6 +574,7 @@ fn record_connection_with(
         if client_ticket {
             flags |= entries::HANDSHAKE_TICKET;
         }
+        flags |= client_flags & entries::HANDSHAKE_CLIENT_AUTH;
         let config = Arc::new(entries::client_config_for_flags(flags));
         let (host, port) = (entries::HANDSHAKE_HOST, entries::HANDSHAKE_PORT);
         let mut c = TlsStream::connect(c_end, config, host, port)?;
@@ -663,6 +664,17 @@ fn handshake_flights(server_dir: &Path, client_dir: &Path) -> Result<(), Error> 
             let mut client_input = handshake_input(cs, &s);
             client_input[0] |= auth;
             write(client_dir, "client_auth_with_certificate", &client_input)?;
+            // Mutual authentication: the client holds the fixed client certificate and key
+            // (issued by the client CA the server trusts), so the server verifies a real chain
+            // as a client certificate and its CertificateVerify against the transcript
+            // (RFC 5246 7.4.8), and the handshake completes on both targets.
+            let (c, s) = record_connection_with(cs, ss, gcm, auth, auth)?;
+            let mut server_input = handshake_input(ss, &c);
+            server_input[0] |= auth;
+            write(server_dir, "client_auth_mutual", &server_input)?;
+            let mut client_input = handshake_input(cs, &s);
+            client_input[0] |= auth;
+            write(client_dir, "client_auth_mutual", &client_input)?;
         }
         if name == "full" {
             // Just the first flight: the ClientHello record alone, and the server's first flight.

@@ -217,6 +217,9 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &
         // A server that asks for a client certificate and a client without one: the handshake
         // completes with the empty Certificate (RFC 5246 7.4.6).
         "client_auth_anonymous" => Some(5),
+        // Both sides with certificates: the server verifies the client's chain and its
+        // CertificateVerify, and the handshake completes.
+        "client_auth_mutual" => Some(5),
         // The same server flight to a client with a certificate: it sends its chain and
         // CertificateVerify, so its transcript is not the recorded server's and Finished fails.
         "client_auth_with_certificate" => Some(0),
@@ -238,8 +241,8 @@ fn assert_handshake_seeds(target: &str, accepted: &[(String, usize)], openssl: &
         }
     }
     let client_auth = match target {
-        "server" => 1,
-        _ => 2,
+        "server" => 2,
+        _ => 3,
     };
     assert_eq!(
         recorded,
@@ -289,4 +292,107 @@ fn replay_decrypt() {
     // container (our pcapng, tcpdump's pcap) or the bare frames.
     assert_seeds_accepted("decrypt", &accepted, 2);
     assert_eq!(accepted.len(), 3, "{accepted:?}");
+}
+
+/// The plaintext handshake messages of a recorded client flight (records before its
+/// ChangeCipherSpec), each with its offset in `stream`. Our client never splits these small
+/// messages across records, which this checks.
+fn plaintext_messages(stream: &[u8]) -> Vec<(u8, std::ops::Range<usize>)> {
+    let mut messages = Vec::new();
+    let mut at = 0;
+    while at + 5 <= stream.len() && stream[at] == 22 {
+        let len = u16::from_be_bytes([stream[at + 3], stream[at + 4]]) as usize;
+        let end = at + 5 + len;
+        let mut m = at + 5;
+        while m < end {
+            let body =
+                u32::from_be_bytes([0, stream[m + 1], stream[m + 2], stream[m + 3]]) as usize;
+            assert!(m + 4 + body <= end, "a message spans records");
+            messages.push((stream[m], m..m + 4 + body));
+            m += 4 + body;
+        }
+        at = end;
+    }
+    messages
+}
+
+/// The server target's handshake on `input`, with a trace: its error, if any, and whether the
+/// server noted a verified CertificateVerify.
+fn server_with_trace(input: &[u8]) -> (Option<toytls::error::Error>, bool) {
+    struct Bytes<'a>(&'a [u8]);
+    impl std::io::Read for Bytes<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+    impl std::io::Write for Bytes<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut config = entries::server_config_for_flags(input[0]);
+    let log = toytls::trace::TraceLog::new();
+    config.trace = Some(log.clone());
+    let result = toytls::stream::TlsStream::accept(Bytes(&input[1..]), std::sync::Arc::new(config));
+    let verified = log.take().iter().any(|e| {
+        matches!(
+            e,
+            toytls::trace::TraceEvent::Note {
+                note: toytls::trace::Note::CertificateVerifyVerified { .. },
+                ..
+            }
+        )
+    });
+    (result.err(), verified)
+}
+
+#[test]
+fn the_mutual_auth_seed_reaches_certificate_verify_verification() {
+    // The server target's `client_auth_mutual` seed carries a real client chain (issued by the
+    // client CA the fuzzed server trusts) and a real CertificateVerify: replayed through the
+    // target's own configuration, the server verifies both (RFC 5246 7.4.8) and completes. So
+    // the fuzzer starts from inputs past the chain check, at the signature check and beyond.
+    let seed = std::fs::read(fuzz_dir().join("corpus/server/client_auth_mutual")).expect("seed");
+    assert_ne!(seed[0] & entries::HANDSHAKE_CLIENT_AUTH, 0);
+    let (error, verified) = server_with_trace(&seed);
+    assert!(error.is_none(), "the mutual-auth seed fails: {error:?}");
+    assert!(verified, "no CertificateVerify was verified");
+
+    let messages = plaintext_messages(&seed[1..]);
+    let find = |typ: u8| {
+        let (_, range) = messages
+            .iter()
+            .find(|(t, _)| *t == typ)
+            .expect("message in the seed");
+        (range.start + 1, range.end + 1)
+    };
+    // The Certificate (11) holds a chain, not the empty list of the anonymous seed.
+    let (start, end) = find(11);
+    assert!(end - start > 7 + 100, "the client's Certificate is empty");
+
+    // One bit of the signature changed: the chain still verifies, the signature does not, and
+    // the server refuses with decrypt_error (RFC 5246 7.4.8), not a later Finished mismatch.
+    let (_, cv_end) = find(15);
+    let mut bad = seed.clone();
+    bad[cv_end - 1] ^= 1;
+    let (error, verified) = server_with_trace(&bad);
+    let error = error.expect("a bad signature must fail");
+    assert!(
+        matches!(error, toytls::error::Error::BadCertificateVerify),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.alert(),
+        Some(toytls::wire::alert::AlertDescription::DecryptError)
+    );
+    assert!(!verified);
+
+    // The anonymous seed never gets there.
+    let anonymous =
+        std::fs::read(fuzz_dir().join("corpus/server/client_auth_anonymous")).expect("seed");
+    let (error, verified) = server_with_trace(&anonymous);
+    assert!(error.is_none() && !verified, "{error:?}");
 }

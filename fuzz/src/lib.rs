@@ -513,10 +513,11 @@ pub const HANDSHAKE_SERVER_GCM: u8 = 4;
 /// only the standard suites (OpenSSL, see `examples/fuzz_corpus_openssl.rs`) can resume it.
 pub const HANDSHAKE_SESSION_GCM: u8 = 8;
 /// Settings byte 0 of the handshake targets, bit 4: client certificates (RFC 5246 7.4.4). The
-/// server asks for one (optional, trusting the fixed CA), so the client's Certificate and
-/// CertificateVerify are read; the client holds one (the fixed certificate and key, which a
-/// request naming the fixed CA accepts), so a CertificateRequest is answered with a chain and a
-/// signature instead of an empty Certificate.
+/// server asks for one (optional, trusting the fixed client CA of `fuzz/keys/client_ca.pem`), so
+/// the client's Certificate is verified as a client chain and its CertificateVerify against the
+/// transcript; the client holds one (`fuzz/keys/client.pem`, clientAuth, issued by that CA, with
+/// its key), so a CertificateRequest naming that CA is answered with a chain and a signature
+/// instead of an empty Certificate.
 pub const HANDSHAKE_CLIENT_AUTH: u8 = 16;
 /// Settings byte 0 of the client target, bit 5: with [`HANDSHAKE_SESSION`], the client's stored
 /// session also holds [`fixed_ticket`], so its ClientHello presents a ticket (RFC 5077) that the
@@ -529,11 +530,16 @@ pub const HANDSHAKE_PORT: u16 = 443;
 pub const SERVER_RNG_SEED: u64 = 0x5e4e;
 pub const CLIENT_RNG_SEED: u64 = 0xc11e;
 
-/// The fixed CA, server certificate and server key of `fuzz/keys/` (see its README).
+/// The fixed CA, server certificate and server key of `fuzz/keys/` (see its README), and the
+/// client side's: the CA the server trusts for client certificates, and a clientAuth
+/// certificate it issued with its key.
 struct HandshakeKeys {
     ca: Certificate,
     server: Certificate,
     server_key: RsaPrivateKey,
+    client_ca: Certificate,
+    client: Certificate,
+    client_key: RsaPrivateKey,
 }
 
 fn handshake_keys() -> &'static HandshakeKeys {
@@ -548,6 +554,10 @@ fn handshake_keys() -> &'static HandshakeKeys {
             server: one(include_str!("../keys/server.pem")),
             server_key: pem::parse_private_key(include_str!("../keys/server_key.pem"))
                 .expect("fuzz/keys/server_key.pem"),
+            client_ca: one(include_str!("../keys/client_ca.pem")),
+            client: one(include_str!("../keys/client.pem")),
+            client_key: pem::parse_private_key(include_str!("../keys/client_key.pem"))
+                .expect("fuzz/keys/client_key.pem"),
         }
     })
 }
@@ -657,7 +667,7 @@ pub fn server_config_for_flags(flags: u8) -> ServerConfig {
     }
     if flags & HANDSHAKE_CLIENT_AUTH != 0 {
         config.client_auth = toytls::config::ClientAuth::Optional {
-            trust_anchors: vec![handshake_keys().ca.clone()],
+            trust_anchors: vec![handshake_keys().client_ca.clone()],
         };
     }
     config
@@ -684,7 +694,7 @@ pub fn client_config_for_flags(flags: u8) -> ClientConfig {
     if flags & HANDSHAKE_CLIENT_AUTH != 0 {
         let k = handshake_keys();
         config.client_certificate =
-            toytls::config::ClientCertificate::new(vec![k.server.clone()], k.server_key.clone())
+            toytls::config::ClientCertificate::new(vec![k.client.clone()], k.client_key.clone())
                 .ok()
                 .map(Arc::new);
     }
