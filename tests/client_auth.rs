@@ -650,3 +650,123 @@ fn a_client_key_under_2048_bits_is_bad_certificate() {
         "{e}"
     );
 }
+
+/// A transport that replays `input` and lets the first `writes_ok` writes through, then fails
+/// every write with `kind`: a TCP socket whose peer sent its bytes, then hung up.
+struct HungUp {
+    input: std::io::Cursor<Vec<u8>>,
+    writes_ok: usize,
+    kind: std::io::ErrorKind,
+}
+
+impl std::io::Read for HungUp {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.input.read(buf)
+    }
+}
+
+impl std::io::Write for HungUp {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.writes_ok == 0 {
+            return Err(self.kind.into());
+        }
+        self.writes_ok -= 1;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The bytes each way of a connection between `client` and `server` (see [`run`]).
+fn recorded(client: &Arc<ClientConfig>, server: &Arc<ServerConfig>) -> (Vec<u8>, Vec<u8>) {
+    let seen: Arc<std::sync::Mutex<[Vec<u8>; 2]>> = Arc::default();
+    let log = seen.clone();
+    let (c_io, s_io) = proxy(move |way, _, r| {
+        log.lock().unwrap()[(way == Way::ToClient) as usize].extend_from_slice(&r);
+        Action::Forward(r)
+    });
+    let server = server.clone();
+    let st = thread::spawn(move || TlsStream::accept(s_io, server).err());
+    let c = TlsStream::connect(c_io, client.clone(), "localhost", 443).err();
+    let s = st.join().unwrap();
+    assert!(c.is_some() && s.is_some(), "the connection should fail");
+    let [to_server, to_client] = std::mem::take(&mut *seen.lock().unwrap());
+    (to_server, to_client)
+}
+
+#[test]
+fn a_client_whose_flight_meets_a_closed_socket_reports_the_servers_alert() {
+    // Issue 12: GnuTLS requiring a certificate reads our empty Certificate, sends its fatal
+    // alert and closes while the rest of our flight is going out; the write fails with a broken
+    // pipe, but the alert is waiting to be read, and that is what the user must see.
+    let client = Arc::new(client_with(21, None));
+    let server = Arc::new(server_with(22, required()));
+    let (_, from_server) = recorded(&client, &server);
+    // The server's flight, then its alert: the last record, handshake_failure (RFC 5246 7.4.6).
+    assert_eq!(
+        from_server[from_server.len() - 7..],
+        [21, 3, 3, 0, 2, 2, 40]
+    );
+    for kind in [
+        std::io::ErrorKind::BrokenPipe,
+        std::io::ErrorKind::ConnectionReset,
+    ] {
+        // The same client again (same seed, same hello), whose writes after its ClientHello fail.
+        let io = HungUp {
+            input: std::io::Cursor::new(from_server.clone()),
+            writes_ok: 1,
+            kind,
+        };
+        let e = TlsStream::connect(io, Arc::new(client_with(21, None)), "localhost", 443)
+            .err()
+            .expect("the handshake cannot complete");
+        assert!(
+            matches!(e, Error::PeerAlert(A::HandshakeFailure)),
+            "{kind:?}: {e:?}"
+        );
+        assert!(e.to_string().contains("handshake_failure"), "{e}");
+    }
+    // A write that fails for another reason is reported as it is: no alert is looked for.
+    let io = HungUp {
+        input: std::io::Cursor::new(from_server.clone()),
+        writes_ok: 1,
+        kind: std::io::ErrorKind::PermissionDenied,
+    };
+    let e = TlsStream::connect(io, Arc::new(client_with(21, None)), "localhost", 443).err();
+    assert!(matches!(e, Some(Error::Io(_))), "{e:?}");
+    // And a broken pipe with nothing behind it stays a transport error.
+    let hello_only =
+        from_server[..5 + u16::from_be_bytes([from_server[3], from_server[4]]) as usize].to_vec();
+    let io = HungUp {
+        input: std::io::Cursor::new(hello_only),
+        writes_ok: 1,
+        kind: std::io::ErrorKind::BrokenPipe,
+    };
+    let e = TlsStream::connect(io, Arc::new(client_with(21, None)), "localhost", 443).err();
+    assert!(
+        matches!(e, Some(Error::Io(_)) | Some(Error::Truncated)),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_server_whose_flight_meets_a_closed_socket_reports_the_clients_alert() {
+    // The other direction: the client's ClientHello and then its fatal alert are queued, and the
+    // server's first write (its flight) fails: the server reports the client's alert.
+    let client = Arc::new(client_with(23, None));
+    let server = Arc::new(server_with(24, required()));
+    let (from_client, _) = recorded(&client, &server);
+    let hello_len = 5 + u16::from_be_bytes([from_client[3], from_client[4]]) as usize;
+    let mut input = from_client[..hello_len].to_vec();
+    input.extend_from_slice(&[21, 3, 3, 0, 2, 2, 48]); // fatal unknown_ca
+    let io = HungUp {
+        input: std::io::Cursor::new(input),
+        writes_ok: 0,
+        kind: std::io::ErrorKind::BrokenPipe,
+    };
+    let e = TlsStream::accept(io, Arc::new(server_with(24, required())))
+        .err()
+        .expect("the handshake cannot complete");
+    assert!(matches!(e, Error::PeerAlert(A::UnknownCa)), "{e:?}");
+}

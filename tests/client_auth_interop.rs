@@ -383,11 +383,18 @@ fn toytls_client_against_gnutls_serv_requiring_and_verifying_a_certificate() {
     assert!(o.status.success(), "{t}");
     assert!(t.contains("Subject: CN=alice"), "{t}");
     assert!(t.contains("reconnect 1: resumed"), "{t}");
-    // GnuTLS refuses right after our empty Certificate and closes: we see its alert, or the
-    // closed socket while our flight is still going out.
-    let o = our_client(port, &f, false, GET, &[]);
-    let t = output_text(&o);
-    assert!(!o.status.success(), "{t}");
-    assert!(t.contains("handshake with 127.0.0.1"), "{t}");
-    assert!(!t.contains("Subject: CN=alice"), "{t}");
+    // GnuTLS refuses right after our empty Certificate, sends its fatal alert and closes while
+    // the rest of our flight is still going out: the write meets a closed socket, and the client
+    // reads the alert that is waiting and reports it, not "broken pipe" (issue 12). GnuTLS
+    // 3.7 answers an empty Certificate with decode_error (OpenSSL's s_client receives the same
+    // "alert number 50" from it).
+    for _ in 0..3 {
+        let o = our_client(port, &f, false, GET, &[]);
+        let t = output_text(&o);
+        assert!(!o.status.success(), "{t}");
+        assert!(t.contains("handshake with 127.0.0.1"), "{t}");
+        assert!(!t.contains("Subject: CN=alice"), "{t}");
+        assert!(t.contains("the peer sent the alert decode_error"), "{t}");
+        assert!(!t.contains("roken pipe") && !t.contains("reset"), "{t}");
+    }
 }
