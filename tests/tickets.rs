@@ -12,7 +12,12 @@
 //! - the client stores the ticket with its lifetime hint and stops presenting it when the hint
 //!   has run out; a server without tickets still resumes by session ID; `session_tickets: false`
 //!   offers none; a NewSessionTicket the ServerHello did not promise is `unexpected_message`, and
-//!   so is a ChangeCipherSpec where a promised one belongs.
+//!   so is a ChangeCipherSpec where a promised one belongs; a promised NewSessionTicket that is
+//!   empty ("the server [...] MAY send a zero-length ticket", 3.3) is accepted, and nothing is
+//!   stored or presented for it;
+//! - RFC 6066 3: a ticket presented under another server name than the one it was issued for
+//!   gets a full handshake (the name is sealed in the ticket; `tests/session_rules.rs` has the
+//!   same rule for session IDs).
 
 mod common;
 
@@ -501,4 +506,171 @@ fn a_promised_ticket_must_come_before_the_change_cipher_spec() {
         read_alert_record(&mut conn.io),
         [21, 3, 3, 0, 2, 2, A::UnexpectedMessage.to_u8()]
     );
+}
+
+// ---- RFC 6066 3 with tickets ------------------------------------------------------------------
+
+/// One connection from `client` to `server` for `name`, one ping echoed; the client's view.
+fn connect_as(client: &Arc<ClientConfig>, server: &Arc<ServerConfig>, name: &str) -> Seen {
+    let (c_io, s_io) = pipe();
+    let server = server.clone();
+    let st = thread::spawn(move || -> Result<(), Error> {
+        let mut s = TlsStream::accept(s_io, server)?;
+        let mut buf = [0u8; 4];
+        let n = s.read_data(&mut buf)?;
+        s.write_data(&buf[..n])
+    });
+    let mut c = TlsStream::connect(c_io, client.clone(), name, 443).expect("client");
+    c.write_data(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    assert_eq!(c.read_data(&mut buf).unwrap(), 4);
+    st.join().unwrap().expect("server");
+    seen(&c)
+}
+
+#[test]
+fn a_ticket_presented_under_another_server_name_gets_a_full_handshake() {
+    // RFC 6066 3: "the server MUST NOT accept the request to resume the session if the
+    // server_name extension contains a different name. Instead, it proceeds with a full
+    // handshake to establish a new session." The name is sealed inside the ticket
+    // (spec/tickets.md), so a stateless server can check it. (The session-ID case is
+    // tests/session_rules.rs.)
+    let p = pki();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0x6066);
+    let cert = toytls::x509::builder::server_cert_with_key(
+        &mut rng,
+        &p.ca,
+        &p.ca_key,
+        &p.server_key.public_key(),
+        &["localhost", "other.test"],
+        UnixTime(NOW - 86_400),
+        UnixTime(NOW + 365 * 86_400),
+    )
+    .unwrap();
+    let mut s = ServerConfig::from_certificates(&[cert], p.server_key.clone()).unwrap();
+    s.rng = toytls::config::seeded_rng(0x6067);
+    s.clock = StepClock::new(NOW);
+    let server = Arc::new(s);
+    let client = Arc::new(client_config(0x6068));
+
+    let first = connect_as(&client, &server, "localhost");
+    assert!(!first.resumed);
+    let session = stored(&client).expect("a session with a ticket");
+    assert!(session.ticket.is_some() && session.id.is_empty());
+    // The client keys its store by name: present the localhost ticket for other.test.
+    client.sessions.insert("other.test", 443, session.clone());
+    let second = connect_as(&client, &server, "other.test");
+    assert!(
+        !second.resumed && !second.with_ticket,
+        "resumed a ticket issued for localhost under the name other.test (RFC 6066 3)"
+    );
+    // The full handshake gave other.test a ticket of its own, which resumes there.
+    let renewed = client
+        .sessions
+        .get("other.test", 443)
+        .expect("a new ticket");
+    assert_ne!(
+        renewed.ticket.map(|t| t.bytes),
+        session.ticket.map(|t| t.bytes)
+    );
+    assert!(connect_as(&client, &server, "other.test").with_ticket);
+    // And the first ticket still resumes under its own name.
+    let again = connect_as(&client, &server, "localhost");
+    assert!(again.resumed && again.with_ticket);
+}
+
+// ---- An empty NewSessionTicket (RFC 5077 3.3) -------------------------------------------------
+
+/// A scripted server's full handshake with our `client`: its ServerHello (with `session_id`)
+/// promises a ticket (an empty session_ticket extension), and its NewSessionTicket, before its
+/// ChangeCipherSpec, has an empty ticket: "the server [...] MAY send a zero-length ticket"
+/// (RFC 5077 3.3) when it decides not to issue one after all. Returns what the client made of it.
+fn full_handshake_with_an_empty_ticket(
+    client: &Arc<ClientConfig>,
+    session_id: SessionId,
+) -> Result<Seen, Error> {
+    let (c, s) = pipe();
+    let cl = client.clone();
+    let ct = thread::spawn(move || -> Result<Seen, Error> {
+        let mut t = TlsStream::connect(c, cl, "localhost", 443)?;
+        t.write_data(b"ping")?;
+        Ok(seen(&t))
+    });
+    let p = pki();
+    let mut conn = Conn::new(s, Side::Server, None);
+    let mut hs = Handshake::new(&mut conn);
+    let ch: ClientHello = hs.read().unwrap();
+    // The client takes tickets: it offered the extension, empty.
+    let offered = extensions::find(&ch.extensions, SESSION_TICKET).expect("session_ticket");
+    assert!(offered.data.is_empty());
+    let sh = ServerHello {
+        server_version: ProtocolVersion::TLS12,
+        random: Random([0x77; 32]),
+        session_id,
+        cipher_suite: TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256,
+        compression_method: COMPRESSION_NULL,
+        extensions: Some(vec![
+            Extension::empty_renegotiation_info(),
+            Extension::extended_master_secret(),
+            Extension::session_ticket(&[]),
+        ]),
+    };
+    hs.send(HandshakeMessage::ServerHello(sh.clone())).unwrap();
+    hs.send(HandshakeMessage::Certificate(CertificateMsg {
+        chain: vec![p.server.der().to_vec()],
+    }))
+    .unwrap();
+    hs.send(HandshakeMessage::ServerHelloDone(ServerHelloDone))
+        .unwrap();
+    hs.flush().unwrap();
+    let kx: ClientKeyExchange = hs.read().unwrap();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0x5077);
+    let pms = toytls::handshake::keys::PreMasterSecret::decrypt(
+        &p.server_key,
+        &mut rng,
+        &kx.encrypted_pre_master,
+        ch.client_version,
+    );
+    let suite = toytls::record::suite::lookup(TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256).unwrap();
+    let ms = hs.keys_from_pre_master(pms, &ch, &sh, true, suite).unwrap();
+    hs.read_change_cipher_spec_and_finished(&ms).unwrap();
+    hs.send(HandshakeMessage::NewSessionTicket(NewSessionTicket {
+        lifetime_hint: 0,
+        ticket: vec![],
+    }))
+    .unwrap();
+    hs.send_change_cipher_spec_and_finished(&ms).unwrap();
+    let mut buf = [0u8; 4];
+    let got = conn.read_app_data(&mut buf);
+    let result = ct.join().unwrap();
+    if result.is_ok() {
+        assert_eq!((got.unwrap(), &buf), (4, b"ping"), "the client's data");
+    }
+    result
+}
+
+#[test]
+fn an_empty_new_session_ticket_is_accepted_and_nothing_is_stored_or_offered() {
+    // With no session ID either, there is nothing to resume: nothing is stored.
+    let client = Arc::new(client_config(0x5a));
+    let seen = full_handshake_with_an_empty_ticket(&client, SessionId::EMPTY).expect("accepted");
+    assert!(!seen.resumed);
+    assert!(stored(&client).is_none(), "{:?}", stored(&client));
+    let (ch, _) = hello_of(Arc::try_unwrap(client).ok().expect("one owner"));
+    assert!(ch.session_id.is_empty());
+    let t = extensions::find(&ch.extensions, SESSION_TICKET).expect("still takes tickets");
+    assert!(t.data.is_empty(), "offered an empty ticket as a ticket");
+
+    // With a session ID, the session is kept for the ID, without a ticket: the next hello offers
+    // the ID and an empty session_ticket extension, no zero-length "ticket".
+    let client = Arc::new(client_config(0x5b));
+    let id = SessionId::new(&[0x5b; 32]).unwrap();
+    full_handshake_with_an_empty_ticket(&client, id).expect("accepted");
+    let session = stored(&client).expect("kept for its ID");
+    assert_eq!(session.id, id);
+    assert!(session.ticket.is_none(), "{:?}", session.ticket);
+    let (ch, _) = hello_of(Arc::try_unwrap(client).ok().expect("one owner"));
+    assert_eq!(ch.session_id, id);
+    let t = extensions::find(&ch.extensions, SESSION_TICKET).expect("still takes tickets");
+    assert!(t.data.is_empty());
 }
