@@ -22,6 +22,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_toytls");
 #[test]
 fn the_oracle_gives_up_the_pre_master_secret_and_the_real_server_does_not() {
     let o = attack(&["bleichenbacher"]);
+    // The page: the victim's recorded connection, not the thousands of probes.
+    assert_eq!(o.page().matches("<section class=\"run\"").count(), 1);
     o.assert_protected();
     assert!(
         o.stdout

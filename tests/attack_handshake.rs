@@ -10,6 +10,9 @@ use attack_support::attack;
 #[test]
 fn impostor_certificates_are_refused_with_the_reason() {
     let o = attack(&["impostor"]);
+    // The page: the three impostors' connections, nothing changed on the way.
+    assert_eq!(o.page().matches("<section class=\"run\"").count(), 3);
+    assert_eq!(o.records("changed"), 0);
     o.assert_protected();
     assert_eq!(
         o.wire_alerts(),
@@ -33,6 +36,14 @@ fn impostor_certificates_are_refused_with_the_reason() {
 #[test]
 fn a_replaced_pre_master_secret_fails_the_finished_check() {
     let o = attack(&["pre-master"]);
+    // The page: one record changed, in the encrypted pre-master secret (all but a few of its
+    // 256 bytes differ; a byte may match by chance).
+    assert_eq!(o.records("changed"), 1);
+    assert_eq!(
+        o.changed_fields(),
+        ["ClientKeyExchange › encrypted pre-master secret"]
+    );
+    assert!(o.marked("chg") > 240, "{} bytes marked", o.marked("chg"));
     o.assert_protected();
     assert_eq!(o.wire_alerts(), ["server -> client: bad_record_mac"]);
     // The narration shows the server used the attacker's secret, not the client's.
@@ -50,6 +61,12 @@ fn a_replaced_pre_master_secret_fails_the_finished_check() {
 #[test]
 fn downgrades_fail_at_finished() {
     let o = attack(&["downgrade"]);
+    // The page: each run's ClientHello changed, bytes removed from it and its lengths rewritten.
+    assert_eq!(o.records("changed"), 2);
+    assert!(o.marked("del") >= 6, "{} bytes removed", o.marked("del"));
+    let fields = o.changed_fields();
+    assert!(fields[0].contains("cipher_suites length"), "{fields:?}");
+    assert!(fields[1].contains("extensions length"), "{fields:?}");
     o.assert_protected();
     assert_eq!(
         o.wire_alerts(),

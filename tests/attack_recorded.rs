@@ -8,6 +8,12 @@ use attack_support::attack;
 fn a_leaked_server_key_decrypts_every_recorded_byte() {
     let o = attack(&["no-forward-secrecy"]);
     o.assert_verdict("decrypted: RSA key transport has no forward secrecy");
+    // The page: the two recorded connections, which the eavesdropper only watched.
+    assert_eq!(o.page().matches("<section class=\"run\"").count(), 2);
+    assert_eq!(
+        o.records("changed") + o.records("injected") + o.records("held"),
+        0
+    );
     // No alert crossed: the connections were ordinary, and the attack happened afterwards.
     assert!(o.wire_alerts().is_empty());
     // Without the key, the decryptor said why it could not read each connection.

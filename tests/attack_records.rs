@@ -9,6 +9,13 @@ use attack_support::attack;
 #[test]
 fn tamper_is_caught_by_the_mac_and_goes_through_without_it() {
     let o = attack(&["tamper"]);
+    // The page: the flipped byte, once in each run, in the ciphertext of the client's record.
+    assert_eq!(o.records("changed"), 2);
+    assert_eq!((o.marked("chg"), o.marked("del")), (2, 2));
+    assert_eq!(
+        o.changed_fields(),
+        ["encrypted fragment", "encrypted fragment"]
+    );
     o.assert_protected();
     assert_eq!(
         o.wire_alerts(),
@@ -35,6 +42,12 @@ fn tamper_is_caught_by_the_mac_and_goes_through_without_it() {
 #[test]
 fn replay_is_caught_by_the_sequence_number() {
     let o = attack(&["replay"]);
+    // The page: the copy, named as a copy of the record before it.
+    assert_eq!((o.records("injected"), o.records("changed")), (1, 0));
+    assert!(
+        o.page()
+            .contains("INJECTED: a byte-for-byte copy of record")
+    );
     o.assert_protected();
     assert!(
         o.wire_alerts()
@@ -52,6 +65,8 @@ fn replay_is_caught_by_the_sequence_number() {
 #[test]
 fn reorder_is_caught_by_the_sequence_number() {
     let o = attack(&["reorder"]);
+    // The page: the first record held back, then sent after the second.
+    assert_eq!((o.records("held"), o.records("injected")), (1, 1));
     o.assert_protected();
     assert_eq!(
         o.wire_alerts(),
@@ -66,6 +81,9 @@ fn reorder_is_caught_by_the_sequence_number() {
 #[test]
 fn truncate_is_reported_as_truncation() {
     let o = attack(&["truncate"]);
+    // The page: both runs, the second ending at the record the attacker cut at.
+    assert_eq!(o.records("cut"), 1);
+    assert!(o.page().contains("CUT: when this record arrived"));
     o.assert_protected();
     // The cut connection: no alert at all crossed, the server's close_notify included.
     assert!(o.wire_alerts().is_empty());

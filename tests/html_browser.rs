@@ -421,3 +421,67 @@ fn the_server_page_of_toytls_and_openssl_clients_renders_in_chromium() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), source);
 }
+
+/// Runs `tests/html_interact.py` on `page`: real mouse moves, a Tab and clicks through the
+/// DevTools protocol; returns its exit status and stderr.
+fn interact(page: &Path, shot: &str, attack: bool) -> (bool, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html_interact.py");
+    let png = shots().join(shot);
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).arg(page).arg(&png);
+    if attack {
+        cmd.arg("--attack");
+    }
+    let out = run(cmd, b"");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Pointing at a byte highlights its field (and no other) and fills the panel with its name,
+/// value, meaning and RFC section; Tab moves to the next field; the switch hides and shows the
+/// secrets; nothing on the console. On the demo's page and on an attack's, where the byte
+/// pointed at is the one the man in the middle flipped.
+#[test]
+fn pointing_tabbing_and_the_switch_work_in_chromium() {
+    if !have("chromium", "--version") || !have("python3", "--version") {
+        return;
+    }
+    let dir = TempDir::new("html_interact");
+    let demo = dir.join("demo.html");
+    let tamper = dir.join("tamper.html");
+    for (args, page) in [
+        (&["demo", "--quiet", "--seed", "1", "--html"][..], &demo),
+        (&["attack", "tamper", "--html"][..], &tamper),
+    ] {
+        let out = Command::new(TOYTLS).args(args).arg(page).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (ok, err) = interact(&demo, "demo-pointed.png", false);
+    assert!(ok, "{err}");
+    let (ok, err) = interact(&tamper, "attack-tamper-pointed.png", true);
+    assert!(ok, "{err}");
+    // The checks can fail: a page whose script no longer highlights, and one whose switch no
+    // longer hides the secrets.
+    let source = std::fs::read_to_string(&demo).unwrap();
+    for (from, to, says) in [
+        ("span.classList.add(\"hl\");", "", "highlighted"),
+        (
+            "#v-wire:checked ~ .page .known { display: none; }",
+            "",
+            "the eavesdropper's view shows",
+        ),
+    ] {
+        let broken = source.replacen(from, to, 1);
+        assert_ne!(broken, source);
+        let page = dir.join("broken.html");
+        std::fs::write(&page, broken).unwrap();
+        let (ok, err) = interact(&page, "broken.png", false);
+        assert!(!ok && err.contains(says), "{err}");
+    }
+}

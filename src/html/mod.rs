@@ -19,6 +19,7 @@
 //! `tests/html_page.rs`).
 
 pub mod annotate;
+pub mod attack;
 mod parts;
 mod story;
 

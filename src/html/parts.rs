@@ -181,7 +181,7 @@ fn secret_rfc(s: Secret, empty: bool, aead: bool) -> (&'static str, &'static str
     }
 }
 
-fn field_row(out: &mut String, f: &Field, id: &str, class: &str) {
+pub(super) fn field_row(out: &mut String, f: &Field, id: &str, class: &str) {
     let _ = writeln!(
         out,
         "<tr id=\"{id}\" class=\"{class}\"><td class=\"off\">{}–{}</td><td><span class=\"sw {}\"></span>{}</td>\
@@ -197,16 +197,36 @@ fn field_row(out: &mut String, f: &Field, id: &str, class: &str) {
 }
 
 /// The bytes as hex, 16 a line, each field one focusable span.
-fn hexview(out: &mut String, bytes: &[u8], fields: &[Field], id: &str, class: &str) {
+pub(super) fn hexview(out: &mut String, bytes: &[u8], fields: &[Field], id: &str, class: &str) {
+    marked_hexview(out, bytes, fields, id, class, "f", &[], "");
+}
+
+/// [`hexview`] with the bytes `marked[i]` drawn in class `mark` (an attacker's change), each
+/// field's row found at `{id}{prefix}{i}`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn marked_hexview(
+    out: &mut String,
+    bytes: &[u8],
+    fields: &[Field],
+    id: &str,
+    class: &str,
+    prefix: &str,
+    marked: &[bool],
+    mark: &str,
+) {
     let _ = write!(out, "<div class=\"hex {class}\">");
     let mut at = 0;
     let byte = |out: &mut String, i: usize| {
         if i > 0 && i.is_multiple_of(16) {
             out.push_str("<br>");
         }
-        let _ = write!(out, "<b>{:02x}</b>", bytes[i]);
+        if marked.get(i) == Some(&true) {
+            let _ = write!(out, "<b class=\"{mark}\">{:02x}</b>", bytes[i]);
+        } else {
+            let _ = write!(out, "<b>{:02x}</b>", bytes[i]);
+        }
     };
-    let prefix = if class == "inner" { "if" } else { "f" };
+    let prefix = if class == "inner" { "if" } else { prefix };
     for (i, f) in fields.iter().enumerate() {
         let (s, e) = (f.range.start.min(bytes.len()), f.range.end.min(bytes.len()));
         while at < s {

@@ -159,6 +159,7 @@ pub fn impostor(n: &mut Narrator) -> Result<Verdict> {
             handshake_server(Arc::new(impostor)),
             handshake_client(client_config.clone()),
         )?;
+        n.show(format!("{}. {what}", i + 1), &run);
         say_alerts(n, &run);
         n.say(format!(
             "   client: {}\n   impostor: {}\n",
@@ -261,6 +262,7 @@ pub fn pre_master(n: &mut Narrator) -> Result<Verdict> {
         handshake_server(server_config),
         handshake_client(client_config),
     )?;
+    n.show("The man in the middle replaces the ClientKeyExchange", &run);
     let secrets = alerts.take_pre_master();
     let of = |side| {
         secrets
@@ -389,13 +391,14 @@ pub fn downgrade(n: &mut Narrator) -> Result<Verdict> {
     let mut all = true;
     let mut wire = Vec::new();
     for (strip, heading, expected, why) in plays {
-        n.say(heading);
+        n.say(&heading);
         let run = run_connection(
             &alerts,
             Downgrade(strip),
             handshake_server(server_config.clone()),
             handshake_client(client_config.clone()),
         )?;
+        n.show(heading.trim(), &run);
         say_alerts(n, &run);
         n.say(format!(
             "   server: {}\n   client: {}",

@@ -210,6 +210,10 @@ pub struct Observed {
     pub fate: Option<Fate>,
     /// The flow was protected when the record went by.
     pub protected: bool,
+    /// For a changed record, the record as it arrived.
+    pub original: Option<WireRecord>,
+    /// The attacker cut both connections when this record arrived (it went nowhere).
+    pub cut: bool,
 }
 
 /// What the relay saw, shared between its two directions.
@@ -363,6 +367,14 @@ fn relay(
                 Action::Inject(out_flow, rec) => (out_flow, rec, Fate::Injected),
                 Action::Cut => {
                     s.cut = true;
+                    s.log.push(Observed {
+                        flow,
+                        record: WireRecord(original),
+                        fate: None,
+                        protected: at.protected,
+                        original: None,
+                        cut: true,
+                    });
                     let _ = ends[0].shutdown(Shutdown::Both);
                     let _ = ends[1].shutdown(Shutdown::Both);
                     return Ok(());
@@ -375,9 +387,11 @@ fn relay(
             };
             s.log.push(Observed {
                 flow: out_flow,
+                original: (fate == Fate::Changed).then(|| WireRecord(original.clone())),
                 record: rec.clone(),
                 fate: Some(fate),
                 protected,
+                cut: false,
             });
             let mut out = if out_flow == flow { to } else { from };
             // A peer that already gave up may have closed: that is its answer, and the log has
@@ -395,6 +409,8 @@ fn relay(
                 record: WireRecord(original),
                 fate: None,
                 protected: at.protected,
+                original: None,
+                cut: false,
             });
         }
     }
@@ -507,6 +523,12 @@ mod tests {
                 (ServerToClient, Some(Fate::Forwarded), false),
             ]
         );
+        assert_eq!(log[4].original, Some(WireRecord::new(23, b"xyz")));
+        assert!(
+            log.iter()
+                .enumerate()
+                .all(|(i, o)| (i == 4) == o.original.is_some())
+        );
         assert_eq!(
             alerts(&log),
             vec![(ServerToClient, Some(AlertDescription::CloseNotify))]
@@ -531,6 +553,10 @@ mod tests {
         assert!(got.is_empty());
         let mut back = Vec::new();
         assert!(matches!(client.read_to_end(&mut back), Ok(0) | Err(_)));
-        assert!(mitm.finish().unwrap().is_empty());
+        // The log keeps the record the cut came at: dropped, marked as the cut.
+        let log = mitm.finish().unwrap();
+        assert_eq!(log.len(), 1);
+        assert!(log[0].cut && log[0].fate.is_none());
+        assert_eq!(log[0].record, WireRecord::new(23, b"hello"));
     }
 }

@@ -73,16 +73,52 @@ pub struct Verdict {
 /// What a scenario prints as it goes; the library itself never prints.
 pub struct Narrator<'a> {
     out: &'a mut dyn FnMut(&str),
+    /// The connections shown so far, when kept (for `toytls attack --html`).
+    shown: Option<Vec<Shown>>,
+}
+
+/// One connection of a scenario as the man in the middle saw it: every record it carried,
+/// changed, injected, held back or cut at, and the alerts that crossed the wire.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    /// What this connection is, in the scenario's words.
+    pub title: String,
+    pub log: Vec<mitm::Observed>,
+    pub alerts: Vec<WireAlert>,
 }
 
 impl<'a> Narrator<'a> {
     pub fn new(out: &'a mut dyn FnMut(&str)) -> Self {
-        Narrator { out }
+        Narrator { out, shown: None }
+    }
+
+    /// A narrator that also keeps every connection the scenario shows ([`Narrator::shown`]).
+    pub fn keeping_connections(out: &'a mut dyn FnMut(&str)) -> Self {
+        Narrator {
+            out,
+            shown: Some(Vec::new()),
+        }
     }
 
     /// One line (or several, separated by newlines).
     pub fn say(&mut self, line: impl AsRef<str>) {
         (self.out)(line.as_ref())
+    }
+
+    /// A connection the scenario ran, kept if this narrator keeps them.
+    pub(crate) fn show<S, C>(&mut self, title: impl Into<String>, run: &stage::Run<S, C>) {
+        if let Some(v) = &mut self.shown {
+            v.push(Shown {
+                title: title.into(),
+                log: run.log.clone(),
+                alerts: run.alerts.clone(),
+            });
+        }
+    }
+
+    /// The connections kept so far, emptied.
+    pub fn shown(&mut self) -> Vec<Shown> {
+        self.shown.as_mut().map(std::mem::take).unwrap_or_default()
     }
 }
 

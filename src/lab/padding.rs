@@ -148,6 +148,10 @@ pub fn bleichenbacher(n: &mut Narrator) -> Result<Verdict> {
             Ok(())
         },
     )?;
+    n.show(
+        "The victim's connection, recorded through the padding-oracle front end",
+        &victim,
+    );
     victim.server?;
     victim.client?;
     let true_pre_master = alerts

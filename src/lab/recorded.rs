@@ -118,6 +118,7 @@ pub fn no_forward_secrecy(n: &mut Narrator) -> Result<Verdict> {
                 Ok(tls.resumed())
             },
         )?;
+        n.show(format!("Recorded connection {}", resumed.len() + 1), &run);
         run.server?;
         resumed.push(run.client?);
         n.say(format!(

@@ -8,7 +8,7 @@
 //! record accepted at one position is refused at any other.
 
 use super::mitm::{Action, Attacker, Flow, Passive, Position, WireRecord};
-use super::stage::{Run, SentAlerts, Stage, connect, run_connection};
+use super::stage::{Notes, Run, SentAlerts, Stage, connect, run_connection};
 use super::{Narrator, Protection, Verdict, WireAlert};
 use crate::config::{ClientConfig, ServerConfig};
 use crate::error::{Error, Result};
@@ -17,7 +17,7 @@ use crate::stream::TlsStream;
 use crate::wire::alert::AlertDescription;
 use crate::wire::messages::{TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256, hex};
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const MAC_CHECK: Protection = Protection {
     what: "the record MAC is checked, in constant time, before anything is decrypted",
@@ -166,16 +166,18 @@ impl Scene {
         })
     }
 
-    /// Runs one connection through `attacker`, then narrates what the man in the middle did and
-    /// the alerts that crossed the wire.
+    /// Runs one connection, `title`, through `attacker`, then narrates what the man in the
+    /// middle did and the alerts that crossed the wire (and shows the connection, for --html).
     fn run<S: Send + 'static, C>(
         &self,
         n: &mut Narrator,
+        title: &str,
         attacker: impl Attacker + 'static,
         server: impl FnOnce(TcpStream) -> S + Send + 'static,
         client: impl FnOnce(TcpStream) -> C,
     ) -> Result<Run<S, C>> {
         let run = run_connection(&self.alerts, attacker, server, client)?;
+        n.show(title, &run);
         say_run(n, &self.notes, &run);
         Ok(run)
     }
@@ -219,19 +221,6 @@ fn outcome(end: &Result<()>) -> String {
     match end {
         Ok(()) => "an orderly end (close_notify)".into(),
         Err(e) => format!("error: {e}"),
-    }
-}
-
-/// Notes the attacker leaves for the narration (it runs on the relay's threads).
-#[derive(Clone, Default)]
-struct Notes(Arc<Mutex<Vec<String>>>);
-
-impl Notes {
-    fn add(&self, s: String) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(s);
-    }
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -300,6 +289,7 @@ pub fn tamper(n: &mut Narrator) -> Result<Verdict> {
     ));
     let run = scene.run(
         n,
+        "1. The flip, with the MAC checked",
         FlipBits {
             offset,
             xor,
@@ -320,6 +310,7 @@ pub fn tamper(n: &mut Narrator) -> Result<Verdict> {
     n.say("2. The same flip again, with the server's MAC check switched off (a lab-only switch, see\n   src/lab/mod.rs: no configuration of toytls server or client can reach it).");
     let unprotected = scene.run(
         n,
+        "2. The same flip, the MAC check switched off (lab-only)",
         FlipBits {
             offset,
             xor,
@@ -390,6 +381,7 @@ pub fn replay(n: &mut Narrator) -> Result<Verdict> {
     ));
     let run = scene.run(
         n,
+        "The copy of a protected record",
         Replay {
             done: false,
             notes: scene.notes.clone(),
@@ -462,6 +454,7 @@ pub fn reorder(n: &mut Narrator) -> Result<Verdict> {
     ));
     let run = scene.run(
         n,
+        "Two protected records, swapped",
         Reorder {
             held: None,
             done: false,
@@ -541,6 +534,7 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
     ));
     let clean = scene.run(
         n,
+        "1. Without an attacker",
         Passive,
         sender(scene.server.clone()),
         reader(scene.client.clone()),
@@ -553,6 +547,7 @@ pub fn truncate(n: &mut Narrator) -> Result<Verdict> {
     n.say("2. The man in the middle lets the first record through and cuts the connection.");
     let cut = scene.run(
         n,
+        "2. The man in the middle cuts the connection",
         CutSecond {
             seen: 0,
             notes: scene.notes.clone(),

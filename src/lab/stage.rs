@@ -276,3 +276,16 @@ impl std::io::Write for Tape {
         Ok(())
     }
 }
+
+/// Notes the attacker leaves for the narration (it runs on the relay's threads).
+#[derive(Clone, Default)]
+pub(super) struct Notes(Arc<Mutex<Vec<String>>>);
+
+impl Notes {
+    pub(super) fn add(&self, s: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+    }
+    pub(super) fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}

@@ -15,6 +15,10 @@ pub struct AttackArgs {
     /// List the scenarios.
     #[arg(long)]
     list: bool,
+    /// Also write the attack to FILE as a web page: every record as the man in the middle saw
+    /// it, the bytes it changed marked, the alerts, the verdict and where the protection lives.
+    #[arg(long, value_name = "FILE", conflicts_with = "list")]
+    html: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: AttackArgs) -> ExitCode {
@@ -34,8 +38,19 @@ pub fn run(args: AttackArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let started = Instant::now();
-    let mut print = |s: &str| println!("{s}");
-    let verdict = match (scenario.run)(&mut Narrator::new(&mut print)) {
+    let mut narration = Vec::new();
+    let mut print = |s: &str| {
+        println!("{s}");
+        narration.push(s.to_string());
+    };
+    let mut narrator = if args.html.is_some() {
+        Narrator::keeping_connections(&mut print)
+    } else {
+        Narrator::new(&mut print)
+    };
+    let result = (scenario.run)(&mut narrator);
+    let shown = narrator.shown();
+    let verdict = match result {
         Ok(v) => v,
         Err(e) => {
             eprintln!("toytls attack {name}: the lab itself failed: {e}");
@@ -62,6 +77,20 @@ pub fn run(args: AttackArgs) -> ExitCode {
     for p in &verdict.protections {
         println!("protection: {}", p.what);
         println!("            {}, {} ({})", p.file, p.function, p.rfc);
+    }
+    if let Some(path) = &args.html {
+        let page = toytls::html::attack::render_attack(&toytls::html::attack::Attack {
+            name: scenario.name,
+            about: scenario.about,
+            narration: &narration,
+            shown: &shown,
+            verdict: &verdict,
+        });
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("toytls attack: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        println!("page: {}", path.display());
     }
     if verdict.protected {
         ExitCode::SUCCESS
