@@ -194,6 +194,19 @@ fn write(path: &Path, contents: &str, private: bool, force: bool) -> Result<(), 
 
 /// Creates `path` (which must not exist), writes `contents` and flushes them to disk; on failure
 /// nothing is left behind.
+/// Writes a new private key (readable by its owner only) and then its certificate (`cert_pem`,
+/// the chain if there is one), each refused if it exists, unless `force`.
+fn write_key_and_cert(
+    key_path: &Path,
+    key: &RsaPrivateKey,
+    cert_path: &Path,
+    cert_pem: &str,
+    force: bool,
+) -> Result<(), String> {
+    write(key_path, &pem::encode_private_key_pkcs8(key), true, force)?;
+    write(cert_path, cert_pem, false, force)
+}
+
 fn write_new(path: &Path, contents: &str, private: bool) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -236,16 +249,11 @@ fn ca_init(args: CaInit) -> Result<(), String> {
     let (not_before, not_after) = validity(args.days);
     let (cert, key) = builder::generate_ca(&mut rand::rng(), &args.name, not_before, not_after)
         .map_err(|e| e.to_string())?;
-    write(
+    write_key_and_cert(
         &key_path,
-        &pem::encode_private_key_pkcs8(&key),
-        true,
-        args.force,
-    )?;
-    write(
+        &key,
         &cert_path,
         &pem::encode_certificate(&cert),
-        false,
         args.force,
     )?;
     println!(
@@ -296,13 +304,7 @@ fn issue(args: Issue) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     create_dir(&args.out)?;
     let chain = pem::encode_certificate(&cert) + &pem::encode_certificate(&ca);
-    write(
-        &key_path,
-        &pem::encode_private_key_pkcs8(&key),
-        true,
-        args.force,
-    )?;
-    write(&cert_path, &chain, false, args.force)?;
+    write_key_and_cert(&key_path, &key, &cert_path, &chain, args.force)?;
     println!(
         "issued '{}' for {} by '{}', valid until {}: {} and {}",
         cert.subject(),
