@@ -36,6 +36,18 @@ fn demo_runs_both_handshakes_and_narrates_them() {
         "verify_data",
         "connection 1: full handshake",
         "connection 2: resumed (abbreviated) handshake",
+        // Issue 12: the second connection resumes from a session ticket (RFC 5077), and the
+        // story says so: what the ticket holds, under which key, that the server kept nothing,
+        // and that servers without tickets still resume by session ID.
+        "server -> client: NewSessionTicket",
+        "under the server's current ticket key, named",
+        "presenting the session ticket it was given",
+        "the session_id is one the client made up",
+        "3. The ticket opened under the server's ticket key",
+        "Resumed from the ticket, statelessly",
+        "resume the way\n   RFC 5246 7.3 describes",
+        "from a session ticket, suite",
+        "no session ID (the session lives in the ticket)",
     ] {
         assert!(
             text.contains(needle),
@@ -49,6 +61,12 @@ fn demo_runs_both_handshakes_and_narrates_them() {
     assert!(quiet.status.success());
     let q = String::from_utf8_lossy(&quiet.stdout);
     assert!(q.contains("connection 2: resumed"), "{q}");
+    assert!(q.contains("from a session ticket"), "{q}");
+    // Not the session-ID story, which is for servers without tickets.
+    assert!(
+        !text.contains("The server still has the session: it echoes the session ID"),
+        "{text}"
+    );
     assert!(
         !q.contains("ClientHello"),
         "--quiet printed the story:\n{q}"

@@ -2,6 +2,9 @@
 //!
 //! Everything is made in memory (a CA, a server certificate for `localhost`), the server listens on
 //! a free port of 127.0.0.1, and the client connects twice: a full handshake, then a resumed one.
+//! The server issues a session ticket (RFC 5077) after the full handshake, so the second
+//! connection resumes from the ticket the client presents, statelessly; the story says what the
+//! ticket holds and under which key, and that servers without tickets resume by session ID.
 //! The narration is rendered from the library's trace events; the library itself never prints.
 //! With `--client-auth` the server also asks the client for a certificate (RFC 5246 7.4.4), and the
 //! story tells the two extra messages and what they prove.
@@ -18,7 +21,7 @@ use toytls::Side;
 use toytls::capture::{Opener, Recorded};
 use toytls::clock::{Clock, FixedClock, SystemClock, UnixTime};
 use toytls::config::{ClientAuth, ClientCertificate, ClientConfig, ServerConfig, seeded_rng};
-use toytls::handshake::keys;
+use toytls::handshake::{keys, ticket};
 use toytls::record::ContentType;
 use toytls::record::suite::lookup;
 use toytls::stream::TlsStream;
@@ -118,13 +121,13 @@ fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
         None
     };
 
-    let story = Arc::new(Story::new(quiet));
+    let story = Arc::new(Story::new(quiet, client_auth));
     let decrypt_hint = crate::pcap::demo_key(pcap_arg, &key)?;
     let mut server_config = ServerConfig::from_certificates(std::slice::from_ref(&cert), key)
         .map_err(|e| e.to_string())?;
     server_config.trace = Some(story.clone());
-    // The demo tells resumption by session ID (RFC 5246 7.3); tickets are spec/tickets.md's.
-    server_config.tickets = None;
+    // Tickets on, as by default: the second connection resumes from the ticket (RFC 5077), and
+    // the story says so (the session-ID path of RFC 5246 7.3 is told as the fallback).
     let pcap = pcap_arg.open(&mut server_config.keylog)?;
     server_config.suites = suites.clone();
     if client_identity.is_some() {
@@ -198,7 +201,23 @@ fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
             ));
         } else {
             say("\n========================================================================");
-            say("Second connection: the client returns, offering the session ID it was given.\n");
+            let stored = client_config.sessions.get("localhost", addr.port());
+            let ticket = stored.as_ref().and_then(|s| s.ticket.as_ref());
+            story.set_presenting_ticket(ticket.is_some());
+            say(&match (ticket, &stored) {
+                (Some(t), _) => format!(
+                    "Second connection: the client returns, presenting the session ticket it was given\n({} bytes, in the session_ticket extension of its ClientHello).\n",
+                    t.bytes.len()
+                ),
+                (None, Some(_)) => {
+                    "Second connection: the client returns, offering the session ID it was given.\n"
+                        .to_string()
+                }
+                (None, None) => {
+                    "Second connection: the client has no session to offer: a full handshake again.\n"
+                        .to_string()
+                }
+            });
             say(&format!("1. TCP connect again to {addr}.\n"));
         }
         let t = Instant::now();
@@ -225,6 +244,11 @@ fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
         say(
             "   Both sides sent close_notify: an orderly end, so neither can be fooled into taking a cut-off stream for a complete one.",
         );
+        if tls.resumed() && tls.resumed_with_ticket() {
+            say(
+                "\n   Resumed from the ticket, statelessly: the server kept nothing after the first connection.\n   The ticket it had sealed came back and opened under its ticket key, and what was inside\n   (suite, master secret, how it was made, when, for which name) was the whole session.\n   Servers without tickets (`toytls server --no-tickets`, many real ones) still resume the way\n   RFC 5246 7.3 describes: they keep the session in a cache under the session ID, the client\n   offers that ID, and the server echoes it.",
+            );
+        }
         if tls.resumed() {
             say(
                 "\n   Resumed with the abbreviated handshake. Skipped: Certificate, the certificate check,\n   ServerHelloDone, ClientKeyExchange and both RSA operations. New randoms gave new keys\n   from the cached master secret, and both Finished messages still prove both sides agree.",
@@ -244,8 +268,9 @@ fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
                 None => format!("the demo's server at {addr} (its certificate names localhost)"),
             });
         }
+        let id = hex(tls.session_id().as_slice());
         summary.push(format!(
-            "connection {}: {} handshake in {:.1} ms, suite {}, session {}…",
+            "connection {}: {} handshake in {:.1} ms{}, suite {}, {}",
             round + 1,
             if tls.resumed() {
                 "resumed (abbreviated)"
@@ -253,8 +278,16 @@ fn demo(args: &DemoArgs, suites: Vec<CipherSuite>) -> Result<(), String> {
                 "full"
             },
             handshake_time.as_secs_f64() * 1000.0,
+            match (tls.resumed(), tls.resumed_with_ticket()) {
+                (true, true) => " from a session ticket",
+                (true, false) => " by session ID",
+                (false, _) => "",
+            },
             tls.suite().name(),
-            &hex(tls.session_id().as_slice())[..16],
+            match id.get(..16) {
+                Some(start) => format!("session ID {start}…"),
+                None => "no session ID (the session lives in the ticket)".to_string(),
+            },
         ));
     }
     server
@@ -302,16 +335,25 @@ struct Story {
 #[derive(Default)]
 struct StoryState {
     round: usize,
+    /// The client presents a session ticket in this round's ClientHello.
+    presenting_ticket: bool,
+    /// The server opened the client's ticket: it resumes from it.
+    resuming_from_ticket: bool,
+    /// The client has a certificate (`--client-auth`), which a ticket carries too.
+    client_auth: bool,
     in_app_data: bool,
     /// The key block has no MAC keys: an AEAD suite (GCM).
     aead: bool,
 }
 
 impl Story {
-    fn new(quiet: bool) -> Self {
+    fn new(quiet: bool, client_auth: bool) -> Self {
         Story {
             quiet,
-            state: Mutex::new(StoryState::default()),
+            state: Mutex::new(StoryState {
+                client_auth,
+                ..StoryState::default()
+            }),
         }
     }
 
@@ -319,7 +361,15 @@ impl Story {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.round = r;
         s.in_app_data = false;
+        s.resuming_from_ticket = false;
         s.aead = false;
+    }
+
+    fn set_presenting_ticket(&self, yes: bool) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .presenting_ticket = yes;
     }
 
     fn app_data_heading(&self) {
@@ -381,8 +431,17 @@ fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
             out += match (message, st.round) {
                 (HandshakeType::ClientHello, _) => "2. Hello: the client says what it can do.\n",
                 (HandshakeType::ServerHello, 0) => "3. The server chooses, and proves who it is.\n",
+                (HandshakeType::ServerHello, _) if st.resuming_from_ticket => {
+                    "3. The ticket opened under the server's ticket key: the server resumes the session inside it,\n   and echoes the session ID the client sent with it to say so (RFC 5077 3.4).\n"
+                }
                 (HandshakeType::ServerHello, _) => {
                     "3. The server still has the session: it echoes the session ID.\n"
+                }
+                (HandshakeType::NewSessionTicket, 0) => {
+                    "   Before its ChangeCipherSpec the server hands the client a session ticket (RFC 5077 3.3).\n"
+                }
+                (HandshakeType::NewSessionTicket, _) => {
+                    "   The server renews the ticket (RFC 5077 3.1).\n"
                 }
                 _ => "",
             };
@@ -395,7 +454,27 @@ fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
                 out += &format!("        {k}: {}\n", short(v));
             }
             if *message == HandshakeType::ClientHello && st.round == 1 {
-                out += "        (a non-empty session_id: the client asks to resume)\n";
+                out += if st.presenting_ticket {
+                    "        (the session_ticket extension carries the ticket back: the client asks to resume from it;\n        the session_id is one the client made up, which the server echoes if it accepts the ticket, RFC 5077 3.4)\n"
+                } else {
+                    "        (a non-empty session_id: the client asks to resume)\n"
+                };
+            }
+            if *message == HandshakeType::NewSessionTicket {
+                // NewSessionTicket (RFC 5077 3.3): the 4-byte header, the lifetime hint (4), the
+                // ticket's 2-byte length, then the ticket, whose first 16 bytes name the key.
+                let name = raw
+                    .get(10..10 + ticket::KEY_NAME_LEN)
+                    .map(hex)
+                    .unwrap_or_default();
+                out += &format!(
+                    "        the ticket is this session sealed by the server for itself: key_name (which ticket key) | nonce |\n        AES-128-GCM ciphertext of (suite, master secret, extended master secret or not, when it was made,\n        the server name{}) | tag, under the server's current ticket key, named\n        {name}: random, made by the server, replaced every hour (old keys still open\n        their tickets until those expire), never sent. The client cannot read or change the ticket;\n        it keeps it and brings it back.\n",
+                    if st.client_auth {
+                        ", the client's certificate"
+                    } else {
+                        ""
+                    }
+                );
             }
             if *message == HandshakeType::CertificateRequest {
                 out += "        the server asks the client to prove who it is too: a certificate from one of these CAs,\n        and a signature made with one of these hashes (RFC 5246 7.4.4)\n";
@@ -419,6 +498,9 @@ fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
         } => {}
         TraceEvent::Note { side, note } => {
             let (me, _) = who(*side);
+            if matches!(note, Note::TicketOpened { .. }) {
+                st.resuming_from_ticket = true;
+            }
             if matches!(note, Note::CertificateVerified { .. }) {
                 out += "4. The client checks the certificate.\n";
             }
@@ -441,7 +523,11 @@ fn narrate(st: &mut StoryState, e: &TraceEvent) -> String {
             if *side == Side::Client && st.round == 0 {
                 out += "7. ChangeCipherSpec and Finished: switch on the keys, then prove both sides have them.\n";
             } else if *side == Side::Server && st.round == 1 {
-                out += "6-7. In the abbreviated handshake the server goes first: it derives new keys from the cached\n     master secret and the new randoms (no RSA), switches them on, and proves it with Finished.\n";
+                out += if st.resuming_from_ticket {
+                    "6-7. In the abbreviated handshake the server goes first: it derives new keys from the master\n     secret in the ticket and the new randoms (no RSA), switches them on, and proves it with Finished.\n"
+                } else {
+                    "6-7. In the abbreviated handshake the server goes first: it derives new keys from the cached\n     master secret and the new randoms (no RSA), switches them on, and proves it with Finished.\n"
+                };
             }
             out += &format!(
                 "   {from} -> {to}: ChangeCipherSpec (everything the {from} sends from now on is encrypted and authenticated)\n"
