@@ -216,6 +216,20 @@ pub struct Observed {
     pub cut: bool,
 }
 
+impl Observed {
+    /// A record the attacker did not pass on: held back or dropped, or the one it cut at.
+    fn dropped(flow: Flow, record: Vec<u8>, protected: bool, cut: bool) -> Observed {
+        Observed {
+            flow,
+            record: WireRecord(record),
+            fate: None,
+            protected,
+            original: None,
+            cut,
+        }
+    }
+}
+
 /// What the relay saw, shared between its two directions.
 #[derive(Default)]
 struct Shared {
@@ -367,14 +381,8 @@ fn relay(
                 Action::Inject(out_flow, rec) => (out_flow, rec, Fate::Injected),
                 Action::Cut => {
                     s.cut = true;
-                    s.log.push(Observed {
-                        flow,
-                        record: WireRecord(original),
-                        fate: None,
-                        protected: at.protected,
-                        original: None,
-                        cut: true,
-                    });
+                    s.log
+                        .push(Observed::dropped(flow, original, at.protected, true));
                     let _ = ends[0].shutdown(Shutdown::Both);
                     let _ = ends[1].shutdown(Shutdown::Both);
                     return Ok(());
@@ -404,14 +412,8 @@ fn relay(
         }
         if !forwarded {
             let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
-            s.log.push(Observed {
-                flow,
-                record: WireRecord(original),
-                fate: None,
-                protected: at.protected,
-                original: None,
-                cut: false,
-            });
+            s.log
+                .push(Observed::dropped(flow, original, at.protected, false));
         }
     }
 }
