@@ -101,10 +101,16 @@ fn write_page(
         about,
         connections,
     });
+    // Written beside it and renamed over it, so that a reader (a browser, while a server
+    // rewrites its page) never finds half a page.
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
     let mut open = std::fs::OpenOptions::new();
     open.write(true).create(true).truncate(true);
-    toytls::keylog::open_secret_file(&mut open, path)
+    toytls::keylog::open_secret_file(&mut open, &partial)
         .and_then(|mut f| f.write_all(page.as_bytes()))
+        .and_then(|()| std::fs::rename(&partial, path))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path.display().to_string())
 }
@@ -135,12 +141,17 @@ pub struct ServerPages {
     /// False once `max` connections have been taken and all of them ended: nothing is recorded.
     active: AtomicBool,
     state: Mutex<Served>,
+    /// Held while the page is written: connections ending at once write in turn, each what
+    /// has ended by its turn, so the last page written is the most complete.
+    writing: Mutex<()>,
 }
 
 #[derive(Default)]
 struct Served {
     /// Connections taken for the page so far.
     taken: usize,
+    /// Connections ever taken (their numbers, in accept order).
+    numbered: usize,
     open: HashMap<ThreadId, Open>,
     /// Finished ones, with their number in accept order.
     done: Vec<(usize, Connection)>,
@@ -163,6 +174,7 @@ impl ServerHtmlArg {
                 max: self.html_connections as usize,
                 active: AtomicBool::new(true),
                 state: Mutex::new(Served::default()),
+                writing: Mutex::new(()),
             })
         })
     }
@@ -179,7 +191,8 @@ impl ServerPages {
         let mut s = self.state();
         let pages = (s.taken < self.max).then(|| {
             s.taken += 1;
-            let n = s.taken;
+            s.numbered += 1;
+            let n = s.numbered;
             s.open.insert(
                 std::thread::current().id(),
                 Open {
@@ -197,7 +210,7 @@ impl ServerPages {
 
     /// The connection on this thread has ended: it joins the page, which is written again.
     fn end(&self) {
-        let connections = {
+        {
             let mut s = self.state();
             let Some(o) = s.open.remove(&std::thread::current().id()) else {
                 return;
@@ -228,6 +241,10 @@ impl ServerPages {
             if s.taken == self.max && s.open.is_empty() {
                 self.active.store(false, Ordering::Relaxed);
             }
+        }
+        let _turn = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let connections = {
+            let s = self.state();
             s.done
                 .iter()
                 .map(|(_, c)| Connection {
