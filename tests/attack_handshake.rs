@@ -67,6 +67,19 @@ fn downgrades_fail_at_finished() {
     let fields = o.changed_fields();
     assert!(fields[0].contains("cipher_suites length"), "{fields:?}");
     assert!(fields[1].contains("extensions length"), "{fields:?}");
+    // What was taken out: the preferred suite, then the extended_master_secret extension.
+    let gone: Vec<&str> = o
+        .page()
+        .split("<p class=\"removed-fields\">Taken out whole: ")
+        .skip(1)
+        .map(|s| &s[..s.find("</p>").unwrap()])
+        .collect();
+    assert_eq!(gone.len(), 2);
+    assert!(
+        gone[0].contains("ClientHello › cipher_suites[0]"),
+        "{gone:?}"
+    );
+    assert!(gone[1].contains("extended_master_secret"), "{gone:?}");
     o.assert_protected();
     assert_eq!(
         o.wire_alerts(),

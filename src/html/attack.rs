@@ -271,6 +271,18 @@ fn record(
             "<p class=\"changed-fields\">Changed fields: {}</p>",
             esc(&hit.join(", "))
         );
+        if original.map(<[u8]>::len) != Some(wire.len()) {
+            let gone: Vec<&str> = orig_fields
+                .iter()
+                .filter(|f| f.range.clone().all(|i| removed.get(i) == Some(&true)))
+                .map(|f| f.name.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "<p class=\"removed-fields\">Taken out whole: {}</p>",
+                esc(&gone.join(", "))
+            );
+        }
     }
     let _ = write!(
         out,
