@@ -398,16 +398,27 @@ impl Read for Injector {
 
 impl Write for Injector {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        // The record layer writes each record with one write_all, so `b` is a whole record.
-        if !self.encrypted && matches!(b.first(), Some(20 | 22)) {
-            let _ = self.inner.write_all(&self.inject);
-            self.injected += 1;
-            self.encrypted = b[0] == 20;
+        // The record layer writes whole records with one write_all, several at once where a
+        // flight ends (NewSessionTicket, ChangeCipherSpec and Finished together): each
+        // plaintext record is slipped in front of separately.
+        let mut rest = b;
+        while !rest.is_empty() {
+            let len = match rest {
+                [_, _, _, hi, lo, ..] => 5 + u16::from_be_bytes([*hi, *lo]) as usize,
+                _ => rest.len(),
+            };
+            let (record, tail) = rest.split_at(len.min(rest.len()));
+            if !self.encrypted && matches!(record.first(), Some(20 | 22)) {
+                let _ = self.inner.write_all(&self.inject);
+                self.injected += 1;
+                self.encrypted = record[0] == 20;
+            }
+            // Like a kernel socket buffer, accept the write even if the client has already
+            // gone (it may refuse the first injected record before our flight is written): the
+            // server then reads the client's alert rather than failing on a broken pipe.
+            let _ = self.inner.write_all(record);
+            rest = tail;
         }
-        // Like a kernel socket buffer, accept the write even if the client has already gone
-        // (it may refuse the first injected record before our flight is written): the server
-        // then reads the client's alert rather than failing on a broken pipe.
-        let _ = self.inner.write_all(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

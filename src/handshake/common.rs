@@ -146,14 +146,16 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
         Ok(())
     }
 
-    /// Sends the queued flight.
+    /// Sends the queued flight (and what [`Self::send_change_cipher_spec`] queued before it), in
+    /// one write to the transport.
     pub fn flush(&mut self) -> Result<()> {
-        if !self.flight.is_empty() {
-            let c = &mut *self.conn;
-            c.rec
-                .write_records(&mut c.io, ContentType::Handshake, &self.flight)?;
-            self.flight.clear();
+        let c = &mut *self.conn;
+        if self.flight.is_empty() && !c.rec.has_queued() {
+            return Ok(());
         }
+        c.rec
+            .write_records(&mut c.io, ContentType::Handshake, &self.flight)?;
+        self.flight.clear();
         Ok(())
     }
 
@@ -206,15 +208,15 @@ impl<'c, T: Read + Write> Handshake<'c, T> {
     }
 
     /// RFC 5246 7.1: sends ChangeCipherSpec (after the flight before it), and our records are
-    /// protected from the next one on: the pending write state becomes current.
+    /// protected from the next one on: the pending write state becomes current. The flight and
+    /// the ChangeCipherSpec are sealed now but written with the next [`Self::flush`], so that
+    /// they and the Finished that follows leave in one write (the peer reads one segment).
     pub fn send_change_cipher_spec(&mut self) -> Result<()> {
-        self.flush()?;
         let c = &mut *self.conn;
-        c.rec.write_records(
-            &mut c.io,
-            ContentType::ChangeCipherSpec,
-            &ChangeCipherSpec::BYTES,
-        )?;
+        c.rec.queue_records(ContentType::Handshake, &self.flight)?;
+        self.flight.clear();
+        c.rec
+            .queue_records(ContentType::ChangeCipherSpec, &ChangeCipherSpec::BYTES)?;
         c.tracer.emit(|side| TraceEvent::ChangeCipherSpec {
             side,
             dir: Dir::Sent,

@@ -150,6 +150,9 @@ pub struct RecordLayer {
     drained: bool,
     /// Records being sealed for one write system call; empty between bursts of writing.
     wbuf: Vec<u8>,
+    /// `wbuf[..queued]` holds records sealed by [`queue_records`](Self::queue_records) and not
+    /// yet written: they go out in front of the next write, in the same system call.
+    queued: usize,
     tracer: Tracer,
 }
 
@@ -182,6 +185,7 @@ impl RecordLayer {
             rend: 0,
             drained: false,
             wbuf: Vec::new(),
+            queued: 0,
             tracer,
         }
     }
@@ -281,7 +285,7 @@ impl RecordLayer {
     fn release_if_idle(&mut self) {
         if self.rstart == self.rend {
             (self.rstart, self.rend) = (0, 0);
-            if self.drained {
+            if self.drained && self.queued == 0 {
                 self.rbuf = Vec::new();
                 self.wbuf = Vec::new();
             }
@@ -363,7 +367,8 @@ impl RecordLayer {
 
     /// Sends `data` as records of type `typ`, each holding at most 2^14 bytes of plaintext (so a
     /// large write becomes full records and one remainder), up to [`WRITE_BATCH`] records per
-    /// write to the transport.
+    /// write to the transport. Queued records ([`queue_records`](Self::queue_records)) go out
+    /// first, in the same write; with `data` empty, only they do.
     pub fn write_records(
         &mut self,
         io: &mut impl Write,
@@ -371,8 +376,8 @@ impl RecordLayer {
         data: &[u8],
     ) -> Result<()> {
         let mut chunks = data.chunks(MAX_PLAINTEXT).peekable();
-        while chunks.peek().is_some() {
-            let mut used = 0;
+        let mut used = std::mem::take(&mut self.queued);
+        loop {
             let mut sealed = Ok(());
             for chunk in chunks.by_ref().take(WRITE_BATCH) {
                 match self.seal_one(used, typ, chunk) {
@@ -384,11 +389,34 @@ impl RecordLayer {
                 }
             }
             // What was sealed goes out even if a later record of the batch could not be.
-            io.write_all(&self.wbuf[..used])?;
+            if used > 0 {
+                io.write_all(&self.wbuf[..used])?;
+            }
             sealed?;
+            if chunks.peek().is_none() {
+                break;
+            }
+            used = 0;
         }
         io.flush()?;
         Ok(())
+    }
+
+    /// Seals `data` as records of type `typ` (as [`write_records`](Self::write_records) would)
+    /// without writing them: they go out in front of the next write. A handshake queues the end
+    /// of its flight and its ChangeCipherSpec this way, so that they and the Finished after them
+    /// leave in one system call, one TCP segment, instead of waking the peer three times. The
+    /// caller must write before it waits for the peer (nothing queued is sent by a read).
+    pub fn queue_records(&mut self, typ: ContentType, data: &[u8]) -> Result<()> {
+        for chunk in data.chunks(MAX_PLAINTEXT) {
+            self.queued = self.seal_one(self.queued, typ, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// True if [`queue_records`](Self::queue_records) left records that are not written yet.
+    pub fn has_queued(&self) -> bool {
+        self.queued > 0
     }
 
     /// Sends exactly one record of type `typ` holding `fragment` (at most 2^14 bytes), even an
@@ -407,7 +435,8 @@ impl RecordLayer {
                 fragment.len()
             )));
         }
-        let end = self.seal_one(0, typ, fragment)?;
+        let at = std::mem::take(&mut self.queued);
+        let end = self.seal_one(at, typ, fragment)?;
         io.write_all(&self.wbuf[..end])?;
         io.flush()?;
         Ok(())
