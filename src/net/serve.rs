@@ -46,8 +46,10 @@ use crate::wire::alert::AlertDescription;
 use crate::wire::messages::ProtocolVersion;
 use crate::wire::messages::alert::AlertMessage;
 use std::io::{ErrorKind, Read, Write};
+use std::marker::PhantomData;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -100,40 +102,57 @@ pub enum WhenFull {
 
 /// Counts the connections being served and makes the acceptor wait when all slots are taken.
 struct Slots {
-    used: Mutex<usize>,
+    used: Mutex<SlotCount>,
     freed: Condvar,
     max: usize,
+}
+
+#[derive(Default)]
+struct SlotCount {
+    /// Slots taken.
+    used: usize,
+    /// Threads waiting for a slot to free up: a freed slot wakes one only if there is one (a
+    /// wake-up with nobody waiting is still a system call, paid by every connection's end).
+    waiting: usize,
 }
 
 /// One taken slot; dropping it (also while unwinding from a panic) frees it.
 struct Slot(Arc<Slots>);
 
 impl Slots {
+    fn count(&self) -> std::sync::MutexGuard<'_, SlotCount> {
+        self.used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn take(self: &Arc<Self>) -> Slot {
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        while *used >= self.max {
-            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        let mut count = self.count();
+        while count.used >= self.max {
+            count.waiting += 1;
+            count = self.freed.wait(count).unwrap_or_else(|e| e.into_inner());
+            count.waiting -= 1;
         }
-        *used += 1;
+        count.used += 1;
         Slot(self.clone())
     }
 
     /// A slot if one is free now.
     fn try_take(self: &Arc<Self>) -> Option<Slot> {
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        if *used >= self.max {
+        let mut count = self.count();
+        if count.used >= self.max {
             return None;
         }
-        *used += 1;
+        count.used += 1;
         Some(Slot(self.clone()))
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut used = self.0.used.lock().unwrap_or_else(|e| e.into_inner());
-        *used -= 1;
-        self.0.freed.notify_one();
+        let mut count = self.0.count();
+        count.used -= 1;
+        if count.waiting > 0 {
+            self.0.freed.notify_one();
+        }
     }
 }
 
@@ -167,63 +186,171 @@ pub fn serve_with<W, T, H, L>(
 ) -> std::io::Result<()>
 where
     W: Fn(TimedStream) -> std::io::Result<T> + Send + Sync + 'static,
-    T: Read + Write + AsMut<TimedStream>,
+    T: Read + Write + AsMut<TimedStream> + 'static,
     H: Fn(&mut TlsStream<T>) -> Result<()> + Send + Sync + 'static,
     L: Fn(String) + Send + Sync + 'static,
 {
-    let wrap = Arc::new(wrap);
-    let slots = Arc::new(Slots {
-        used: Mutex::new(0),
-        freed: Condvar::new(),
-        max: limits.max_connections.max(1),
+    let server = Arc::new(Acceptor {
+        listener,
+        config,
+        limits,
+        slots: Arc::new(Slots {
+            used: Mutex::new(SlotCount::default()),
+            freed: Condvar::new(),
+            max: limits.max_connections.max(1),
+        }),
+        wrap,
+        handler,
+        log,
+        workers: Workers::new(),
+        accepting: AtomicUsize::new(0),
+        stopped: Mutex::new(None),
+        stop: Condvar::new(),
+        _transport: PhantomData,
     });
-    let handler = Arc::new(handler);
-    let log = Arc::new(log);
-    let workers = Workers::new();
+    let first = server.clone();
+    server.workers.run(move || first.take_turn())?;
+    let mut stopped = server.stopped.lock().unwrap_or_else(|e| e.into_inner());
     loop {
-        // Waiting: take a free slot before accepting, so while all are taken new clients queue in
-        // the kernel and are served in turn. Refusing: accept first, then look for a slot.
-        let waited = match limits.when_full {
-            WhenFull::Wait => Some(slots.take()),
-            WhenFull::Refuse => None,
-        };
-        let (tcp, peer) = match listener.accept() {
-            Ok(x) => x,
-            Err(e) if is_transient(&e) => {
-                log(format!("accept failed: {e}"));
-                // Out of file descriptors and the like: give connections time to finish.
-                std::thread::sleep(Duration::from_millis(50));
+        if let Some(e) = stopped.take() {
+            return Err(e);
+        }
+        stopped = server.stop.wait(stopped).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// The server, shared by its threads. Threads wait in `accept` on the one listener (the kernel
+/// wakes one of them per client), and the thread that accepts a client serves it itself, from
+/// the first read of its ClientHello to the close; then it goes back to accepting, unless
+/// [`ACCEPTORS`] threads already are. So nothing stands between a client's connect and the start
+/// of its handshake: no hand-off from an accepting thread to a worker (a wake-up of another
+/// thread, tens of microseconds on a busy machine, which a client that makes one connection after
+/// another would wait for every time). Only when the last accepting thread takes a client does it
+/// first give a turn to another thread (one waiting for work, or a new one), so that someone is
+/// always accepting while it serves.
+struct Acceptor<W, T, H, L> {
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    limits: ServerLimits,
+    slots: Arc<Slots>,
+    wrap: W,
+    handler: H,
+    log: L,
+    workers: Workers,
+    /// Threads in (or about to enter) `accept` now.
+    accepting: AtomicUsize,
+    /// Why accepting stopped for good, for [`serve_with`] to return.
+    stopped: Mutex<Option<std::io::Error>>,
+    stop: Condvar,
+    _transport: PhantomData<fn() -> T>,
+}
+
+/// Threads that go back to waiting in `accept` after a connection, at most; the others wait for
+/// a turn in the pool ([`Workers`]), and end there when none comes. Two, so that while one is
+/// taking a client the next client already has a thread waiting for it.
+const ACCEPTORS: usize = 2;
+
+impl<W, T, H, L> Acceptor<W, T, H, L>
+where
+    W: Fn(TimedStream) -> std::io::Result<T> + Send + Sync + 'static,
+    T: Read + Write + AsMut<TimedStream> + 'static,
+    H: Fn(&mut TlsStream<T>) -> Result<()> + Send + Sync + 'static,
+    L: Fn(String) + Send + Sync + 'static,
+{
+    /// A turn at accepting: accept a client that gets a slot, serve it, and accept again while
+    /// fewer than [`ACCEPTORS`] threads do.
+    fn take_turn(self: Arc<Self>) {
+        // Should this thread unwind outside a connection (a bug), `serve` returns an error
+        // instead of waiting for ever on a server that may have nobody accepting.
+        let turn = Turn(&self.stopped, &self.stop);
+        loop {
+            // Waiting: take a free slot before accepting, so while all are taken new clients
+            // queue in the kernel and are served in turn. Refusing: accept first, then look.
+            let waited = match self.limits.when_full {
+                WhenFull::Wait => Some(self.slots.take()),
+                WhenFull::Refuse => None,
+            };
+            self.accepting.fetch_add(1, Ordering::SeqCst);
+            let accepted = self.listener.accept();
+            let others = self.accepting.fetch_sub(1, Ordering::SeqCst) - 1;
+            let (tcp, peer) = match accepted {
+                Ok(x) => x,
+                Err(e) if is_transient(&e) => {
+                    (self.log)(format!("accept failed: {e}"));
+                    // Out of file descriptors and the like: give connections time to finish.
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                Err(e) => {
+                    turn.stop(e);
+                    return;
+                }
+            };
+            let Some(slot) = waited.or_else(|| self.slots.try_take()) else {
+                refuse(tcp);
+                (self.log)(format!(
+                    "{peer}: refused: all {} connection slots are taken (sent a fatal internal_error alert)",
+                    self.slots.max
+                ));
                 continue;
+            };
+            if others == 0 {
+                let next = self.clone();
+                if let Err(e) = self.workers.run(move || next.take_turn()) {
+                    // No thread to accept while this one serves: it goes on accepting, and the
+                    // client is let go.
+                    (self.log)(format!("{peer}: cannot start a thread: {e}"));
+                    continue;
+                }
             }
-            Err(e) => return Err(e),
-        };
-        let Some(slot) = waited.or_else(|| slots.try_take()) else {
-            refuse(tcp);
-            log(format!(
-                "{peer}: refused: all {} connection slots are taken (sent a fatal internal_error alert)",
-                slots.max
-            ));
-            continue;
-        };
-        let (config, wrap, handler, log2) =
-            (config.clone(), wrap.clone(), handler.clone(), log.clone());
-        let started = workers.run(move || {
-            let _slot = slot;
-            // A panic (in the handler, or a bug of ours) ends this connection only: it is
-            // caught here so that it is logged like any other failure; unwinding has already
-            // dropped the connection, and `_slot` is freed when this closure returns.
-            let run = AssertUnwindSafe(|| connection(tcp, config, limits, &*wrap, &*handler));
-            match std::panic::catch_unwind(run) {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => log2(format!("{peer}: {e}")),
-                Err(panic) => log2(format!(
-                    "{peer}: connection panicked: {}",
-                    panic_message(&*panic)
-                )),
+            self.serve_one(tcp, peer, slot);
+            if self.accepting.load(Ordering::SeqCst) >= ACCEPTORS {
+                std::mem::forget(turn);
+                return;
             }
+        }
+    }
+
+    /// One client, from the handshake to the close, on this thread; its slot is freed at the end.
+    fn serve_one(&self, tcp: TcpStream, peer: SocketAddr, slot: Slot) {
+        let _slot = slot;
+        // A panic (in the handler, or a bug of ours) ends this connection only: it is caught
+        // here so that it is logged like any other failure; unwinding has already dropped the
+        // connection, and `_slot` is freed when this returns.
+        let run = AssertUnwindSafe(|| {
+            connection(
+                tcp,
+                self.config.clone(),
+                self.limits,
+                &self.wrap,
+                &self.handler,
+            )
         });
-        if let Err(e) = started {
-            log(format!("{peer}: cannot start a thread: {e}"));
+        match std::panic::catch_unwind(run) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => (self.log)(format!("{peer}: {e}")),
+            Err(panic) => (self.log)(format!(
+                "{peer}: connection panicked: {}",
+                panic_message(&*panic)
+            )),
+        }
+    }
+}
+
+/// Held by the thread with the accepting turn; dropped while unwinding, it stops the server.
+struct Turn<'a>(&'a Mutex<Option<std::io::Error>>, &'a Condvar);
+
+impl Turn<'_> {
+    fn stop(&self, e: std::io::Error) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        self.1.notify_all();
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.stop(std::io::Error::other("the accepting thread panicked"));
         }
     }
 }

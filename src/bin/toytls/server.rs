@@ -220,20 +220,24 @@ fn serve(args: ServerArgs) -> Result<(), String> {
             toytls::net::serve::echo(tls)
         }
     };
-    // One line per failed connection; the server goes on.
+    // One line per failed connection; the server goes on. The line goes out in one write
+    // (`eprintln!` writes the text and the newline in two: stderr is not buffered).
     let record = move |io: TimedStream| {
-        let peer = io
-            .tcp()
-            .peer_addr()
-            .map_or("a client".into(), |a| a.to_string());
+        // The peer's address only for a page (getpeername is a system call per connection).
+        let peer = pages.as_ref().map(|_| {
+            io.tcp()
+                .peer_addr()
+                .map_or("a client".into(), |a| a.to_string())
+        });
         let io = Recorded::maybe(pcap.as_ref(), io, Opener::Peer)?;
-        Ok(match &pages {
-            Some(p) => p.watch(io, peer),
-            None => Watched::unwatched(io),
+        Ok(match (&pages, peer) {
+            (Some(p), Some(peer)) => p.watch(io, peer),
+            _ => Watched::unwatched(io),
         })
     };
     toytls::net::serve::serve_with(listener, config, limits, record, handler, |line| {
-        eprintln!("{line}")
+        use std::io::Write;
+        let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
     })
     .map_err(|e| format!("accepting connections failed: {e}"))
 }
