@@ -3,7 +3,10 @@
 //! A peer that accepts our connection and then says nothing, or sends one byte now and then,
 //! would keep a plain blocking socket waiting forever. [`TimedStream`] gives every read and write
 //! a timeout, and during the handshake a deadline: each call may wait only for the time left
-//! before it, so trickling bytes does not buy a peer more time.
+//! before it, so trickling bytes does not buy a peer more time. (A socket timeout already set
+//! that is at most [`TIMEOUT_SLACK`], 10 ms, longer than the time left is kept, so a call that
+//! blocks may end that much after the deadline: a handshake sets each timeout once, not once per
+//! read and write.)
 //!
 //! After the handshake the server also gives a connection an idle timeout
 //! ([`TimedStream::set_idle_timeout`]): the time since application data last moved, either way,
@@ -83,7 +86,9 @@ pub fn close_now(tcp: &TcpStream) {
     if tcp.set_nonblocking(true).is_err() {
         return;
     }
-    let mut sink = [0u8; 1 << 14];
+    // Small: usually nothing or a few bytes are waiting, and zeroing (and touching) 16 KiB of
+    // stack at every close is what a client making one connection after another would pay.
+    let mut sink = [0u8; 2048];
     let mut drained = 0;
     let mut reader = tcp;
     while drained < CLOSE_DRAIN {
@@ -106,10 +111,18 @@ pub struct TimedStream {
     io_timeout: Duration,
     deadline: Option<Deadline>,
     idle: Option<Idle>,
-    /// True while the socket's timeouts are below the I/O timeout (set for a deadline or the
-    /// idle timeout close at hand), so they are put back once more time is left again.
-    lowered: bool,
+    /// The read and write timeouts last set on the socket (`None`: not set by us yet), so that
+    /// a call sets one only when it must change ([`TIMEOUT_SLACK`]).
+    read_set: Option<Duration>,
+    write_set: Option<Duration>,
 }
+
+/// How much longer than the time left a socket timeout already set may be and still be left as
+/// it is: a call that blocks may then end up to this much after a deadline. Without it every read
+/// and write of a handshake (all of them under its deadline, each with a few microseconds less
+/// left than the one before) would pay a system call to lower the timeout by those
+/// microseconds; with it a handshake sets each timeout once.
+pub const TIMEOUT_SLACK: Duration = Duration::from_millis(10);
 
 /// When application data last moved on a connection. The TLS stream, which knows what is
 /// application data, touches it ([`TlsStream::on_application_data`]); the [`TimedStream`] under
@@ -161,7 +174,8 @@ impl TimedStream {
             io_timeout,
             deadline: None,
             idle: None,
-            lowered: false,
+            read_set: None,
+            write_set: None,
         };
         match deadline {
             Some(at) => {
@@ -177,22 +191,18 @@ impl TimedStream {
         Ok(t)
     }
 
-    /// Lifts the deadline (the handshake is over); the I/O timeout stays.
+    /// Lifts the deadline (the handshake is over); the I/O timeout stays. (The socket's
+    /// timeouts follow at the next read and write; the `Result` is for callers written when
+    /// this set them at once.)
     pub fn clear_deadline(&mut self) -> std::io::Result<()> {
         self.deadline = None;
-        self.restore_io_timeout()
+        Ok(())
     }
 
     /// From now on a read or write fails once no application data has moved for `timeout`, as
     /// `activity` tells (a `TimedOut` error saying "idle timeout"); see the module doc.
     pub fn set_idle_timeout(&mut self, timeout: Duration, activity: Arc<Activity>) {
         self.idle = Some(Idle { timeout, activity });
-    }
-
-    fn restore_io_timeout(&mut self) -> std::io::Result<()> {
-        self.lowered = false;
-        self.tcp.set_read_timeout(Some(self.io_timeout))?;
-        self.tcp.set_write_timeout(Some(self.io_timeout))
     }
 
     /// From now on no read or write may pass `from + allowed`; a call that would fails with a
@@ -236,39 +246,26 @@ impl TimedStream {
         self.idle.as_ref().map(|i| i.activity.last() + i.timeout)
     }
 
-    /// The timeout for the next call if it must be shorter than the I/O timeout: the time left
-    /// before the deadline or the end of the idle timeout. `None` while more than the I/O timeout
-    /// is left, when the socket's timeouts are the I/O timeout (put back if they were lowered),
-    /// so a long connection does not pay two system calls per record.
-    fn time_left(&mut self) -> std::io::Result<Option<Duration>> {
+    /// The timeout for the next call: the I/O timeout, or less if the deadline or the end of the
+    /// idle timeout is closer; an error if one of them has passed.
+    fn timeout_for_call(&self) -> std::io::Result<Duration> {
         let now = Instant::now();
-        let mut left = None::<Duration>;
+        let mut left = self.io_timeout;
         if let Some(d) = self.deadline {
             let l = d.at.saturating_duration_since(now);
             if l.is_zero() {
                 return Err(self.deadline_passed(d));
             }
-            left = Some(l);
+            left = left.min(l);
         }
         if let Some(end) = self.idle_end() {
             let l = end.saturating_duration_since(now);
             if l.is_zero() {
                 return Err(self.idle_passed(self.idle.as_ref().expect("idle_end")));
             }
-            left = Some(left.map_or(l, |d| d.min(l)));
+            left = left.min(l);
         }
-        match left {
-            Some(l) if l < self.io_timeout => {
-                self.lowered = true;
-                Ok(Some(l))
-            }
-            _ => {
-                if self.lowered {
-                    self.restore_io_timeout()?;
-                }
-                Ok(None)
-            }
-        }
+        Ok(left)
     }
 
     /// Names a timeout for what it was: the deadline or the I/O timeout (the socket only says
@@ -301,10 +298,18 @@ impl AsMut<TimedStream> for TimedStream {
     }
 }
 
+/// Whether a socket timeout `set` serves a call that may wait `want`: not shorter, and longer by
+/// at most [`TIMEOUT_SLACK`].
+fn fits(set: Option<Duration>, want: Duration) -> bool {
+    set.is_some_and(|s| s >= want && s - want <= TIMEOUT_SLACK)
+}
+
 impl Read for TimedStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if let Some(t) = self.time_left()? {
-            self.tcp.set_read_timeout(Some(t))?;
+        let want = self.timeout_for_call()?;
+        if !fits(self.read_set, want) {
+            self.tcp.set_read_timeout(Some(want))?;
+            self.read_set = Some(want);
         }
         (&*self.tcp).read(buf).map_err(|e| self.explain(e))
     }
@@ -312,8 +317,10 @@ impl Read for TimedStream {
 
 impl Write for TimedStream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some(t) = self.time_left()? {
-            self.tcp.set_write_timeout(Some(t))?;
+        let want = self.timeout_for_call()?;
+        if !fits(self.write_set, want) {
+            self.tcp.set_write_timeout(Some(want))?;
+            self.write_set = Some(want);
         }
         (&*self.tcp).write(buf).map_err(|e| self.explain(e))
     }

@@ -157,11 +157,12 @@ pub struct RecordLayer {
 }
 
 /// The read buffer: room for two whole records, so that one read system call brings in up to
-/// two records (plus the start of a third) instead of a header and then a body. Allocated with
-/// the connection, let go whenever everything received has been taken and the peer has gone
-/// quiet, and allocated again when bytes arrive: an idle connection holds no record buffer at
-/// all (issue 13 goal 6), and what a length field claims never decides what is allocated (the
-/// buffer has this one size).
+/// two records (plus the start of a third) instead of a header and then a body. Let go whenever
+/// everything received has been taken and the peer has gone quiet, and made again when bytes
+/// arrive: this size when more arrives than a first small read takes; otherwise just as large as
+/// what came (a handshake flight, a small request), doubling while a record needs more. An idle
+/// connection holds no record buffer at all (issue 13 goal 6), and what a length field claims
+/// never decides what is allocated.
 pub const READ_BUFFER: usize = 2 * (HEADER_LEN + MAX_CIPHERTEXT);
 
 /// Records sealed into one write system call at most (several records per write: one call per
@@ -179,8 +180,8 @@ impl RecordLayer {
             write: Direction::default(),
             version: ProtocolVersion::TLS12,
             version_fixed: false,
-            // Allocated once here for the handshake; after that only while data flows.
-            rbuf: vec![0u8; READ_BUFFER],
+            // Allocated when bytes arrive, as small as they are (see `fill`).
+            rbuf: Vec::new(),
             rstart: 0,
             rend: 0,
             drained: false,
@@ -258,19 +259,33 @@ impl RecordLayer {
         }
         if self.rbuf.is_empty() {
             // Nothing buffered: wait on a small stack buffer, so that a connection whose peer
-            // is silent holds no heap buffer while it waits.
+            // is silent holds no heap buffer while it waits. If that read took all there was
+            // (a handshake flight, a small request: a few hundred bytes), what came is kept in
+            // a buffer of its own size; the full-size one, zeroed and freed again for each
+            // flight, is for when more is coming than the stack buffer took.
             let mut first = [0u8; FIRST_READ];
             let n = read_some(io, &mut first)?;
             self.drained = n < FIRST_READ;
-            self.rbuf = vec![0u8; READ_BUFFER];
-            self.rbuf[..n].copy_from_slice(&first[..n]);
+            if self.drained {
+                self.rbuf = first[..n].to_vec();
+            } else {
+                self.rbuf = vec![0u8; READ_BUFFER];
+                self.rbuf[..n].copy_from_slice(&first[..n]);
+            }
             (self.rstart, self.rend) = (0, n);
-        } else if self.rstart + need > self.rbuf.len() {
+        }
+        if self.rstart + need > self.rbuf.len() {
             // The record would run past the end: move its start to the front.
             self.rbuf.copy_within(self.rstart..self.rend, 0);
             (self.rstart, self.rend) = (0, self.rend - self.rstart);
         }
         while self.rend - self.rstart < need {
+            if self.rend == self.rbuf.len() {
+                // A small buffer is full and the record needs more: it doubles, so what it
+                // takes follows the bytes that arrived, never a length field alone.
+                let grown = (2 * self.rbuf.len()).clamp(FIRST_READ, READ_BUFFER);
+                self.rbuf.resize(grown, 0);
+            }
             let room = self.rbuf.len() - self.rend;
             let n = read_some(io, &mut self.rbuf[self.rend..])?;
             self.drained = n < room;
