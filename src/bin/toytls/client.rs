@@ -41,17 +41,8 @@ pub struct ClientArgs {
     /// The name the certificate must carry (default: the host part of ADDR).
     #[arg(long)]
     server_name: Option<String>,
-    /// Print every trace event (messages, secrets, records) to stderr.
-    #[arg(long)]
-    trace: bool,
-    /// Cipher suites in order of preference, comma-separated: `toy` (our
-    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
-    #[arg(long, default_value = "toy,gcm")]
-    suites: String,
-    /// Append `CLIENT_RANDOM <random> <master secret>` lines to FILE for Wireshark (also taken
-    /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
-    #[arg(long, value_name = "FILE")]
-    keylog: Option<PathBuf>,
+    #[command(flatten)]
+    peer: crate::render::PeerArgs,
     /// Do not offer the extended master secret (RFC 7627): the master secret is then derived from
     /// the randoms alone, as in plain RFC 5246, and is not bound to the handshake. For testing
     /// legacy peers.
@@ -111,11 +102,11 @@ fn client(args: ClientArgs, html: Option<&Arc<HtmlRecorder>>) -> Result<(), Stri
     let anchors = toytls::x509::pem::parse_certificates(&pem)
         .map_err(|e| format!("{}: {e}", args.ca.display()))?;
     let mut config = ClientConfig::new(anchors);
-    if args.trace {
+    if args.peer.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
-    config.suites = crate::render::parse_suite_list(&args.suites)?;
-    config.keylog = crate::render::key_log(args.keylog.as_deref())?;
+    config.suites = crate::render::parse_suite_list(&args.peer.suites)?;
+    config.keylog = crate::render::key_log(args.peer.keylog.as_deref())?;
     config.handshake_timeout = Duration::from_secs_f64(args.handshake_timeout);
     config.io_timeout = Duration::from_secs_f64(args.io_timeout);
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);

@@ -156,6 +156,23 @@ pub fn hexdump(b: &[u8]) -> String {
     s
 }
 
+/// The options `toytls client` and `toytls server` share: what to print, which suites to offer or
+/// accept, where to log the keys. Declared once, flattened into both commands.
+#[derive(clap::Args)]
+pub struct PeerArgs {
+    /// Print every trace event (messages, secrets, records) to stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Cipher suites in order of preference, comma-separated: `toy` (our
+    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
+    #[arg(long, default_value = "toy,gcm")]
+    pub suites: String,
+    /// Append `CLIENT_RANDOM <random> <master secret>` lines to FILE for Wireshark (also taken
+    /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<std::path::PathBuf>,
+}
+
 /// The key log the user asked for: `--keylog FILE`, else the `SSLKEYLOGFILE` variable that
 /// browsers and curl also read, else none. Client and server share it so both log the same way.
 pub fn key_log(

@@ -54,17 +54,8 @@ pub struct ServerArgs {
     /// Answer HTTP/1.x requests with a page describing the connection.
     #[arg(long)]
     http: bool,
-    /// Print every trace event (messages, secrets, records) to stderr.
-    #[arg(long)]
-    trace: bool,
-    /// Cipher suites in order of preference, comma-separated: `toy` (our
-    /// TOY_RSA_WITH_AES_128_CTR_HMAC_SHA256) and `gcm` (TLS_RSA_WITH_AES_128_GCM_SHA256).
-    #[arg(long, default_value = "toy,gcm")]
-    suites: String,
-    /// Append `CLIENT_RANDOM <random> <master secret>` lines to FILE for Wireshark (also taken
-    /// from the SSLKEYLOGFILE environment variable). Anyone with this file can decrypt the traffic.
-    #[arg(long, value_name = "FILE")]
-    keylog: Option<PathBuf>,
+    #[command(flatten)]
+    peer: crate::render::PeerArgs,
     /// Do not answer the extended master secret (RFC 7627), as a server older than it would: the
     /// master secret is then derived from the randoms alone and is not bound to the handshake.
     /// For testing legacy peers.
@@ -159,7 +150,7 @@ fn load_certificates(p: &Path) -> Result<Vec<toytls::x509::Certificate>, String>
 
 fn serve(args: ServerArgs) -> Result<(), String> {
     let mut config = load_config(&args.cert, &args.key)?;
-    if args.trace {
+    if args.peer.trace {
         config.trace = Some(Arc::new(StderrTrace::new()));
     }
     let pages = args.html.recorder(format!(
@@ -173,8 +164,8 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         let sink: Arc<dyn toytls::trace::TraceSink> = p.clone();
         config.trace = crate::html::tee(config.trace.take(), Some(sink));
     }
-    config.suites = crate::render::parse_suite_list(&args.suites)?;
-    config.keylog = crate::render::key_log(args.keylog.as_deref())?;
+    config.suites = crate::render::parse_suite_list(&args.peer.suites)?;
+    config.keylog = crate::render::key_log(args.peer.keylog.as_deref())?;
     config.extended_master_secret = crate::render::ems_mode(args.no_ems, args.require_ems);
     if let Some(ca) = &args.client_ca {
         let trust_anchors = load_certificates(ca)?;
