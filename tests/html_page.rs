@@ -249,22 +249,5 @@ fn seeded_demo_page_matches_spec() {
     );
     // Another seed, other keys: the page changes.
     assert_ne!(a, demo_page(&dir, "2", "toy,gcm"));
-    if std::env::var_os("TOYTLS_REGENERATE").is_some() {
-        std::fs::write(SPEC, &a).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(SPEC).unwrap_or_default();
-    if committed != a {
-        let line = committed
-            .lines()
-            .zip(a.lines())
-            .position(|(x, y)| x != y)
-            .map(|i| i + 1)
-            .unwrap_or(0);
-        panic!(
-            "spec/connection.html differs from what `toytls demo --seed 1 --html` draws (first \
-             difference at line {line}); if the change is intended, regenerate with \
-             TOYTLS_REGENERATE=1 and look at the page"
-        );
-    }
+    assert_matches_committed(SPEC, &a, "`toytls demo --seed 1 --html`");
 }

@@ -322,3 +322,28 @@ pub fn scripted_server_against(
     let e = ct.join().unwrap().unwrap_err();
     (e, read_alert_record(&mut srv.io))
 }
+
+/// A generated file committed under spec/ must be what the code produces now, byte for byte (the
+/// wire and the story did not change by accident). `TOYTLS_REGENERATE=1` writes `produced` over
+/// `path` instead; `what` names the generator in the failure, which points at the first line
+/// that differs.
+pub fn assert_matches_committed(path: &str, produced: &str, what: &str) {
+    if std::env::var_os("TOYTLS_REGENERATE").is_some() {
+        std::fs::write(path, produced).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed != produced {
+        let line = committed
+            .lines()
+            .zip(produced.lines())
+            .position(|(x, y)| x != y)
+            // No line differs: one file is the other plus more lines (or a final newline).
+            .unwrap_or_else(|| committed.lines().count().min(produced.lines().count()))
+            + 1;
+        panic!(
+            "{path} differs from what {what} produces (first difference at line {line}); if the \
+             change is intended, regenerate with TOYTLS_REGENERATE=1 and review the diff"
+        );
+    }
+}
