@@ -117,6 +117,9 @@ pub fn handshake<T: Read + Write>(conn: &mut Conn<T>, config: &ServerConfig) -> 
         None
     };
     s.send_server_hello_done()?;
+    // The client now checks our certificate and encrypts its pre-master secret: time we use to
+    // get the decryption ready (a fresh blinding pair, when one is due).
+    config.private_key.prepare_blinding(&mut s.rng);
     let (client_chain, client_key) = match &request {
         Some(_) => s.read_client_certificate()?,
         None => (vec![], None),

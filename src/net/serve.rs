@@ -448,10 +448,17 @@ where
 {
     let accepted = Instant::now();
     let deadline = accepted + limits.handshake_timeout.min(limits.max_lifetime);
-    let io = TimedStream::new(tcp, limits.io_timeout, Some(deadline))
-        .and_then(wrap)
+    let mut timed = TimedStream::new(tcp, limits.io_timeout, Some(deadline))
         .map_err(|e| ConnectionError::Handshake(Error::Io(e)))?;
+    if config.private_key.wants_keeping_warm() {
+        // While the handshake waits for the client, keep this core ready for the decryption of
+        // its ClientKeyExchange (`net::waiting` says why).
+        let key = config.clone();
+        timed.set_while_waiting(Some(Arc::new(move || key.private_key.keep_warm())));
+    }
+    let io = wrap(timed).map_err(|e| ConnectionError::Handshake(Error::Io(e)))?;
     let mut tls = TlsStream::accept(io, config).map_err(ConnectionError::Handshake)?;
+    tls.get_mut().as_mut().set_while_waiting(None);
     tls.get_mut()
         .as_mut()
         .set_deadline(

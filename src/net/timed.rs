@@ -29,6 +29,7 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
+use crate::net::waiting::{self, WhileWaiting};
 use crate::stream::TlsStream;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -115,6 +116,10 @@ pub struct TimedStream {
     /// a call sets one only when it must change ([`TIMEOUT_SLACK`]).
     read_set: Option<Duration>,
     write_set: Option<Duration>,
+    /// Run while a read waits for the peer ([`TimedStream::set_while_waiting`]).
+    while_waiting: Option<WhileWaiting>,
+    /// We have written since the last read: the next read waits for the peer's answer.
+    wrote: bool,
 }
 
 /// How much longer than the time left a socket timeout already set may be and still be left as
@@ -176,6 +181,8 @@ impl TimedStream {
             idle: None,
             read_set: None,
             write_set: None,
+            while_waiting: None,
+            wrote: false,
         };
         match deadline {
             Some(at) => {
@@ -220,6 +227,16 @@ impl TimedStream {
             what,
         });
         Ok(())
+    }
+
+    /// From now on (until set to `None`), the first read after a write, when it finds nothing to
+    /// read, runs `hook` while it waits for the peer's answer: at once and then every
+    /// [`crate::net::waiting::SLICE`], for at most [`crate::net::waiting::KEEP_WARM_FOR`]. The
+    /// server's way of keeping the CPU ready for the private-key operation during the handshake
+    /// (`net::waiting` says why); its first read, the ClientHello, and the reads that follow one
+    /// another within a flight wait as before, and so do timeouts and deadlines.
+    pub fn set_while_waiting(&mut self, hook: Option<WhileWaiting>) {
+        self.while_waiting = hook;
     }
 
     /// The socket underneath.
@@ -306,7 +323,13 @@ fn fits(set: Option<Duration>, want: Duration) -> bool {
 
 impl Read for TimedStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let want = self.timeout_for_call()?;
+        let mut want = self.timeout_for_call()?;
+        if let Some(hook) = &self.while_waiting
+            && std::mem::take(&mut self.wrote)
+        {
+            waiting::wait_readable(&self.tcp, &**hook, want);
+            want = self.timeout_for_call()?;
+        }
         if !fits(self.read_set, want) {
             self.tcp.set_read_timeout(Some(want))?;
             self.read_set = Some(want);
@@ -322,6 +345,7 @@ impl Write for TimedStream {
             self.tcp.set_write_timeout(Some(want))?;
             self.write_set = Some(want);
         }
+        self.wrote = true;
         (&*self.tcp).write(buf).map_err(|e| self.explain(e))
     }
 
@@ -426,4 +450,105 @@ fn tcp_connect_until(addr: impl ToSocketAddrs, deadline: Instant) -> Result<TcpS
             "no address to connect to before the handshake deadline",
         )
     })))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        (peer, ours)
+    }
+
+    fn counting() -> (Arc<AtomicUsize>, WhileWaiting) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        (
+            calls,
+            Arc::new(move || {
+                c.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+    }
+
+    /// The peer writes `what` after 5 ms, on its own thread.
+    fn answer_later(
+        mut peer: TcpStream,
+        what: &'static [u8],
+    ) -> std::thread::JoinHandle<TcpStream> {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(5));
+            peer.write_all(what).unwrap();
+            peer
+        })
+    }
+
+    fn read_some(timed: &mut TimedStream) -> Vec<u8> {
+        let mut buf = [0u8; 64];
+        let n = timed.read(&mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    #[test]
+    fn the_hook_runs_while_waiting_for_an_answer_only() {
+        let (peer, ours) = pair();
+        let mut timed = TimedStream::new(ours, Duration::from_secs(5), None).unwrap();
+        let (calls, hook) = counting();
+        timed.set_while_waiting(Some(hook));
+
+        // Nothing written yet (a server's ClientHello): a plain wait.
+        let peer = answer_later(peer, b"hello").join().unwrap();
+        assert_eq!(read_some(&mut timed), b"hello");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+
+        // After our write, waiting for the answer runs the hook.
+        timed.write_all(b"?").unwrap();
+        let waiter = answer_later(peer, b"answer");
+        assert_eq!(read_some(&mut timed), b"answer");
+        let peer = waiter.join().unwrap();
+        let after_answer = calls.load(Ordering::SeqCst);
+        assert!(after_answer >= 2, "{after_answer} calls in a 5 ms wait");
+
+        // A second read with no write in between (the same flight): a plain wait again.
+        let peer = answer_later(peer, b"more").join().unwrap();
+        assert_eq!(read_some(&mut timed), b"more");
+        assert_eq!(calls.load(Ordering::SeqCst), after_answer);
+
+        // Hook removed (the handshake is over): a plain wait after a write too.
+        timed.set_while_waiting(None);
+        timed.write_all(b"?").unwrap();
+        let _peer = answer_later(peer, b"data").join().unwrap();
+        assert_eq!(read_some(&mut timed), b"data");
+        assert_eq!(calls.load(Ordering::SeqCst), after_answer);
+    }
+
+    #[test]
+    fn a_read_that_keeps_warm_still_ends_at_the_deadline() {
+        let (_peer, ours) = pair();
+        let start = Instant::now();
+        let mut timed = TimedStream::new(
+            ours,
+            Duration::from_secs(5),
+            Some(start + Duration::from_millis(60)),
+        )
+        .unwrap();
+        let (calls, hook) = counting();
+        timed.set_while_waiting(Some(hook));
+        timed.write_all(b"?").unwrap();
+        let e = timed.read(&mut [0u8; 8]).unwrap_err();
+        let waited = start.elapsed();
+        assert_eq!(e.kind(), ErrorKind::TimedOut);
+        assert!(
+            e.to_string().contains("the handshake deadline passed"),
+            "{e}"
+        );
+        assert!(waited >= Duration::from_millis(60), "{waited:?}");
+        assert!(waited < Duration::from_millis(60) + TIMEOUT_SLACK + Duration::from_millis(500));
+        assert!(calls.load(Ordering::SeqCst) >= 1);
+    }
 }

@@ -638,6 +638,25 @@ fn cpu_has_ifma() -> bool {
         && std::arch::is_x86_feature_detected!("avx512ifma")
 }
 
+/// One 512-bit multiply-add on made-up numbers, for `RsaPrivateKey::keep_warm`: enough for the
+/// core to keep (or start bringing back) its wide vector units, so that the next exponentiation
+/// does not start on cold ones (`net::waiting` has the measurements). Touches no key material.
+pub(crate) fn keep_warm(_crt: &IfmaCrt) {
+    // SAFETY: an `IfmaCrt` exists only if `IfmaCrt::new` found AVX-512F and AVX-512 IFMA, the
+    // features `touch_wide_units` is compiled for.
+    unsafe { touch_wide_units() }
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn touch_wide_units() {
+    // black_box on both sides, so that the instruction is neither folded nor dropped.
+    let x = _mm512_set1_epi64(core::hint::black_box(1));
+    let mut out = [0u64; 8];
+    // SAFETY: `out` is 64 writable bytes; storeu needs no alignment.
+    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), _mm512_madd52lo_epu64(x, x, x)) };
+    core::hint::black_box(out);
+}
+
 /// Whether this CPU can run the backend (for `RsaBackend` detection).
 pub(crate) fn available() -> bool {
     cpu_has_ifma()

@@ -34,7 +34,10 @@
 //! than the whole CRT exponentiation. So, as OpenSSL does, the key keeps one pair and, after each
 //! use, replaces it by its square: `(r^2)^e = (r^e)^2` and `(r^2)^-1 = (r^-1)^2`, two
 //! multiplications. Every [`REFRESH_AFTER`] uses the pair is drawn fresh from the caller's RNG.
-//! The pair lives behind a `Mutex`, so concurrent decryptions never share one.
+//! The pair lives behind a `Mutex`, so concurrent decryptions never share one. The fresh draw
+//! need not happen inside an operation: [`RsaPrivateKey::prepare_blinding`] does it ahead of time
+//! (a TLS server calls it while the client works on its ClientKeyExchange), so that once in 32
+//! handshakes the decryption does not take three times as long.
 
 use std::sync::Mutex;
 
@@ -80,12 +83,7 @@ impl BlindingCache {
         rng: &mut R,
         public: &RsaPublicKey,
     ) -> (Zeroizing<Vec<u64>>, Zeroizing<Vec<u64>>) {
-        // A panic while holding the lock cannot leave the pair half-updated in a way that matters
-        // (at worst it is reused once more), so a poisoned lock is simply taken over.
-        let mut slot = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = self.lock();
         let pair = match slot.take() {
             Some(pair) if pair.uses_left > 0 => pair,
             _ => fresh_pair(rng, public),
@@ -97,6 +95,30 @@ impl BlindingCache {
             uses_left: pair.uses_left - 1,
         });
         (pair.mask, pair.unmask)
+    }
+
+    /// Makes sure the next [`Self::take`] finds a pair it may use, drawing a fresh one now if the
+    /// current one is worn out (or there is none), outside the lock: the inversion takes longer
+    /// than the private operation, and a caller with time to spare (a server waiting for the
+    /// ClientKeyExchange) spends it here instead of inside the next operation.
+    fn prepare<R: rand::CryptoRng + ?Sized>(&self, rng: &mut R, public: &RsaPublicKey) {
+        let usable = |slot: &Option<BlindingPair>| slot.as_ref().is_some_and(|p| p.uses_left > 0);
+        if usable(&self.lock()) {
+            return;
+        }
+        let fresh = fresh_pair(rng, public);
+        let mut slot = self.lock();
+        if !usable(&slot) {
+            *slot = Some(fresh);
+        }
+    }
+
+    /// The slot; a panic while holding the lock cannot leave the pair half-updated in a way that
+    /// matters (at worst it is reused once more), so a poisoned lock is simply taken over.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<BlindingPair>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -197,6 +219,34 @@ impl RsaPrivateKey {
             public,
             ..self.clone()
         })
+    }
+
+    /// Gets the next private operation ready while the caller waits for its input, so that less
+    /// of it is left for when the input arrives: if the blinding pair is worn out (every
+    /// [`REFRESH_AFTER`] uses; see the module doc), a fresh one is drawn from `rng` now, which
+    /// costs a modular inversion, more than the private operation itself. A TLS server calls it
+    /// after its ServerHelloDone, while the client works on its ClientKeyExchange. Optional: the
+    /// private operation draws a pair itself when it finds none.
+    pub fn prepare_blinding<R: rand::CryptoRng + ?Sized>(&self, rng: &mut R) {
+        self.blinding.prepare(rng, &self.public);
+    }
+
+    /// Whether [`Self::keep_warm`] does anything for this key here: whether its private
+    /// operation runs on the AVX-512 IFMA backend.
+    pub fn wants_keeping_warm(&self) -> bool {
+        self.backend() == RsaBackend::Ifma
+    }
+
+    /// Keeps this core ready for a private operation that is coming soon: on the IFMA backend,
+    /// one 512-bit multiply-add (nanoseconds, on no key material), so that the core does not
+    /// power its wide vector units down in the meantime, which would make the operation start
+    /// slowly, up to twice as long in all; on the portable backend, nothing. `net::waiting`
+    /// has the measurements and how the server calls it while waiting for the ClientKeyExchange.
+    pub fn keep_warm(&self) {
+        #[cfg(all(target_arch = "x86_64", not(feature = "portable-only")))]
+        if let CrtEngine::Ifma(x2) = &self.engine {
+            super::montgomery_ifma::keep_warm(x2);
+        }
     }
 
     /// `(c^dp mod p, c^dq mod q)` on this key's engine, for `c < n` as limbs as wide as `n`.
@@ -331,6 +381,87 @@ mod tests {
                 "{bits}-bit keys, {backend}: the sequence of operations depends on the key or the data"
             );
         }
+    }
+
+    /// Counts the bytes drawn from it: whether a call drew a fresh blinding pair.
+    struct CountingRng {
+        inner: StdRng,
+        drawn: usize,
+    }
+
+    impl rand::TryRng for CountingRng {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            self.drawn += 4;
+            self.inner.try_next_u32()
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            self.drawn += 8;
+            self.inner.try_next_u64()
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            self.drawn += dst.len();
+            self.inner.try_fill_bytes(dst)
+        }
+    }
+
+    impl rand::TryCryptoRng for CountingRng {}
+
+    /// `prepare_blinding` draws the fresh pair, when one is due, so that the private operation
+    /// after it draws nothing; while a pair lasts it does nothing; and without it the operation
+    /// draws the pair itself. The results never change.
+    #[test]
+    fn prepare_blinding_draws_the_fresh_pair_before_the_operation_needs_it() {
+        for key in keys(2048).iter().chain(keys(1024)) {
+            let c = &key.public.n >> 5u32;
+            let expected = key
+                .private_op(&mut StdRng::seed_from_u64(2), &c)
+                .ok()
+                .unwrap();
+            // A clone starts without a pair.
+            let key = key.clone();
+            let mut rng = CountingRng {
+                inner: StdRng::seed_from_u64(3),
+                drawn: 0,
+            };
+            key.prepare_blinding(&mut rng);
+            assert!(rng.drawn > 0, "no pair yet: prepare draws one");
+            for used in 1..=REFRESH_AFTER {
+                rng.drawn = 0;
+                let m = key.private_op(&mut rng, &c).ok().unwrap();
+                assert_eq!(m, expected);
+                assert_eq!(rng.drawn, 0, "use {used} drew, after prepare");
+                key.prepare_blinding(&mut rng);
+                assert_eq!(
+                    rng.drawn > 0,
+                    used == REFRESH_AFTER,
+                    "prepare after use {used}: a fresh pair only once the pair is worn out"
+                );
+            }
+            // Worn out again, and no prepare: the operation draws the pair itself.
+            for _ in 0..REFRESH_AFTER {
+                key.private_op(&mut rng, &c).ok().unwrap();
+            }
+            rng.drawn = 0;
+            assert_eq!(key.private_op(&mut rng, &c).ok().unwrap(), expected);
+            assert!(rng.drawn > 0);
+        }
+    }
+
+    /// `keep_warm` is for the IFMA backend only, and changes nothing in the results.
+    #[test]
+    fn keep_warm_is_wanted_on_ifma_only_and_changes_no_result() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for backend in backends(2048) {
+            let key = keys(2048)[0].with_backend(backend).unwrap();
+            assert_eq!(key.wants_keeping_warm(), backend == RsaBackend::Ifma);
+            let c = &key.public.n >> 7u32;
+            let before = key.private_op(&mut rng, &c).ok().unwrap();
+            key.keep_warm();
+            assert_eq!(key.private_op(&mut rng, &c).ok().unwrap(), before);
+        }
+        // Keys the IFMA engine cannot run (512-bit primes) never want it.
+        assert!(!keys(1024)[0].wants_keeping_warm());
     }
 
     /// The two CRT exponentiations agree with `BigUint::modpow` on every backend, for values
