@@ -159,10 +159,19 @@ pub(crate) fn gf128_mul(x: u128, y: u128) -> u128 {
 /// Number of powers of H kept for the aggregated (many blocks per reduction) fast paths.
 pub(crate) const POWERS: usize = 16;
 
-/// A GHASH key: H and its powers H^1 .. H^16, precomputed once per AES key. Wiped on drop.
+/// A GHASH key: H and its powers H^1 .. H^16, computed once per AES key, the first time more
+/// than one block is hashed at once. Wiped on drop.
+///
+/// Why not at once: every connection makes a key per direction, and a handshake hashes only
+/// single blocks (a Finished record: its additional data, its 16 bytes, the lengths), which
+/// need H alone. The fifteen products were about a microsecond of each handshake, on the path
+/// between the ClientHello and our answer, for a resumed handshake one part in a hundred.
 pub struct GhashKey {
-    /// `powers[i]` = H^(i+1), as big-endian integers.
-    powers: [u128; POWERS],
+    /// H alone: `[H, 0, ..., 0]`, for updates of one block, which read nothing else.
+    h_only: [u128; POWERS],
+    /// `powers[i]` = H^(i+1), as big-endian integers, once an update of several blocks needs
+    /// them.
+    powers: OnceLock<[u128; POWERS]>,
     engine: Engine,
 }
 
@@ -175,24 +184,40 @@ impl GhashKey {
     /// The key for a chosen backend, or `None` if this CPU cannot run it.
     pub fn with_backend(h: &[u8; 16], backend: Backend) -> Option<GhashKey> {
         let engine = Engine::for_backend(backend)?;
-        let h = u128::from_be_bytes(*h);
-        let mut key = GhashKey {
-            powers: [0; POWERS],
+        let mut h_only = [0; POWERS];
+        h_only[0] = u128::from_be_bytes(*h);
+        Some(GhashKey {
+            h_only,
+            powers: OnceLock::new(),
             engine,
-        };
-        key.powers[0] = h;
-        // Each power with the backend's own multiplier: GHASH of one zero block from the state
-        // H^i is (H^i XOR 0) · H. Every connection sets up a key per direction, and bit by bit
-        // (`gf128_mul`) these 15 products were a tenth of a resumed handshake's time.
-        for i in 1..POWERS {
-            let mut next = Ghash {
-                key: &key,
-                y: key.powers[i - 1],
-            };
-            next.update_blocks(&[0; 16]);
-            key.powers[i] = next.y;
+        })
+    }
+
+    /// H^1 .. H^16, computed on first use. Each power with the backend's own multiplier: GHASH
+    /// of one zero block from the state H^i is (H^i XOR 0) · H. (Bit by bit, with `gf128_mul`,
+    /// these 15 products were once a tenth of a resumed handshake's time.)
+    fn powers(&self) -> &[u128; POWERS] {
+        self.powers.get_or_init(|| {
+            let mut powers = self.h_only;
+            for i in 1..POWERS {
+                let mut next = Ghash {
+                    key: self,
+                    y: powers[i - 1],
+                };
+                next.update_blocks(&[0; 16]);
+                powers[i] = next.y;
+            }
+            powers
+        })
+    }
+
+    /// What an update of `blocks` reads: H alone for one block, else every power.
+    fn powers_for(&self, blocks: &[u8]) -> &[u128; POWERS] {
+        if blocks.len() <= 16 {
+            &self.h_only
+        } else {
+            self.powers()
         }
-        Some(key)
     }
 
     /// The backend this key runs on.
@@ -215,7 +240,10 @@ impl GhashKey {
 
 impl Drop for GhashKey {
     fn drop(&mut self) {
-        self.powers.zeroize();
+        self.h_only.zeroize();
+        if let Some(powers) = self.powers.get_mut() {
+            powers.zeroize();
+        }
     }
 }
 
@@ -251,7 +279,7 @@ impl Ghash<'_> {
     /// Absorb whole blocks (`blocks.len()` a multiple of 16).
     fn update_blocks(&mut self, blocks: &[u8]) {
         debug_assert_eq!(blocks.len() % 16, 0);
-        let powers = &self.key.powers;
+        let powers = self.key.powers_for(blocks);
         self.y = match self.key.engine {
             Engine::IntMul => ghash_intmul::update(powers, self.y, blocks),
             Engine::Reference => {
@@ -325,6 +353,56 @@ mod tests {
                 theirs.update_padded(&data[..len]);
                 assert_eq!(ours.finalize(), theirs.finalize(), "{backend:?} len {len}");
             }
+        }
+    }
+
+    /// Single blocks (all a handshake's Finished record hashes) leave the powers uncomputed, and
+    /// the first longer update computes them, with the same hashes as the bit-by-bit
+    /// multiplication: for each backend, a fresh key used one block at a time first.
+    #[test]
+    fn powers_wait_for_the_first_update_of_several_blocks() {
+        let h = *b"another key, 16b";
+        let hm = u128::from_be_bytes(h);
+        let data: Vec<u8> = (0..20 * 16).map(|i| (i * 97 + 3) as u8).collect();
+        // GHASH by its definition: one gf128_mul per block.
+        let by_definition = |blocks: &[u8]| {
+            blocks.chunks(16).fold(0u128, |y, b| {
+                gf128_mul(y ^ u128::from_be_bytes(b.try_into().unwrap()), hm)
+            })
+        };
+        for backend in Backend::available() {
+            let key = GhashKey::with_backend(&h, backend).unwrap();
+            for block in data.chunks(16).take(3) {
+                let mut g = key.start();
+                g.update_padded(&block[..13]);
+                g.update_padded(block);
+                let mut padded = [0u8; 32];
+                padded[..13].copy_from_slice(&block[..13]);
+                padded[16..].copy_from_slice(block);
+                assert_eq!(
+                    g.finalize(),
+                    by_definition(&padded).to_be_bytes(),
+                    "{backend:?}"
+                );
+            }
+            assert!(
+                key.powers.get().is_none(),
+                "{backend:?}: powers for single blocks"
+            );
+            let mut g = key.start();
+            g.update_padded(&data);
+            assert_eq!(
+                g.finalize(),
+                by_definition(&data).to_be_bytes(),
+                "{backend:?}"
+            );
+            let powers = key.powers.get().expect("computed for 20 blocks");
+            assert_eq!(powers[0], hm);
+            assert_eq!(
+                powers[15],
+                (1..16).fold(hm, |p, _| gf128_mul(p, hm)),
+                "{backend:?}"
+            );
         }
     }
 }
