@@ -251,3 +251,136 @@ fn seeded_demo_page_matches_spec() {
     assert_ne!(a, demo_page(&dir, "2", "toy,gcm"));
     assert_matches_committed(SPEC, &a, "`toytls demo --seed 1 --html`");
 }
+
+/// `--html` into something that is not a file: a named pipe gets the whole page written into it
+/// and stays a pipe (a page renamed over it, as files get, would replace it, and the reader would
+/// wait for ever).
+#[cfg(unix)]
+#[test]
+fn a_page_goes_into_a_pipe_as_it_is() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new("html_pipe");
+    let fifo = dir.join("page.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        thread::spawn(move || {
+            let mut page = String::new();
+            std::fs::File::open(&fifo)
+                .unwrap()
+                .read_to_string(&mut page)
+                .unwrap();
+            page
+        })
+    };
+    let mut demo = Command::new(BIN)
+        .args(["demo", "--quiet", "--seed", "1", "--html"])
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while demo.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            demo.kill().unwrap();
+            // Unblock the reader (if the pipe is gone, this just makes a file).
+            let _ = std::fs::write(&fifo, b"");
+            panic!("the demo did not finish writing into the pipe");
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = demo.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Checked before waiting for the reader, which a replaced pipe would leave blocked.
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the pipe was replaced by a file"
+    );
+    let page = reader.join().unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &page[..page.len().min(200)]
+    );
+    assert!(page.trim_end().ends_with("</html>"));
+}
+
+/// `--html` through a symbolic link (as `/dev/stdout` is, when it leads to a file): the page is
+/// written into the file it leads to, owner-only, and the link stays a link.
+#[cfg(unix)]
+#[test]
+fn a_page_goes_through_a_symbolic_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("html_link");
+    let target = dir.join("target.html");
+    std::fs::write(&target, "old contents, longer than nothing").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = dir.join("link.html");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--quiet", "--seed", "1", "--html"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let page = std::fs::read_to_string(&target).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.trim_end().ends_with("</html>"));
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the page holds the keys: owner only");
+}
+
+/// `--html -` (or `/dev/stdout`): the page goes to standard output whole, in order with the
+/// summary's lines (none inside it), wherever standard output leads (here a pipe; a file or a
+/// terminal alike).
+#[test]
+fn a_page_goes_to_standard_output_whole() {
+    for name in ["-", "/dev/stdout"] {
+        let out = Command::new(BIN)
+            .args(["demo", "--quiet", "--seed", "1", "--html", name])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let start = stdout.find("<!DOCTYPE html>").expect("the page");
+        assert!(
+            stdout[..start].contains("Summary"),
+            "{name}: the summary comes first"
+        );
+        let end = stdout.find("</html>\n").expect("the end of the page") + "</html>\n".len();
+        let spec = std::fs::read_to_string(SPEC).unwrap();
+        assert_eq!(
+            &stdout[start..end],
+            spec,
+            "{name}: the page, whole and alone"
+        );
+        assert!(
+            stdout[end..].contains("standard output"),
+            "{name}: where the page went"
+        );
+    }
+}

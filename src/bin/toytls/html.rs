@@ -26,6 +26,7 @@ pub struct HtmlArg {
     /// Write the connection(s) to FILE as one self-contained web page: every record's bytes in
     /// hex with every field named, every secret with the inputs it was made from, and a switch
     /// between what an eavesdropper sees and what the endpoints know. It holds the session keys.
+    /// `-` (or /dev/stdout) writes it to standard output.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 }
@@ -101,6 +102,36 @@ fn write_page(
         about,
         connections,
     });
+    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    // Our own standard output: the page follows what was printed there, through the same
+    // handle, so that nothing printed before or after it lands in the middle of it.
+    if ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]
+        .iter()
+        .any(|name| path == Path::new(name))
+    {
+        let mut out = std::io::stdout().lock();
+        out.write_all(page.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(failed)?;
+        return Ok("standard output".to_string());
+    }
+    // A path that is not a plain file (a symbolic link, a named pipe, a terminal) gets the page
+    // written through it: a file renamed over it would replace the link or the pipe. Only a
+    // plain file at the end of it is truncated and narrowed to its owner; a pipe or a terminal
+    // keeps its permissions.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true);
+        let file = if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            open.truncate(true);
+            toytls::keylog::open_secret_file(&mut open, path)
+        } else {
+            open.open(path)
+        };
+        file.and_then(|mut f| f.write_all(page.as_bytes()))
+            .map_err(failed)?;
+        return Ok(path.display().to_string());
+    }
     // Written beside it and renamed over it, so that a reader (a browser, while a server
     // rewrites its page) never finds half a page.
     let mut partial = path.as_os_str().to_owned();
@@ -111,7 +142,7 @@ fn write_page(
     toytls::keylog::open_secret_file(&mut open, &partial)
         .and_then(|mut f| f.write_all(page.as_bytes()))
         .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        .map_err(failed)?;
     Ok(path.display().to_string())
 }
 
