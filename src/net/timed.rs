@@ -455,26 +455,8 @@ fn tcp_connect_until(addr: impl ToSocketAddrs, deadline: Instant) -> Result<TcpS
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (ours, _) = listener.accept().unwrap();
-        (peer, ours)
-    }
-
-    fn counting() -> (Arc<AtomicUsize>, WhileWaiting) {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let c = calls.clone();
-        (
-            calls,
-            Arc::new(move || {
-                c.fetch_add(1, Ordering::SeqCst);
-            }),
-        )
-    }
+    use crate::net::waiting::test_support::{counting, pair};
+    use std::sync::atomic::Ordering;
 
     /// The peer writes `what` after 5 ms, on its own thread.
     fn answer_later(

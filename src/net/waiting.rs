@@ -91,30 +91,39 @@ pub fn wait_readable(tcp: &TcpStream, hook: &(dyn Fn() + Send + Sync), within: D
 #[cfg(not(unix))]
 pub fn wait_readable(_tcp: &TcpStream, _hook: &(dyn Fn() + Send + Sync), _within: Duration) {}
 
+/// What the tests of this module and of `timed` share.
 #[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-    use std::io::Write;
-    use std::net::TcpListener;
+pub(crate) mod test_support {
+    use super::WhileWaiting;
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn pair() -> (TcpStream, TcpStream) {
+    /// Two ends of a loopback connection: (the peer's, ours).
+    pub(crate) fn pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
-        (client, server)
+        let peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        (peer, ours)
     }
 
-    fn counting() -> (Arc<AtomicUsize>, WhileWaiting) {
+    /// A hook that counts its calls.
+    pub(crate) fn counting() -> (Arc<AtomicUsize>, WhileWaiting) {
         let calls = Arc::new(AtomicUsize::new(0));
         let c = calls.clone();
-        (
-            calls,
-            Arc::new(move || {
-                c.fetch_add(1, Ordering::SeqCst);
-            }),
-        )
+        let hook: WhileWaiting = Arc::new(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        (calls, hook)
     }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::test_support::{counting, pair};
+    use super::*;
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn data_already_there_runs_no_hook() {
