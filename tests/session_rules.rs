@@ -13,15 +13,12 @@
 mod common;
 
 use common::*;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use std::sync::Arc;
 use toytls::clock::UnixTime;
 use toytls::config::{ClientConfig, ServerConfig};
 use toytls::error::Error;
 use toytls::stream::TlsStream;
 use toytls::wire::alert::AlertDescription;
-use toytls::x509::builder::server_cert_with_key;
 
 /// Our server as `common::server_config` makes it, but resuming from its session cache only:
 /// these are the session-ID rules (`tests/tickets.rs` has the ticket ones).
@@ -118,23 +115,10 @@ fn a_fatal_alert_from_the_client_during_a_resumption_invalidates_the_session_on_
     assert!(server.sessions.get(&id, UnixTime(NOW)).is_none());
 }
 
-/// A server whose certificate names `localhost` and `other.test`, valid until `not_after`.
+/// A server whose certificate names `localhost` and `other.test`, valid until `not_after`, and
+/// that resumes by session ID only.
 fn server_with_names(seed: u64, not_after: i64) -> Arc<ServerConfig> {
-    let p = pki();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let cert = server_cert_with_key(
-        &mut rng,
-        &p.ca,
-        &p.ca_key,
-        &p.server_key.public_key(),
-        &["localhost", "other.test"],
-        UnixTime(NOW - 86_400),
-        UnixTime(not_after),
-    )
-    .unwrap();
-    let mut s = ServerConfig::from_certificates(&[cert], p.server_key.clone()).unwrap();
-    s.rng = toytls::config::seeded_rng(seed);
-    s.clock = StepClock::new(NOW);
+    let mut s = common::server_with_names(seed, &["localhost", "other.test"], not_after);
     s.tickets = None;
     Arc::new(s)
 }

@@ -535,22 +535,11 @@ fn a_ticket_presented_under_another_server_name_gets_a_full_handshake() {
     // handshake to establish a new session." The name is sealed inside the ticket
     // (spec/tickets.md), so a stateless server can check it. (The session-ID case is
     // tests/session_rules.rs.)
-    let p = pki();
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0x6066);
-    let cert = toytls::x509::builder::server_cert_with_key(
-        &mut rng,
-        &p.ca,
-        &p.ca_key,
-        &p.server_key.public_key(),
+    let server = Arc::new(server_with_names(
+        0x6066,
         &["localhost", "other.test"],
-        UnixTime(NOW - 86_400),
-        UnixTime(NOW + 365 * 86_400),
-    )
-    .unwrap();
-    let mut s = ServerConfig::from_certificates(&[cert], p.server_key.clone()).unwrap();
-    s.rng = toytls::config::seeded_rng(0x6067);
-    s.clock = StepClock::new(NOW);
-    let server = Arc::new(s);
+        NOW + 365 * 86_400,
+    ));
     let client = Arc::new(client_config(0x6068));
 
     let first = connect_as(&client, &server, "localhost");

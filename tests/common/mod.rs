@@ -104,6 +104,28 @@ pub fn server_config(seed: u64) -> ServerConfig {
     s
 }
 
+/// [`server_config`], with a certificate of its own for the test server key that names `names`
+/// and is valid from a day before [`NOW`] until `not_after`.
+#[allow(dead_code)]
+pub fn server_with_names(seed: u64, names: &[&str], not_after: i64) -> ServerConfig {
+    let p = pki();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let cert = server_cert_with_key(
+        &mut rng,
+        &p.ca,
+        &p.ca_key,
+        &p.server_key.public_key(),
+        names,
+        UnixTime(NOW - 86_400),
+        UnixTime(not_after),
+    )
+    .unwrap();
+    let mut s = ServerConfig::from_certificates(&[cert], p.server_key.clone()).unwrap();
+    s.rng = seeded_rng(seed);
+    s.clock = StepClock::new(NOW);
+    s
+}
+
 /// One end of an in-memory duplex byte pipe. Dropping an end is the other end's EOF.
 pub struct End {
     reader: EndReader,
