@@ -128,23 +128,29 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f\n", n / (b - a)
 
 # `openssl s_time` MODE (new|reuse) against PORT with PROCS processes at once: connections per
 # second of wall-clock time, summed. s_time's own "real seconds" are whole seconds, so the time
-# is taken here, from the first start to the last end.
+# is taken here, from the first start to the last end. Bash's `time` also gives the CPU time the
+# s_time processes used (user + system, `timeout` included), which goes to $TMP/cpu.PORT.MODE.PROCS
+# as "connections wall-seconds cpu-seconds", one line per run, for `where_time_goes`.
 m_s_time() { # port mode procs
-    local i t0 t1 n=0 c pids=()
+    local i t0 t1 n=0 c cpu pids=()
     t0=$(now)
-    for i in $(seq 1 "$3"); do
-        timeout "$RUN_TIMEOUT" openssl s_time -connect "127.0.0.1:$1" "-$2" \
-            -time "$SECONDS_PER_RUN" -tls1_2 -cipher AES128-GCM-SHA256 \
-            >"$TMP/s_time.$i" 2>&1 &
-        pids+=($!)
-    done
-    for i in "${pids[@]}"; do wait "$i" || true; done
+    cpu=$( { TIMEFORMAT='%3U %3S'; time {
+        for i in $(seq 1 "$3"); do
+            timeout "$RUN_TIMEOUT" openssl s_time -connect "127.0.0.1:$1" "-$2" \
+                -time "$SECONDS_PER_RUN" -tls1_2 -cipher AES128-GCM-SHA256 \
+                >"$TMP/s_time.$i" 2>&1 &
+            pids+=($!)
+        done
+        for i in "${pids[@]}"; do wait "$i" || true; done
+    }; } 2>&1 | awk '{ print $1 + $2 }')
     t1=$(now)
     for i in $(seq 1 "$3"); do
         c=$(awk '/connections in .* real seconds/ {print $1}' "$TMP/s_time.$i")
         if [ -z "$c" ]; then say "s_time failed:"; cat "$TMP/s_time.$i" >&2; echo 0; return; fi
         n=$((n + c))
     done
+    awk -v n="$n" -v a="$t0" -v b="$t1" -v c="$cpu" 'BEGIN { print n, b - a, c }' \
+        >>"$TMP/cpu.$1.$2.$3"
     rate "$n" "$t0" "$t1"
 }
 
@@ -221,6 +227,54 @@ group_handshakes() {
         "m_s_time $TOYTLS_PORT new 4" "m_s_time $OPENSSL_PORT new 4"
     row "resumed handshakes served, 4 \`s_time -reuse\` at once" "/s" \
         "m_s_time $TOYTLS_PORT reuse 4" "m_s_time $OPENSSL_PORT reuse 4"
+    # Kept apart from the client group's s_time runs, for `where_time_goes` at the end.
+    mkdir -p "$TMP/handshakes" && mv "$TMP"/cpu.* "$TMP/handshakes/"
+}
+
+# What `s_time` did with each handshake's wall time, from the figures `m_s_time` kept: its own
+# CPU time per handshake (building the hello, checking the certificate, encrypting the
+# pre-master secret, its share of the kernel's TCP work) and, with one process, the rest: the
+# time it sat waiting for the server, which is all the server can change. With 4 processes, the
+# share of the machine's cores the clients took. Medians over the rounds.
+where_time_goes() {
+    local mode label k v a b r what d=$TMP/handshakes
+    per_run() { # file awk-expression-over-n-wall-cpu -> median
+        [ -s "$1" ] || { echo 0; return; }
+        awk -v cores="$(nproc)" "{ n = \$1; wall = \$2; cpu = \$3; print $2 }" "$1" | stats | cut -d' ' -f1
+    }
+    echo
+    echo "Where a handshake's time went, as \`s_time\` saw it (medians over the rounds; the ratio is"
+    echo "how many times longer \`s_server\` kept it waiting):"
+    echo
+    echo "| what | toytls | OpenSSL | ratio |"
+    echo "| --- | --- | --- | --- |"
+    for mode in new reuse; do
+        [ "$mode" = new ] && label=full || label=resumed
+        [ -s "$d/cpu.$TOYTLS_PORT.$mode.1" ] || continue
+        for k in cpu wait; do
+            if [ $k = cpu ]; then
+                v="1e6 * cpu / n"
+                what="$label, 1 process: \`s_time\`'s own CPU time per handshake"
+            else
+                v="1e6 * (wall - cpu) / n"
+                what="$label, 1 process: \`s_time\` waiting for the server, per handshake"
+            fi
+            a=$(per_run "$d/cpu.$TOYTLS_PORT.$mode.1" "$v")
+            b=$(per_run "$d/cpu.$OPENSSL_PORT.$mode.1" "$v")
+            r=""
+            [ $k = wait ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "-" }')
+            printf "| %s | %s us | %s us | %s |\n" "$what" "$(fmt "$a")" "$(fmt "$b")" "$r"
+        done
+    done
+    for mode in new reuse; do
+        [ "$mode" = new ] && label=full || label=resumed
+        [ -s "$d/cpu.$TOYTLS_PORT.$mode.4" ] || continue
+        v="100 * cpu / (cores * wall)"
+        a=$(per_run "$d/cpu.$TOYTLS_PORT.$mode.4" "$v")
+        b=$(per_run "$d/cpu.$OPENSSL_PORT.$mode.4" "$v")
+        printf "| %s | %.0f %% | %.0f %% | |\n" \
+            "$label, 4 at once: the share of the $(nproc) cores the \`s_time\` processes took" "$a" "$b"
+    done
 }
 
 group_client() {
@@ -302,3 +356,4 @@ for g in "${GROUPS_WANTED[@]}"; do
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -d "$TMP/handshakes" ] && where_time_goes
