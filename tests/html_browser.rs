@@ -305,17 +305,9 @@ fn record_sizes(part: &str) -> Vec<usize> {
 /// `openssl s_client` to `port`: a full handshake saving the session to `sess`, or a resumed
 /// one from it.
 fn openssl_connect(p: &Pki, port: u16, sess: &Path, resume: bool) {
-    let mut c = Command::new("openssl");
-    c.args([
-        "s_client",
-        "-tls1_2",
-        "-connect",
-        &format!("127.0.0.1:{port}"),
-    ])
-    .args(["-servername", "localhost", "-CAfile"])
-    .arg(p.ca())
-    .arg(if resume { "-sess_in" } else { "-sess_out" })
-    .arg(sess);
+    let mut c = s_client_command(port, &p.ca());
+    c.arg(if resume { "-sess_in" } else { "-sess_out" })
+        .arg(sess);
     let out = run(c, b"");
     let text = String::from_utf8_lossy(&out.stdout);
     let expect = if resume {
