@@ -246,23 +246,9 @@ fn client_pages_of_our_server_and_openssl_render_in_chromium() {
     check(&load(&page, &dir), &source, &secrets);
 
     let port = free_port();
-    let mut s = Command::new("openssl");
-    s.args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-www",
-        "-quiet",
-    ])
-    .arg("-cert")
-    .arg(p.cert())
-    .arg("-key")
-    .arg(p.key())
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    let _server = Guard(s.spawn().unwrap());
-    wait_for_port(port);
+    let mut s = s_server_command(&p, port);
+    s.args(["-www", "-quiet"]);
+    let _server = start_server(s, port);
     let page = client_page(&p, port, "gcm", &dir, "client-openssl");
     let source = std::fs::read_to_string(&page).unwrap();
     // OpenSSL's answer: its HTTP response, decrypted, is on the page.
