@@ -133,10 +133,10 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f\n", n / (b - a)
 # as "connections wall-seconds cpu-seconds", one line per run, for `where_time_goes`.
 # s_time checks the chain against our CA and only it (it reports the result and goes on either
 # way: s_time does not enforce its -verify). Without -CAfile the check fails, and without
-# -no-CApath and -no-CAstore OpenSSL 3.0 searches the system's certificate directory on every connection
-# (/etc/ssl/certs: 292 files on the development machine, about 170 us of s_time's CPU per full
-# handshake): a cost of the client's setup, the same whichever server answers, that would make
-# the figure depend on how many CA certificates the machine has installed.
+# -no-CApath and -no-CAstore OpenSSL 3.0 searches the system's certificate directory on every
+# connection (/etc/ssl/certs: 292 files on the development machine, about 170 us of s_time's CPU
+# per full handshake): a cost of the client's setup, the same whichever server answers, that
+# would make the figure depend on how many CA certificates the machine has installed.
 m_s_time() { # port mode procs
     local i t0 t1 n=0 c cpu pids=()
     t0=$(now)
