@@ -235,20 +235,24 @@ group_handshakes() {
     row "resumed handshakes served, 4 \`s_time -reuse\` at once" "/s" \
         "m_s_time $TOYTLS_PORT reuse 4" "m_s_time $OPENSSL_PORT reuse 4"
     # Kept apart from the client group's s_time runs, for `where_time_goes` at the end.
-    mkdir -p "$TMP/handshakes" && mv "$TMP"/cpu.* "$TMP/handshakes/"
+    # (No file when every s_time run failed: each row has said so already.)
+    mkdir -p "$TMP/handshakes" && { mv "$TMP"/cpu.* "$TMP/handshakes/" 2>/dev/null || true; }
+}
+
+# The median over a file of `m_s_time` lines of an awk expression in n, wall, cpu and cores.
+per_run() { # file expression
+    [ -s "$1" ] || { echo 0; return; }
+    awk -v cores="$(nproc)" "{ n = \$1; wall = \$2; cpu = \$3; print $2 }" "$1" | stats | cut -d' ' -f1
 }
 
 # What `s_time` did with each handshake's wall time, from the figures `m_s_time` kept: its own
 # CPU time per handshake (building the hello, checking the certificate, encrypting the
 # pre-master secret, its share of the kernel's TCP work) and, with one process, the rest: the
-# time it sat waiting for the server, which is all the server can change. With 4 processes, the
+# time it sat waiting for the server, which is all the server can change (the rest also holds
+# s_time's start, a few milliseconds of a run of seconds). With 4 processes, the
 # share of the machine's cores the clients took. Medians over the rounds.
 where_time_goes() {
     local mode label k v a b r what d=$TMP/handshakes
-    per_run() { # file awk-expression-over-n-wall-cpu -> median
-        [ -s "$1" ] || { echo 0; return; }
-        awk -v cores="$(nproc)" "{ n = \$1; wall = \$2; cpu = \$3; print $2 }" "$1" | stats | cut -d' ' -f1
-    }
     echo
     echo "Where a handshake's time went, as \`s_time\` saw it (medians over the rounds; the ratio is"
     echo "how many times longer \`s_server\` kept it waiting):"
