@@ -120,6 +120,7 @@ mod montgomery_ifma;
 mod pkcs1;
 mod private;
 mod public;
+mod split;
 mod trace;
 
 use core::fmt;
@@ -327,6 +328,8 @@ pub struct RsaPrivateKey {
     blinding: private::BlindingCache,
     /// What runs the two exponentiations (see `private` and `backend`).
     engine: private::CrtEngine,
+    /// Whether the two exponentiations may run on two cores at once (see `split`).
+    split: bool,
 }
 
 impl fmt::Debug for RsaPrivateKey {
@@ -434,6 +437,7 @@ impl RsaPrivateKey {
             p: p_mont,
             q: q_mont,
             blinding: private::BlindingCache::default(),
+            split: false,
         })
     }
 
