@@ -119,8 +119,8 @@ pub fn run(args: ServerArgs) -> ExitCode {
 
 pub fn load_config(cert: &Path, key: &Path) -> Result<ServerConfig, String> {
     let (chain, mut key) = load_chain_and_key(cert, key)?;
-    // A server one client at a time would leave the other cores idle during the RSA
-    // decryption that is most of a full handshake; let it use one (src/crypto/rsa/split.rs).
+    // Serving one client at a time, the server would leave the other cores idle during the
+    // RSA decryption that is most of a full handshake; let it use one (src/crypto/rsa/split.rs).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     key.split_across_cores(cores > 1);
     ServerConfig::from_certificates(&chain, key).map_err(|e| e.to_string())

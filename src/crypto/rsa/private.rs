@@ -14,7 +14,8 @@
 //! The two exponentiations, nearly all of the time, run on one of three engines ([`CrtEngine`]):
 //! both at once in AVX-512 IFMA lanes (`montgomery_ifma`), one after the other on the portable
 //! code tuned for 1024-bit primes (`mont1024`), or on the general portable code for every other
-//! size (`montgomery`).
+//! size (`montgomery`). A key told to ([`RsaPrivateKey::split_across_cores`], as `toytls server`
+//! does) runs the two `mont1024` exponentiations on two cores at once instead (`split`).
 //!
 //! Why each step:
 //! - **Blinding** (Kocher 1996; RFC 8017 section 5.1.2 note): the exponentiation works on
@@ -505,6 +506,7 @@ mod tests {
             }
         }
     }
+
     /// A key told to split its CRT halves across cores gives the same private operation, on
     /// every backend; it only splits where the halves run one after the other (the portable
     /// engine for 1024-bit primes).

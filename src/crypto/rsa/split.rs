@@ -236,6 +236,28 @@ mod tests {
         });
     }
 
+    /// A handed-off half that the caller does not take back is computed by the helper thread
+    /// (the test above passes even if every half ran in the caller; this one does not).
+    #[test]
+    fn the_helper_computes_a_half_handed_to_it() {
+        let m = prime_like(123);
+        let q = Mont1024::new(&m).unwrap();
+        let x = BigUint::from(7u32).pow(400) % &m;
+        let e = (BigUint::ONE << 1023u32) + BigUint::from(0xabcd_ef01u32);
+        let (x_limbs, e_limbs) = (from_biguint(&x, 16).unwrap(), from_biguint(&e, 16).unwrap());
+        // Another test may hold the helper for a moment; wait for it to be free.
+        let (helper, pending) = loop {
+            match hand_off(&q, &x_limbs, &e_limbs) {
+                Some(taken) => break taken,
+                None => std::thread::yield_now(),
+            }
+        };
+        let half = wait(&pending.answer).expect("the helper answers");
+        assert_eq!(pending.claim.load(Ordering::Acquire), BY_HELPER);
+        helper.busy.store(false, Ordering::Release);
+        assert_eq!(to_biguint(&half), x.modpow(&e, &m));
+    }
+
     #[test]
     fn a_busy_helper_means_both_halves_here() {
         let h = helper().expect("the helper thread starts");
