@@ -436,16 +436,8 @@ impl Consts {
         let lanes = |l: [i64; 8]| _mm512_setr_epi64(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]);
         // Lane indices that repeat digit d of each number across that number's lanes.
         let digit = |d: i64| match layout {
-            Layout::Pair => lanes([
-                2 * d,
-                2 * d + 1,
-                2 * d,
-                2 * d + 1,
-                2 * d,
-                2 * d + 1,
-                2 * d,
-                2 * d + 1,
-            ]),
+            // p's digit d from lane 2d into the even lanes, q's from lane 2d + 1 into the odd.
+            Layout::Pair => lanes(core::array::from_fn(|lane| 2 * d + (lane % 2) as i64)),
             Layout::Single => lanes([d; 8]),
         };
         let m = load(m);
